@@ -1,0 +1,88 @@
+"""The Python API: everything the CLI does, a script can do too (the CLI is a thin layer over this)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from chiso.calendar.deadlines import sync_deadline_rules
+from chiso.calendar.workcal import ensure_calendar
+from chiso.config import Config, load_config
+from chiso.load.loader import Loader, LoadReport, Progress
+from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
+from chiso.store.db import Store
+from chiso.units import catalog
+
+
+def load(store: Store, paths: Sequence[Path], *, table: str | None = None, partial: bool = False,
+         mapping: dict[str, dict[str, str]] | None = None, encoding: str = "utf-8",
+         progress: Progress | None = None) -> LoadReport:
+    config = load_config(store.workspace)
+    merged = {t: {**config.aliases.get(t, {}), **(mapping or {}).get(t, {})}
+              for t in {*config.aliases, *(mapping or {})}}
+    report = Loader(store, partial=partial, mapping=merged, encoding=encoding, progress=progress).load(
+        list(paths), table)
+    prepare(store, config)
+    return report
+
+
+def prepare(store: Store, config: Config | None = None) -> Config:
+    """Bring the derived tables (calendar, resolved deadline rules) up to date with data and settings."""
+    config = config or load_config(store.workspace)
+    ensure_calendar(store, config)
+    sync_deadline_rules(store, config)
+    return config
+
+
+def init_units(store: Store, province: str, *, before_2025: bool = False,
+               departments: Path | None = None) -> LoadReport:
+    """Fill the units table for one province from the official packages and the departments file."""
+    p = catalog.find_province(province)
+    folder = store.workspace / "units"
+    folder.mkdir(parents=True, exist_ok=True)
+    dept_file = store.workspace / "departments.csv"
+    if departments is not None:
+        dept_file = departments
+    elif not dept_file.exists():
+        shutil.copyfile(catalog.default_departments_path(), dept_file)
+    rows = catalog.province_rows(p) + catalog.department_rows(p, dept_file)
+    if before_2025:
+        rows += catalog.legacy_rows(p)
+    out = folder / f"{p.codename}.csv"
+    catalog.write_units_csv(rows, out)
+    store.set_setting("province", p.name)
+    return load(store, [out], table="units")
+
+
+def status_query(store: Store, as_of: datetime, unit: str | None = None) -> StatusQuery:
+    config = prepare(store)
+    return StatusQuery(as_of=as_of, config=config, unit=unit)
+
+
+def status(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False) -> pa.Table:
+    """Every dossier's due date and timeliness at ``as_of``, as an Arrow table."""
+    query = status_query(store, as_of, unit)
+    cols = ", ".join([*OUTPUT_COLUMNS, *(DETAIL_COLUMNS if details else ())])
+    return store.con.execute(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id").fetch_arrow_table()
+
+
+def status_relation(store: Store, as_of: datetime, *, unit: str | None = None,
+                    details: bool = False) -> duckdb.DuckDBPyRelation:
+    """The status rows for output: timestamps as 'yyyy-mm-dd HH:MM:SS' text, local time."""
+    query = status_query(store, as_of, unit)
+    timestamps = {"received_at", "due_at", "end_at", "original_due_at", "waiting_since"}
+    cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in timestamps else c
+                     for c in [*OUTPUT_COLUMNS, *(DETAIL_COLUMNS if details else ())])
+    return store.con.sql(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id")
+
+
+def status_summary(store: Store, as_of: datetime, *, unit: str | None = None) -> list[dict[str, object]]:
+    query = status_query(store, as_of, unit)
+    cur = store.con.execute(query.summary_sql())
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -1,0 +1,314 @@
+"""The ``chiso`` command: a thin layer over :mod:`chiso.api`. Messages for users are in Vietnamese."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from chiso import __version__, api
+from chiso.config import ConfigError, read_mapping_file
+from chiso.load.contract import TABLES
+from chiso.load.loader import LoadError, LoadReport
+from chiso.status.timeliness import CLASS_LABELS, CLASSES
+from chiso.store.db import Store
+from chiso.units.catalog import UnitCatalogError
+
+err = Console(stderr=True)
+LEVEL_LABELS = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
+
+
+def now_local() -> datetime:
+    """Now in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as a naive local timestamp."""
+    return (datetime.now(UTC) + timedelta(hours=7)).replace(tzinfo=None, microsecond=0)
+
+
+def parse_moment(text: str | None) -> datetime:
+    """--as-of: a date means the end of that day; also dd/mm/yyyy [HH:MM]."""
+    if not text:
+        return now_local()
+    text = text.strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+                "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).replace(hour=23, minute=59, second=59)
+        except ValueError:
+            pass
+    raise click.BadParameter(f"'{text}' không phải thời điểm (dùng yyyy-mm-dd [HH:MM] hoặc dd/mm/yyyy [HH:MM])")
+
+
+def open_store(ctx: click.Context) -> Store:
+    return Store.open(ctx.obj["workspace"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chiso")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
+              help="Thư mục dữ liệu (mặc định $CHISO_WORKSPACE hoặc ./chiso-data).")
+@click.pass_context
+def main(ctx: click.Context, workspace: str | None) -> None:
+    """chiso — Bộ chỉ số phục vụ người dân, doanh nghiệp: nạp hồ sơ, tính hạn, tình trạng, báo cáo."""
+    ctx.obj = {"workspace": workspace}
+
+
+# --- load -----------------------------------------------------------------------------------------------
+
+
+def _expand(paths: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def _print_report(report: LoadReport, max_issues: int = 50) -> None:
+    for f in report.files:
+        if f.personal_columns:
+            err.print(f"[yellow]{f.path.name}: bỏ qua cột dữ liệu cá nhân (không lưu): "
+                      f"{', '.join(f.personal_columns)}[/]")
+        if f.ignored_columns:
+            err.print(f"[yellow]{f.path.name}: cột không thuộc hợp đồng dữ liệu, bỏ qua: "
+                      f"{', '.join(f.ignored_columns)}[/]")
+    issues = report.issues
+    for issue in issues[:max_issues]:
+        err.print(str(issue), markup=False, highlight=False)
+    if len(issues) > max_issues:
+        err.print(f"… và {len(issues) - max_issues} lỗi khác")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--table", type=click.Choice(list(TABLES)), default=None,
+              help="Bảng dữ liệu (mặc định: đoán từ dòng tiêu đề).")
+@click.option("--partial", is_flag=True, help="Nạp các dòng hợp lệ; ghi các dòng bị loại ra tệp CSV.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tệp TOML ánh xạ tiêu đề cột: [dossiers] \"Số biên nhận\" = \"dossier_id\".")
+@click.option("--encoding", default="utf-8", show_default=True, help="Bảng mã của tệp CSV (ví dụ cp1258).")
+@click.pass_context
+def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial: bool, mapping: str | None,
+         encoding: str) -> None:
+    """Nạp tệp dữ liệu (CSV, XLSX, JSON Lines, Parquet) vào kho."""
+    files = _expand(paths)
+    try:
+        extra = read_mapping_file(Path(mapping)) if mapping else None
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = open_store(ctx)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} dòng"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"Nạp {label}", total=total)
+            bar.update(tasks[label], completed=done)
+
+        try:
+            report = api.load(store, files, table=table, partial=partial, mapping=extra, encoding=encoding,
+                              progress=progress)
+        except LoadError as exc:
+            bar.stop()
+            _print_report(exc.report)
+            n = len(exc.report.issues)
+            err.print(f"[red]Không nạp tệp nào: {n} lỗi. Sửa tệp rồi nạp lại, "
+                      "hoặc dùng --partial để nạp các dòng hợp lệ.[/]")
+            sys.exit(1)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_report(report)
+    for f in report.files:
+        line = (f"{f.path.name} → {f.table}: {f.rows_read:,} dòng; thêm {f.inserted:,}, cập nhật {f.updated:,}, "
+                f"không đổi {f.unchanged:,}, loại {f.rejected:,}").replace(",", ".")
+        click.echo(line)
+        if f.rejected_file:
+            click.echo(f"  Các dòng bị loại và lý do: {f.rejected_file}")
+
+
+# --- units ----------------------------------------------------------------------------------------------
+
+
+@main.group()
+def units() -> None:
+    """Danh mục đơn vị: tỉnh, sở ngành, huyện (trước 1/7/2025), xã phường."""
+
+
+@units.command("init")
+@click.option("--province", required=True, help="Tên tỉnh, thành phố, ví dụ \"Sơn La\".")
+@click.option("--before-2025", "before_2025", is_flag=True,
+              help="Thêm huyện, xã trước sáp nhập 1/7/2025 và liên kết cũ → mới.")
+@click.option("--departments", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tệp CSV danh sách sở, ngành (mặc định: departments.csv trong thư mục dữ liệu).")
+@click.pass_context
+def units_init(ctx: click.Context, province: str, before_2025: bool, departments: str | None) -> None:
+    """Lập danh mục đơn vị của một tỉnh từ danh mục hành chính chính thức."""
+    store = open_store(ctx)
+    try:
+        report = api.init_units(store, province, before_2025=before_2025,
+                                departments=Path(departments) if departments else None)
+    except UnitCatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    except LoadError as exc:
+        _print_report(exc.report)
+        sys.exit(1)
+    counts = store.con.execute("SELECT level, count(*) FROM units GROUP BY level ORDER BY level").fetchall()
+    click.echo("Danh mục đơn vị: " + ", ".join(f"{LEVEL_LABELS.get(lv, lv)} {n}" for lv, n in counts))
+    click.echo(f"Danh sách sở, ngành (sửa được): {store.workspace / 'departments.csv'}")
+    del report
+
+
+@units.command("list")
+@click.option("--level", type=click.Choice(list(LEVEL_LABELS)), default=None)
+@click.pass_context
+def units_list(ctx: click.Context, level: str | None) -> None:
+    """Liệt kê đơn vị."""
+    store = open_store(ctx)
+    where = "WHERE level = ?" if level else ""
+    rows = store.con.execute(
+        f"SELECT code, name, level, COALESCE(parent_code, ''), COALESCE(CAST(valid_to AS VARCHAR), '') "
+        f"FROM units {where} ORDER BY level, code", [level] if level else []).fetchall()
+    w = csv.writer(sys.stdout)
+    w.writerow(["code", "name", "level", "parent_code", "valid_to"])
+    w.writerows(rows)
+
+
+# --- status ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--as-of", "as_of", default=None, help="Thời điểm xét (mặc định: bây giờ). Chỉ ngày = cuối ngày.")
+@click.option("--unit", default=None, help="Mã đơn vị (gồm cả đơn vị cấp dưới).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="csv", show_default=True)
+@click.option("--by-unit", is_flag=True, help="Tổng hợp theo đơn vị thay vì từng hồ sơ.")
+@click.option("--details", is_flag=True, help="Thêm cột: hạn gốc, nguồn hạn, thời gian tạm dừng, số lần bổ sung.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
+@click.pass_context
+def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by_unit: bool, details: bool,
+           out: str | None) -> None:
+    """Hạn giải quyết và tình trạng của từng hồ sơ tại một thời điểm."""
+    moment = parse_moment(as_of)
+    store = open_store(ctx)
+    if by_unit:
+        rows = api.status_summary(store, moment, unit=unit)
+        _print_summary(rows, moment, fmt, out)
+        return
+    rel = api.status_relation(store, moment, unit=unit, details=details)
+    if fmt == "table":
+        click.echo(rel.limit(200))
+        return
+    with _output(out) as sink:
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            reader = rel.fetch_record_batch(100_000)
+            opts = pacsv.WriteOptions(quoting_style="needed")
+            with pacsv.CSVWriter(sink, reader.schema, write_options=opts) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+        else:
+            import shutil
+            import tempfile
+
+            with tempfile.TemporaryDirectory(dir=store.workspace) as tmp:
+                path = Path(tmp) / "status.json"
+                store.con.execute(f"COPY ({rel.sql_query()}) TO '{path}' (FORMAT JSON, ARRAY true)")
+                with path.open("rb") as fh:
+                    shutil.copyfileobj(fh, sink)
+
+
+@contextlib.contextmanager
+def _output(out: str | None) -> Iterator[BinaryIO]:
+    """A binary sink: the --out file, or standard output (never reopened, so redirections stay intact)."""
+    if out:
+        with open(out, "wb") as fh:
+            yield fh
+    else:
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+
+
+def _print_summary(rows: list[dict[str, Any]], moment: datetime, fmt: str, out: str | None) -> None:
+    keys = ["unit_code", "unit_name", "level", "received", *CLASSES]
+    if fmt == "json":
+        text = json.dumps([{k: r[k] for k in keys} for r in rows], ensure_ascii=False, indent=1)
+        _emit(text + "\n", out)
+        return
+    if fmt == "csv":
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(keys)
+        w.writerows([[r[k] for k in keys] for r in rows])
+        _emit(buf.getvalue(), out)
+        return
+    table = RichTable(title=f"Tình trạng hồ sơ theo đơn vị tại {moment:%H:%M ngày %d/%m/%Y}")
+    table.add_column("Đơn vị")
+    for label in ("Tiếp nhận", *(CLASS_LABELS[c] for c in CLASSES)):
+        table.add_column(label, justify="right")
+    total = {k: 0 for k in ["received", *CLASSES]}
+    for r in rows:
+        table.add_row(str(r["unit_name"]), *(vn_int(int(r[k])) for k in ["received", *CLASSES]))
+        for k in total:
+            total[k] += int(r[k])
+    table.add_section()
+    table.add_row("Tổng cộng", *(vn_int(total[k]) for k in ["received", *CLASSES]))
+    Console(width=160).print(table)
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def vn_int(n: int) -> str:
+    """13597 -> '13.597' (Vietnamese thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+# --- generate -------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--province", required=True)
+@click.option("--from", "start", required=True, help="Tháng đầu, ví dụ 2025-07.")
+@click.option("--to", "end", required=True, help="Tháng cuối, ví dụ 2025-09.")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Hệ số quy mô (1 = thực tế).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="Định dạng tệp hồ sơ (các bảng nhỏ luôn là CSV).")
+def generate(province: str, start: str, end: str, scale: float, seed: int, out: str, fmt: str) -> None:
+    """Sinh dữ liệu mẫu thực tế của một tỉnh theo hợp đồng dữ liệu."""
+    from chiso.generate.province import GeneratorError, generate_province
+
+    try:
+        summary = generate_province(province, start, end, Path(out), scale=scale, seed=seed, fmt=fmt)
+    except (GeneratorError, UnitCatalogError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, n in summary.items():
+        click.echo(f"{name}: {vn_int(n)} dòng")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Workspace configuration (cấu hình): ``chiso.toml`` in the workspace folder, all of it optional.
+
+See docs/configuration.md. Deadline rules can be set nationally, per province and per procedure.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "chiso.toml"
+PAUSE_KINDS_STOPPING_CLOCK = ("supplement", "financial_obligation", "appraisal", "posting", "other_agency")
+
+
+class ConfigError(ValueError):
+    """A broken configuration file: names the file and the key."""
+
+
+def parse_clock(text: str, where: str) -> int:
+    """'07:30' -> seconds after midnight."""
+    try:
+        hh, mm = str(text).split(":")
+        value = int(hh) * 3600 + int(mm) * 60
+    except ValueError:
+        raise ConfigError(f"{where}: '{text}' không phải giờ dạng HH:MM") from None
+    if not 0 <= value <= 24 * 3600:
+        raise ConfigError(f"{where}: '{text}' ngoài khoảng 00:00–24:00")
+    return value
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """How a due date is computed (cách tính hạn giải quyết). Times are seconds after midnight."""
+
+    morning_start: int = 7 * 3600
+    morning_end: int = 11 * 3600 + 30 * 60
+    afternoon_start: int = 13 * 3600 + 30 * 60
+    afternoon_end: int = 17 * 3600
+    cutoff: int = 15 * 3600
+    supplement_mode: str = "resume"  # resume | restart
+
+    def merged(self, raw: dict[str, Any], where: str) -> DeadlineRule:
+        changes: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in ("morning", "afternoon"):
+                if not isinstance(value, list) or len(value) != 2:
+                    raise ConfigError(f"{where}.{key}: cần hai giờ, ví dụ [\"07:00\", \"11:30\"]")
+                changes[f"{key}_start"] = parse_clock(value[0], f"{where}.{key}")
+                changes[f"{key}_end"] = parse_clock(value[1], f"{where}.{key}")
+            elif key == "cutoff":
+                changes["cutoff"] = parse_clock(value, f"{where}.cutoff")
+            elif key == "supplement":
+                if value not in ("resume", "restart"):
+                    raise ConfigError(f"{where}.supplement: chỉ nhận 'resume' hoặc 'restart', không phải '{value}'")
+                changes["supplement_mode"] = value
+            elif key in ("province", "procedure", "pause_kinds"):
+                continue
+            else:
+                raise ConfigError(f"{where}: khóa không hợp lệ '{key}'")
+        rule = replace(self, **changes)
+        if not (rule.morning_start < rule.morning_end <= rule.afternoon_start < rule.afternoon_end):
+            raise ConfigError(f"{where}: giờ làm việc buổi sáng phải trước buổi chiều và không chồng lấn")
+        return rule
+
+    @property
+    def day_seconds(self) -> int:
+        return (self.morning_end - self.morning_start) + (self.afternoon_end - self.afternoon_start)
+
+
+@dataclass
+class Config:
+    deadline: DeadlineRule = field(default_factory=DeadlineRule)
+    province_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    procedure_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pause_kinds: tuple[str, ...] = PAUSE_KINDS_STOPPING_CLOCK
+    calendar_years: tuple[int, int] = (2015, 2035)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    source: Path | None = None
+
+
+def load_config(workspace: Path | None) -> Config:
+    path = workspace / CONFIG_FILE if workspace else None
+    if path is None or not path.exists():
+        return Config()
+    return parse_config(path)
+
+
+def parse_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    cfg = Config(source=path)
+    dl = raw.get("deadline", {})
+    cfg.deadline = DeadlineRule().merged(dl, f"{path}: deadline")
+    cfg.province_rules = dict(dl.get("province", {}))
+    cfg.procedure_rules = dict(dl.get("procedure", {}))
+    for name, rule in {**cfg.province_rules, **cfg.procedure_rules}.items():
+        cfg.deadline.merged(rule, f"{path}: deadline.{name}")  # validate early
+    if "pause_kinds" in dl:
+        cfg.pause_kinds = tuple(dl["pause_kinds"])
+    years = raw.get("calendar", {}).get("years")
+    if years:
+        cfg.calendar_years = (int(years[0]), int(years[1]))
+    cfg.aliases = {t: dict(m) for t, m in raw.get("aliases", {}).items()}
+    return cfg
+
+
+def read_mapping_file(path: Path) -> dict[str, dict[str, str]]:
+    """A user mapping file: ``[dossiers]`` (or ``[aliases.dossiers]``) tables of ``"Header" = "column"``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    raw = raw.get("aliases", raw)
+    return {t: {str(k): str(v) for k, v in m.items()} for t, m in raw.items() if isinstance(m, dict)}

@@ -1,0 +1,351 @@
+"""Loading files into the store (nạp dữ liệu): map headers, stage, validate, merge — one transaction.
+
+* Headers are matched to contract columns through aliases (Vietnamese, with or without diacritics) and
+  the user's mapping; the table is guessed from the header when not given.
+* Columns with applicant personal data are never staged; other unknown columns are reported and ignored.
+* By default any error rejects the whole load (nothing stored, exit status 1). With ``partial=True`` the
+  valid rows are loaded and the rejected ones written, with their reasons, to ``<workspace>/rejected/``.
+* Loading is idempotent: unchanged rows are left alone (row hash). A newer version of a dossier replaces
+  the current one, which moves to ``dossier_history``; an older or already-superseded version only goes
+  to history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from chiso.load.contract import PERSONAL_DATA_HEADERS, TABLES, Table, alias_index
+from chiso.load.readers import LoadIssue, ReadError, Source, open_source
+from chiso.load.validate import error_checks, q, typed_select
+from chiso.store.db import Store
+from chiso.textnorm import fold
+
+MAX_ISSUES_KEPT = 100_000
+Progress = Callable[[str, int, int | None], None]  # (label, rows done, total rows or None)
+
+
+@dataclass
+class FileReport:
+    path: Path
+    table: str = ""
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: list[LoadIssue] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    personal_columns: list[str] = field(default_factory=list)
+    rejected_file: Path | None = None
+    load_id: int | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileReport]
+    committed: bool
+
+    @property
+    def issues(self) -> list[LoadIssue]:
+        return [i for f in self.files for i in f.issues]
+
+
+class LoadError(Exception):
+    """The load was rejected; nothing was stored. ``report`` says why, file by file."""
+
+    def __init__(self, report: LoadReport):
+        super().__init__("; ".join(str(i) for i in report.issues[:5]))
+        self.report = report
+
+
+@dataclass
+class Mapped:
+    table: Table
+    columns: dict[str, int]  # contract column -> position in file
+    ignored: list[str]
+    personal: list[str]
+
+
+def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str, str]]) -> Mapped:
+    """Match the file's headers to a contract table (guessed when not given)."""
+    candidates = [TABLES[table_name]] if table_name else list(TABLES.values())
+    best: tuple[int, int, Table] | None = None
+    for table in candidates:
+        index = alias_index(table, mapping.get(table.name))
+        hits = {index[fold(h)] for h in src.headers if fold(h) in index}
+        has_required = all(r in hits for r in table.required)
+        score = (int(has_required), len(hits))
+        if best is None or score > best[:2]:
+            best = (*score, table)
+    assert best is not None
+    table = best[2]
+    if table_name is None and not best[0]:
+        raise ReadError(LoadIssue(src.path.name, 1, "(tiêu đề)",
+                                  "không nhận ra bảng dữ liệu từ dòng tiêu đề; dùng --table "
+                                  f"({', '.join(TABLES)}) hoặc tệp ánh xạ --mapping"))
+    index = alias_index(table, mapping.get(table.name))
+    columns: dict[str, int] = {}
+    ignored, personal = [], []
+    for pos, header in enumerate(src.headers):
+        key = fold(header)
+        if not key:
+            continue
+        if key in index:
+            name = index[key]
+            if name in columns:
+                first = src.headers[columns[name]]
+                raise ReadError(LoadIssue(src.path.name, 1, header,
+                                          f"cột trùng nghĩa với '{first}' (đều là {name})"))
+            columns[name] = pos
+        elif key in PERSONAL_DATA_HEADERS:
+            personal.append(header)
+        else:
+            ignored.append(header)
+    missing = [c for c in table.required if c not in columns]
+    if missing:
+        raise ReadError(LoadIssue(src.path.name, 1, ", ".join(missing),
+                                  f"thiếu cột bắt buộc của bảng {table.name} ({table.label})"))
+    return Mapped(table, columns, ignored, personal)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _hash_expr(columns: Sequence[str], prefix: str = "v_") -> str:
+    parts = ", ".join(f"COALESCE(CAST({q(prefix + c)} AS VARCHAR), '\x1f')" for c in columns)
+    return f"md5(concat_ws('|', {parts}))"
+
+
+class Loader:
+    def __init__(self, store: Store, *, partial: bool = False, mapping: dict[str, dict[str, str]] | None = None,
+                 encoding: str = "utf-8", progress: Progress | None = None):
+        self.store = store
+        self.con: duckdb.DuckDBPyConnection = store.con
+        self.partial = partial
+        self.mapping = mapping or {}
+        self.encoding = encoding
+        self.progress = progress
+
+    def load(self, paths: Sequence[Path], table: str | None = None) -> LoadReport:
+        reports: list[FileReport] = []
+        planned: list[tuple[FileReport, Source, Mapped]] = []
+        for path in paths:
+            rep = FileReport(path)
+            reports.append(rep)
+            try:
+                src = open_source(path, self.encoding)
+                mapped = map_headers(src, table, self.mapping)
+            except ReadError as exc:
+                rep.issues.append(exc.issue)
+                rep.rejected = -1
+                continue
+            except FileNotFoundError:
+                rep.issues.append(LoadIssue(path.name, 0, "(tệp)", f"không tìm thấy tệp {path}"))
+                continue
+            rep.table, rep.ignored_columns, rep.personal_columns = (
+                mapped.table.name, mapped.ignored, mapped.personal)
+            planned.append((rep, src, mapped))
+        if any(r.issues for r in reports):
+            raise LoadError(LoadReport(reports, committed=False))
+        order = list(TABLES)
+        planned.sort(key=lambda item: order.index(item[2].table.name))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for rep, src, mapped in planned:
+                self._load_one(rep, src, mapped)
+            if any(r.issues for r in reports) and not self.partial:
+                raise LoadError(LoadReport(reports, committed=False))
+            self._after_load({r.table for r in reports})
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            for rep in reports:
+                rep.rejected_file = None
+            raise
+        return LoadReport(reports, committed=True)
+
+    # --- one file ---------------------------------------------------------------------------------------
+
+    def _load_one(self, rep: FileReport, src: Source, mapped: Mapped) -> None:
+        table = mapped.table
+        present = list(mapped.columns)
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS stg")
+        con.execute("CREATE TEMP TABLE stg (_row BIGINT, "
+                    + ", ".join(f"{q(c)} VARCHAR" for c in present) + ")")
+        select = ", ".join(f"c{pos} AS {q(name)}" for name, pos in mapped.columns.items())
+        done = 0
+        try:
+            for batch in src.batches():
+                con.register("batch_in", batch)
+                con.execute(f"INSERT INTO stg SELECT _row, {select} FROM batch_in")
+                con.unregister("batch_in")
+                done += batch.num_rows
+                if self.progress:
+                    self.progress(src.path.name, done, src.total_rows)
+        except ReadError as exc:
+            rep.issues.append(exc.issue)
+            return
+        rep.rows_read = done
+        con.execute("DROP TABLE IF EXISTS typed")
+        con.execute(f"CREATE TEMP TABLE typed AS {typed_select(table, present)}")
+        store_tables = {"units", "procedures", "dossiers"}
+        checks = error_checks(table, present, store_tables)
+        con.execute("DROP TABLE IF EXISTS errs")
+        con.execute("CREATE TEMP TABLE errs AS " + " UNION ALL ".join(f"({c})" for c in checks))
+        header_of = {name: src.headers[pos] for name, pos in mapped.columns.items()}
+        rows = con.execute(
+            f"SELECT _row, col, reason FROM errs ORDER BY _row, col LIMIT {MAX_ISSUES_KEPT}").fetchall()
+        rep.issues = [LoadIssue(src.path.name, int(r), header_of.get(c, c), reason) for r, c, reason in rows]
+        bad = con.execute("SELECT count(DISTINCT _row) FROM errs").fetchone()
+        rep.rejected = int(bad[0]) if bad else 0
+        if rep.issues and not self.partial:
+            return
+        load_id = self._register_load(rep, src, table)
+        rep.load_id = load_id
+        if rep.rejected:
+            rep.rejected_file = self._write_rejected(rep, src, mapped, load_id)
+        self._merge(rep, table, load_id)
+        con.execute(
+            "UPDATE loads SET rows_inserted = ?, rows_updated = ?, rows_unchanged = ?, rows_rejected = ?, "
+            "rejected_file = ? WHERE load_id = ?",
+            [rep.inserted, rep.updated, rep.unchanged, rep.rejected,
+             str(rep.rejected_file) if rep.rejected_file else None, load_id])
+
+    def _register_load(self, rep: FileReport, src: Source, table: Table) -> int:
+        row = self.con.execute("SELECT nextval('load_seq')").fetchone()
+        assert row is not None
+        load_id = int(row[0])
+        self.con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL)",
+            [load_id, str(src.path), file_sha256(src.path), table.name, datetime.now(), rep.rows_read])
+        return load_id
+
+    def _write_rejected(self, rep: FileReport, src: Source, mapped: Mapped, load_id: int) -> Path:
+        out_dir = self.store.rejected_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / f"{src.path.stem}-load{load_id}.csv"
+        raw_cols = ", ".join(f"t.{q('raw_' + c)} AS {q(src.headers[pos])}" for c, pos in mapped.columns.items())
+        self.con.execute(
+            f"""COPY (SELECT {_sql_str(src.path.name)} AS tep, t._row AS dong,
+                        string_agg(e.col || ': ' || e.reason, ' | ' ORDER BY e.col) AS ly_do, {raw_cols}
+                 FROM typed t JOIN errs e ON e._row = t._row
+                 GROUP BY ALL ORDER BY t._row) TO {_sql_str(str(out))} (HEADER, DELIMITER ',')"""
+        )
+        return out
+
+    # --- merging ----------------------------------------------------------------------------------------
+
+    def _merge(self, rep: FileReport, table: Table, load_id: int) -> None:
+        con = self.con
+        names = list(table.names)
+        cols = ", ".join(f"{q('v_' + c)} AS {q(c)}" for c in names)
+        con.execute("DROP TABLE IF EXISTS incoming")
+        con.execute(
+            f"CREATE TEMP TABLE incoming AS SELECT {cols}, {_hash_expr(names)} AS row_hash, "
+            f"CAST({load_id} AS BIGINT) AS load_id FROM typed WHERE _row NOT IN (SELECT _row FROM errs)"
+        )
+        if table.name == "calendar":
+            con.execute("UPDATE incoming SET province = COALESCE(province, '')")
+        key = list(table.key)
+        on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
+        if table.name == "dossiers":
+            self._merge_dossiers(rep, names, on, load_id)
+            return
+        row = con.execute(
+            f"""SELECT count(*) FILTER (WHERE cur.row_hash IS NULL),
+                       count(*) FILTER (WHERE cur.row_hash <> i.row_hash),
+                       count(*) FILTER (WHERE cur.row_hash = i.row_hash)
+                FROM incoming i LEFT JOIN {table.name} cur ON {on}"""
+        ).fetchone()
+        assert row is not None
+        rep.inserted, rep.updated, rep.unchanged = (int(x) for x in row)
+        all_cols = [*names, "row_hash", "load_id"]
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c not in key)
+        con.execute(
+            f"""INSERT INTO {table.name} ({", ".join(q(c) for c in all_cols)})
+                SELECT {", ".join("i." + q(c) for c in all_cols)} FROM incoming i
+                LEFT JOIN {table.name} cur ON {on}
+                WHERE cur.row_hash IS NULL OR cur.row_hash <> i.row_hash
+                ON CONFLICT ({", ".join(q(k) for k in key)}) DO UPDATE SET {sets}"""
+        )
+
+    def _merge_dossiers(self, rep: FileReport, names: list[str], on: str, load_id: int) -> None:
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS decide")
+        con.execute(
+            f"""CREATE TEMP TABLE decide AS
+                SELECT i.dossier_id,
+                       CASE WHEN cur.dossier_id IS NULL THEN 'insert'
+                            WHEN cur.row_hash = i.row_hash THEN 'unchanged'
+                            WHEN h.dossier_id IS NOT NULL THEN 'older'
+                            WHEN i.updated_at < cur.updated_at THEN 'older'
+                            ELSE 'replace' END AS action
+                FROM incoming i
+                LEFT JOIN dossiers cur ON {on}
+                LEFT JOIN dossier_history h ON h.dossier_id = i.dossier_id AND h.row_hash = i.row_hash"""
+        )
+        counts = dict(con.execute("SELECT action, count(*) FROM decide GROUP BY action").fetchall())
+        rep.inserted = int(counts.get("insert", 0))
+        rep.updated = int(counts.get("replace", 0))
+        rep.unchanged = int(counts.get("unchanged", 0)) + int(counts.get("older", 0))
+        col_list = ", ".join(q(c) for c in names)
+        icols = ", ".join(f"i.{q(c)}" for c in names)
+        # Older versions arriving late: history only.
+        con.execute(
+            f"""INSERT INTO dossier_history ({col_list}, original_due_at, row_hash, load_id, superseded_by_load)
+                SELECT {icols}, i.due_at, i.row_hash, i.load_id, {load_id}
+                FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'older'
+                ON CONFLICT DO NOTHING"""
+        )
+        # Current versions being replaced: to history.
+        con.execute(
+            f"""INSERT INTO dossier_history ({col_list}, original_due_at, row_hash, load_id, superseded_by_load)
+                SELECT {", ".join("cur." + q(c) for c in names)}, cur.original_due_at, cur.row_hash,
+                       cur.load_id, {load_id}
+                FROM dossiers cur JOIN decide d ON d.dossier_id = cur.dossier_id AND d.action = 'replace'
+                ON CONFLICT DO NOTHING"""
+        )
+        all_cols = [*names, "original_due_at", "row_hash", "load_id"]
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c != "dossier_id")
+        con.execute(
+            f"""INSERT INTO dossiers ({", ".join(q(c) for c in all_cols)})
+                SELECT {icols}, COALESCE(cur.original_due_at, i.due_at), i.row_hash, i.load_id
+                FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action IN ('insert', 'replace')
+                LEFT JOIN dossiers cur ON cur.dossier_id = i.dossier_id
+                ON CONFLICT (dossier_id) DO UPDATE SET {sets}"""
+        )
+
+    def _after_load(self, tables: set[str]) -> None:
+        if "units" in tables:
+            update_province_codes(self.con)
+
+
+def update_province_codes(con: duckdb.DuckDBPyConnection) -> None:
+    """units.province_code: the province at the root of each unit's tree (NULL when none)."""
+    con.execute(
+        """UPDATE units SET province_code = m.province_code FROM (
+               WITH RECURSIVE up(code, anc, depth) AS (
+                   SELECT code, code, 0 FROM units
+                   UNION ALL
+                   SELECT up.code, u.parent_code, up.depth + 1 FROM up JOIN units u ON u.code = up.anc
+                   WHERE u.parent_code IS NOT NULL AND up.depth < 10)
+               SELECT up.code, min(up.anc) AS province_code FROM up
+               JOIN units p ON p.code = up.anc AND p.level = 'province' GROUP BY up.code) m
+           WHERE units.code = m.code"""
+    )
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

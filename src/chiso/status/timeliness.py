@@ -1,0 +1,191 @@
+"""Status of every dossier at a moment (tình trạng hồ sơ tại thời điểm), by the 766 rules.
+
+One set-based query over the whole dossier table (no Python loop over dossiers):
+
+* end of processing = ``finished_at``, else ``returned_at``, else ``stopped_at`` — only what had happened
+  by the as-of moment counts;
+* the due date is the source's first ``due_at`` (``original_due_at``; edits by administrators do not
+  move it), else computed from the procedure's statutory time (:mod:`chiso.calendar.deadlines`);
+* clock-stopping pauses (completed supplement requests by default, and the sector-law pause kinds in
+  the configuration) extend the due date by their working time (resume mode); in restart mode a
+  completed supplement restarts the count from the citizen's resubmission;
+* a supplement request still waiting for the citizen freezes the dossier: it cannot become late;
+* more than one supplement request makes the dossier late (766 method).
+
+Classes (``timeliness``): ``early`` (ended, not late, end date before due date), ``on_time`` (ended, not
+late, same date), ``late`` (ended after the due moment, or >1 supplement), ``pending`` (not ended, due
+not passed, or waiting for the citizen), ``pending_late`` (not ended and due passed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chiso.calendar.deadlines import (
+    calendar_raw_due,
+    due_work_seconds,
+    from_work_seconds,
+    ordinal_of,
+    resolved_rules_sql,
+    start_seconds,
+    work_seconds,
+)
+from chiso.config import Config
+
+CLASSES = ("early", "on_time", "late", "pending", "pending_late")
+CLASS_LABELS = {
+    "early": "Trước hạn",
+    "on_time": "Đúng hạn",
+    "late": "Quá hạn",
+    "pending": "Đang xử lý trong hạn",
+    "pending_late": "Đang xử lý quá hạn",
+}
+OUTPUT_COLUMNS = ("dossier_id", "unit_code", "procedure_code", "received_at", "due_at", "end_at", "timeliness")
+DETAIL_COLUMNS = ("original_due_at", "due_source", "paused_seconds", "supplements", "waiting_since")
+
+
+def ts_literal(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S')}'"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    """Builds the status SQL for one as-of moment; ``source`` names the dossier table or view."""
+
+    as_of: datetime
+    config: Config
+    unit: str | None = None
+    source: str = "dossiers"
+    pauses: str = "pauses"
+
+    def unit_filter(self) -> str:
+        if not self.unit:
+            return ""
+        return f"""AND d.unit_code IN (
+            WITH RECURSIVE tree(code) AS (
+                SELECT code FROM units WHERE code = {_quote(self.unit)}
+                UNION SELECT u.code FROM units u JOIN tree t ON u.parent_code = t.code)
+            SELECT code FROM tree)"""
+
+    def sql(self) -> str:
+        t = ts_literal(self.as_of)
+        kinds = ", ".join(_quote(k) for k in self.config.pause_kinds) or "''"
+        # Pauses stop the clock until they end, the dossier ends or the as-of moment, whichever is first.
+        pause_end = (
+            f"LEAST(COALESCE(CASE WHEN pa.ended_at <= {t} THEN pa.ended_at END, {t}), COALESCE(b.end_at, {t}))"
+        )
+        return f"""
+WITH rules AS ({resolved_rules_sql()}),
+base AS (
+    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,
+           COALESCE(d.original_due_at, d.due_at) AS source_due,
+           d.supplement_count, p.time_limit, COALESCE(p.time_unit, 'working_days') AS time_unit,
+           COALESCE(u.province_code, '') AS ck,
+           CASE WHEN d.finished_at <= {t} THEN d.finished_at
+                WHEN d.returned_at <= {t} THEN d.returned_at
+                WHEN d.stopped_at <= {t} THEN d.stopped_at END AS end_at,
+           r.morning_start, r.morning_end, r.afternoon_start, r.afternoon_end, r.cutoff, r.supplement_mode
+    FROM {self.source} d
+    JOIN units u ON u.code = d.unit_code
+    JOIN procedures p ON p.code = d.procedure_code
+    JOIN rules r ON r.province_code = COALESCE(u.province_code, '') AND r.procedure_code = d.procedure_code
+    WHERE d.received_at <= {t} {self.unit_filter()}
+),
+pz AS (
+    SELECT pa.dossier_id,
+           count(*) FILTER (WHERE pa.kind = 'supplement') AS n_supp,
+           min(pa.started_at) FILTER (WHERE pa.kind = 'supplement'
+                                      AND (pa.ended_at IS NULL OR pa.ended_at > {t})) AS waiting_since,
+           max(pa.ended_at) FILTER (WHERE pa.kind = 'supplement' AND pa.ended_at <= {t}) AS last_supp_end,
+           sum(CASE WHEN pa.kind IN ({kinds})
+                     AND NOT (pa.kind = 'supplement' AND b.supplement_mode = 'restart')
+                     AND {pause_end} > pa.started_at
+                    THEN {work_seconds(pause_end, 'ce', 'b')} - {work_seconds('pa.started_at', 'cs', 'b')}
+                    ELSE 0 END) AS paused_s
+    FROM {self.pauses} pa
+    JOIN base b ON b.dossier_id = pa.dossier_id
+    JOIN calendar_days cs ON cs.calendar_key = b.ck AND cs.day = CAST(pa.started_at AS DATE)
+    JOIN calendar_days ce ON ce.calendar_key = b.ck AND ce.day = CAST({pause_end} AS DATE)
+    WHERE pa.started_at <= {t}
+    GROUP BY pa.dossier_id
+),
+st AS (
+    SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements,
+           pz.waiting_since, COALESCE(pz.paused_s, 0) AS paused_s,
+           CASE WHEN b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
+                     AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day')
+                THEN pz.last_supp_end ELSE b.received_at END AS start_at,
+           COALESCE(b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
+                    AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day'), FALSE) AS restarted
+    FROM base b LEFT JOIN pz ON pz.dossier_id = b.dossier_id
+),
+s1 AS (
+    SELECT st.*, {start_seconds('st.start_at', 'c', 'st')} AS start_ws,
+           {calendar_raw_due('st.start_at', 'st.time_limit')} AS cal_raw
+    FROM st JOIN calendar_days c ON c.calendar_key = st.ck AND c.day = CAST(st.start_at AS DATE)
+),
+s2 AS (
+    SELECT s1.*, {due_work_seconds('s1.start_ws', 's1.time_limit', 's1.time_unit', 's1')} AS due_ws
+    FROM s1
+),
+s3 AS (
+    SELECT s2.*,
+           CASE WHEN s2.time_limit IS NULL AND s2.time_unit <> 'same_day' THEN NULL
+                WHEN s2.time_unit = 'calendar_days' THEN
+                     CASE WHEN cr.is_working THEN s2.cal_raw
+                          ELSE CAST(wn.day AS TIMESTAMP) + CAST(s2.afternoon_end AS BIGINT) * INTERVAL '1 second' END
+                ELSE {from_work_seconds('s2.due_ws', 'wd', 's2')} END AS computed_due
+    FROM s2
+    LEFT JOIN calendar_days wd ON wd.calendar_key = s2.ck AND wd.is_working
+         AND wd.working_ordinal = {ordinal_of('s2.due_ws', 's2')}
+    LEFT JOIN calendar_days cr ON cr.calendar_key = s2.ck AND cr.day = CAST(s2.cal_raw AS DATE)
+    LEFT JOIN calendar_days wn ON wn.calendar_key = s2.ck AND wn.is_working
+         AND wn.working_ordinal = cr.working_ordinal + 1
+),
+s4 AS (
+    SELECT s3.*,
+           CASE WHEN s3.restarted THEN s3.computed_due ELSE COALESCE(s3.source_due, s3.computed_due) END AS base_due,
+           CASE WHEN s3.restarted OR s3.source_due IS NULL THEN 'computed' ELSE 'source' END AS due_source
+    FROM s3
+),
+s5 AS (
+    SELECT s4.*, {work_seconds('s4.base_due', 'cd', 's4')} + s4.paused_s AS adj_ws
+    FROM s4 LEFT JOIN calendar_days cd ON cd.calendar_key = s4.ck AND cd.day = CAST(s4.base_due AS DATE)
+),
+s6 AS (
+    SELECT s5.*,
+           CASE WHEN s5.paused_s = 0 THEN s5.base_due ELSE {from_work_seconds('s5.adj_ws', 'wa', 's5')} END AS due_at,
+           COALESCE(CASE WHEN s5.waiting_since < s5.end_at THEN s5.waiting_since END, s5.end_at) AS end_cmp
+    FROM s5
+    LEFT JOIN calendar_days wa ON s5.paused_s <> 0 AND wa.calendar_key = s5.ck AND wa.is_working
+         AND wa.working_ordinal = {ordinal_of('s5.adj_ws', 's5')}
+)
+SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
+       CASE WHEN end_at IS NOT NULL THEN
+                CASE WHEN supplements > 1 OR end_cmp > due_at THEN 'late'
+                     WHEN CAST(end_cmp AS DATE) < CAST(due_at AS DATE) THEN 'early'
+                     ELSE 'on_time' END
+            WHEN supplements > 1 THEN 'pending_late'
+            WHEN waiting_since IS NOT NULL AND waiting_since <= due_at THEN 'pending'
+            WHEN {t} > due_at THEN 'pending_late'
+            ELSE 'pending' END AS timeliness,
+       base_due AS original_due_at, due_source, paused_s AS paused_seconds, supplements, waiting_since
+FROM s6
+"""
+
+    def summary_sql(self) -> str:
+        """Counts per unit: received, early, on time, late, pending, pending late."""
+        counts = ", ".join(f"count(*) FILTER (WHERE s.timeliness = '{c}') AS {c}" for c in CLASSES)
+        return f"""
+WITH s AS ({self.sql()})
+SELECT u.code AS unit_code, u.name AS unit_name, u.level, count(s.dossier_id) AS received, {counts}
+FROM units u LEFT JOIN s ON s.unit_code = u.code
+WHERE u.code IN (SELECT DISTINCT unit_code FROM s)
+GROUP BY u.code, u.name, u.level
+ORDER BY CASE u.level WHEN 'province' THEN 0 WHEN 'department' THEN 1 WHEN 'district' THEN 2 ELSE 3 END, u.name
+"""
