@@ -68,7 +68,7 @@ def status(store: Store, as_of: datetime, *, unit: str | None = None, details: b
     """Every dossier's due date and timeliness at ``as_of``, as an Arrow table."""
     query = status_query(store, as_of, unit)
     cols = ", ".join([*OUTPUT_COLUMNS, *(DETAIL_COLUMNS if details else ())])
-    return store.con.execute(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id").fetch_arrow_table()
+    return store.con.sql(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id").to_arrow_table()
 
 
 def status_relation(store: Store, as_of: datetime, *, unit: str | None = None,

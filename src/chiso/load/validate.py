@@ -45,7 +45,9 @@ def datetime_expr(raw: str) -> str:
         WHEN REGEXP_FULL_MATCH({t}, '\\d{{1,7}}(\\.\\d+)?') THEN
             CASE WHEN TRY_CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465
                  THEN TIMESTAMP '1899-12-30 00:00:00'
-                      + CAST(ROUND(CAST({t} AS DOUBLE) * 86400) AS BIGINT) * INTERVAL '1 second' END
+                      + CAST(FLOOR(CAST({t} AS DOUBLE)) AS INTEGER) * INTERVAL '1 day'
+                      + CAST(ROUND((CAST({t} AS DOUBLE) - FLOOR(CAST({t} AS DOUBLE))) * 86400) AS INTEGER)
+                        * INTERVAL '1 second' END
         WHEN REGEXP_FULL_MATCH({t}, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}( \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?)?') THEN
             TRY_STRPTIME({t}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y'])
         WHEN REGEXP_MATCHES({t}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
