@@ -24,7 +24,7 @@ from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store
 from chiso.units.catalog import UnitCatalogError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 LEVEL_LABELS = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
 
 
