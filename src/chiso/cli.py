@@ -6,9 +6,9 @@ import contextlib
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import click
@@ -217,7 +217,7 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
         if fmt == "csv":
             import pyarrow.csv as pacsv
 
-            reader = rel.fetch_record_batch(100_000)
+            reader = rel.to_arrow_reader(100_000)
             opts = pacsv.WriteOptions(quoting_style="needed")
             with pacsv.CSVWriter(sink, reader.schema, write_options=opts) as writer:
                 for batch in reader:

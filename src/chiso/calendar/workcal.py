@@ -86,7 +86,7 @@ def fingerprint(store: Store, config: Config) -> str:
         "years": config.calendar_years,
         "provinces": _province_keys(store),
         "overrides": [(str(o.day), o.kind, o.note, o.province) for o in _overrides(store)],
-        "holidays": holidays.__version__,
+        "holidays": getattr(holidays, "__version__", ""),
     }
     return hashlib.sha256(json.dumps(payload, default=sorted).encode()).hexdigest()
 

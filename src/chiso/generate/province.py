@@ -199,7 +199,8 @@ def _chunk(world: World, month: date, index: int, start: int, size: int, seed: i
     local_w = 1 / np.arange(1, len(local) + 1) ** 0.6
     w_rng.shuffle(dept_w)
     w_rng.shuffle(local_w)
-    weights = np.concatenate([dept_w / dept_w.sum() * PROVINCIAL_SHARE, local_w / local_w.sum() * (1 - PROVINCIAL_SHARE)])
+    weights = np.concatenate([dept_w / dept_w.sum() * PROVINCIAL_SHARE,
+                              local_w / local_w.sum() * (1 - PROVINCIAL_SHARE)])
     all_units = dept + local
     unit_idx = rng.choice(len(all_units), size=size, p=weights)
     levels = np.array([u.level for u in all_units])[unit_idx]
@@ -248,7 +249,8 @@ def _chunk(world: World, month: date, index: int, start: int, size: int, seed: i
     ret = finished + rng.integers(0, 2 * 86400, size=size).astype("timedelta64[s]")
     returned = np.where((~np.isnat(finished)) & (ret <= export) & (rng.random(size) < 0.93), ret,
                         np.datetime64("NaT"))
-    stop_reason = np.where(np.isnat(stopped), None, rng.choice(["withdrawn", "cancelled", "refused"], size=size))
+    reasons = rng.choice(np.array(["withdrawn", "cancelled", "refused"], dtype=object), size=size)
+    stop_reason = np.where(np.isnat(stopped), np.array(None, dtype=object), reasons)
     # Supplements: ~1.2% of dossiers, a few of them twice.
     supp = (rng.random(size) < 0.012) & (outcome != "withdrawn")
     twice = supp & (rng.random(size) < 0.08)
@@ -291,8 +293,9 @@ def _chunk(world: World, month: date, index: int, start: int, size: int, seed: i
         "shared_to_citizen_store": _bool_text(rng, rng.random(size) < 0.2),
         "used_population_data": _bool_text(rng, rng.random(size) < 0.45),
         "synced_to_portal": _bool_text(rng, rng.random(size) < 0.97),
-        "rating": pa.array(np.where(rng.random(size) < 0.2, np.where(rng.random(size) < 0.98, "satisfied",
-                                                                     "dissatisfied"), None).tolist(), pa.string()),
+        "rating": pa.array(np.where(rng.random(size) < 0.2,
+                                    np.where(rng.random(size) < 0.98, "satisfied", "dissatisfied"),
+                                    np.array(None, dtype=object)).tolist(), pa.string()),
         "officer": pa.array([f"CB{n:04d}" for n in rng.integers(1, 900, size=size)], pa.string()),
     })
     return dossiers, pauses
@@ -313,7 +316,8 @@ def _due_dates(world: World, frame: pa.Table) -> np.ndarray:
     con.unregister("gen_frame")
     if result.num_rows != frame.num_rows:
         raise GeneratorError("không tính được hạn cho một số hồ sơ (thiếu lịch làm việc?)")
-    return result.column(0).to_numpy().astype("datetime64[s]")
+    due: np.ndarray = result.column(0).to_numpy().astype("datetime64[s]")
+    return due
 
 
 def generate_province(province: str, start: str, end: str, out: Path, *, scale: float = 1.0, seed: int = 1,

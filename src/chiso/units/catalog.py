@@ -97,9 +97,8 @@ def department_rows(p: Province, path: Path) -> list[UnitRow]:
 
 def legacy_rows(p: Province) -> list[UnitRow]:
     """Districts and communes before 1/7/2025 with their links to the new communes."""
-    from vietnamadminunits.database.main import query
-
     import vietnamadminunits
+    from vietnamadminunits.database.main import query
 
     data_dir = Path(vietnamadminunits.__file__).parent / "data"
     conv = json.loads((data_dir / "converter_2025.json").read_text(encoding="utf-8"))

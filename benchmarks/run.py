@@ -1,0 +1,62 @@
+"""Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
+
+    python benchmarks/run.py [--dossiers 1000000] [--keep]
+
+1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
+2. load it into a fresh workspace (`chiso load`),
+3. time `chiso status` (CSV of every dossier, to a file) and `chiso status --by-unit`,
+each as a separate process, the way a user runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+MONTH_AT_SCALE_1 = 43_600 / 3  # chiso.generate.province.QUARTER_DOSSIERS / 3
+
+
+def run(label: str, args: list[str], out: Path | None = None) -> float:
+    chiso = [sys.executable, "-m", "chiso.cli"]
+    start = time.perf_counter()
+    with (out.open("wb") if out else open(os.devnull, "wb")) as sink:
+        subprocess.run([*chiso, *args], check=True, stdout=sink)
+    elapsed = time.perf_counter() - start
+    print(f"| {label} | {elapsed:.1f} s |", flush=True)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
+    args = parser.parse_args()
+    data = HERE / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    gen, ws = data / "generated", data / "workspace"
+    scale = args.dossiers / MONTH_AT_SCALE_1
+    print(f"chiso benchmarks — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"One month (2025-07), Sơn La, {args.dossiers:,} dossiers (scale {scale:.2f})\n")
+    print("| step | time |\n|---|---|")
+    run("generate", ["generate", "--province", "Sơn La", "--from", "2025-07", "--to", "2025-07",
+                     "--scale", f"{scale:.4f}", "--seed", "1", "--out", str(gen)])
+    run("units init", ["--workspace", str(ws), "units", "init", "--province", "Sơn La"])
+    run("load (all files)", ["--workspace", str(ws), "load", str(gen)])
+    out = data / "status.csv"
+    run("status, every dossier, CSV", ["--workspace", str(ws), "status", "--as-of", "2025-07-31 17:00"], out)
+    rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
+    run("status --by-unit", ["--workspace", str(ws), "status", "--as-of", "2025-07-31 17:00", "--by-unit"])
+    print(f"\nstatus rows written: {rows:,}")
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
