@@ -16,6 +16,7 @@ from chiso.config import Config, load_config
 from chiso.load.loader import Loader, LoadReport, Progress
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
 from chiso.store.db import Store
+from chiso.textnorm import fold
 from chiso.units import catalog
 
 
@@ -85,4 +86,7 @@ def status_summary(store: Store, as_of: datetime, *, unit: str | None = None) ->
     query = status_query(store, as_of, unit)
     cur = store.con.execute(query.summary_sql())
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    # Vietnamese alphabetical order within each level (the database collation is binary).
+    levels = {"province": 0, "department": 1, "district": 2, "commune": 3}
+    return sorted(rows, key=lambda r: (levels.get(str(r["level"]), 9), fold(str(r["unit_name"])), r["unit_name"]))

@@ -135,8 +135,8 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
             raise click.ClickException(str(exc)) from None
     _print_report(report)
     for f in report.files:
-        line = (f"{f.path.name} → {f.table}: {f.rows_read:,} dòng; thêm {f.inserted:,}, cập nhật {f.updated:,}, "
-                f"không đổi {f.unchanged:,}, loại {f.rejected:,}").replace(",", ".")
+        line = (f"{f.path.name} → {f.table}: {vn_int(f.rows_read)} dòng; thêm {vn_int(f.inserted)}, "
+                f"cập nhật {vn_int(f.updated)}, không đổi {vn_int(f.unchanged)}, loại {vn_int(f.rejected)}")
         click.echo(line)
         if f.rejected_file:
             click.echo(f"  Các dòng bị loại và lý do: {f.rejected_file}")
