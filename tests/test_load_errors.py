@@ -197,3 +197,15 @@ def test_load_error_is_raised_by_the_api(ws: Workspace, tmp_path: Path) -> None:
         api.load(ws.store, [path])
     assert [str(i) for i in info.value.report.issues] == [
         "bad.csv:2: procedure_code: 'NOPE' không có trong danh mục thủ tục hành chính"]
+
+
+def test_indicator_input_period_is_checked(ws: Workspace) -> None:
+    with pytest.raises(LoadError) as info:
+        ws.load("indicator_inputs", [
+            {"period": "2026-Q1", "unit_code": UNIT, "indicator": "PUBLISH_ON_TIME", "numerator": 10,
+             "denominator": 10},
+            {"period": "Q1/2026", "unit_code": UNIT, "indicator": "PUBLISH_ON_TIME", "numerator": 9,
+             "denominator": 10},
+        ])
+    assert [str(i).split(": ", 1)[1] for i in info.value.report.issues] == [
+        "period: 'Q1/2026' không phải kỳ hợp lệ (yyyy-mm, yyyy-Qn hoặc yyyy)"]

@@ -186,6 +186,12 @@ def _table_specific(table: Table) -> list[str]:
             "FROM typed WHERE v_parent_code IS NOT NULL AND v_parent_code NOT IN "
             "(SELECT code FROM units UNION SELECT v_code FROM typed WHERE v_code IS NOT NULL)"
         ]
+    if table.name == "indicator_inputs":
+        return [
+            "SELECT _row, 'period', '''' || v_period || ''' không phải kỳ hợp lệ (yyyy-mm, yyyy-Qn hoặc yyyy)' "
+            "FROM typed WHERE v_period IS NOT NULL AND NOT "
+            r"REGEXP_FULL_MATCH(v_period, '\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?')"
+        ]
     if table.name == "feedback":
         return [_before("handled_at", "received_at", "ngày tiếp nhận")]
     return []
