@@ -21,7 +21,7 @@ from chiso.config import ConfigError, read_mapping_file
 from chiso.load.contract import TABLES
 from chiso.load.loader import LoadError, LoadReport
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
-from chiso.store.db import Store
+from chiso.store.db import Store, workspace_path
 from chiso.units.catalog import UnitCatalogError
 
 err = Console(stderr=True, soft_wrap=True)
@@ -284,6 +284,101 @@ def _emit(text: str, out: str | None) -> None:
 def vn_int(n: int) -> str:
     """13597 -> '13.597' (Vietnamese thousands separator)."""
     return f"{n:,}".replace(",", ".")
+
+
+# --- rules, simulate ------------------------------------------------------------------------------------
+
+
+@main.group()
+def rules() -> None:
+    """Bộ quy tắc tính điểm Bộ chỉ số (dữ liệu, có ngày hiệu lực)."""
+
+
+@rules.command("list")
+@click.pass_context
+def rules_list(ctx: click.Context) -> None:
+    """Liệt kê các bộ quy tắc: có sẵn và của tỉnh (thư mục rules/ trong thư mục dữ liệu)."""
+    from chiso.rules.model import RuleSetError, available
+
+    try:
+        sets = available(workspace_path(ctx.obj["workspace"]))
+    except RuleSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    for rs in sorted(sets.values(), key=lambda r: r.effective_from):
+        click.echo(f"{rs.name}\thiệu lực từ {rs.effective_from:%d/%m/%Y}\t{rs.title}")
+
+
+@rules.command("show")
+@click.argument("name")
+@click.pass_context
+def rules_show(ctx: click.Context, name: str) -> None:
+    """Nội dung một bộ quy tắc: nhóm, chỉ số, điểm tối đa, cách tính."""
+    from chiso.rules.model import RuleSetError, for_period
+
+    try:
+        rs = for_period(datetime.now().date(), workspace_path(ctx.obj["workspace"]), name)
+    except RuleSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{rs.name} — {rs.title} (hiệu lực từ {rs.effective_from:%d/%m/%Y}; làm tròn {rs.rounding} chữ số)")
+    for g in rs.groups:
+        click.echo(f"{g.code} {g.name}: {g.max:g} điểm")
+        for i in rs.group_indicators(g.code):
+            rule = {"linear": "tuyến tính", "threshold": f"ngưỡng {i.threshold:.0%}" if i.threshold else "ngưỡng",
+                    "display": "chỉ hiển thị"}[i.kind]
+            extra = []
+            if i.source == "input":
+                extra.append("nhập tay")
+            else:
+                extra.append(f"{i.numerator} / {i.denominator}")
+            if i.zero_denominator == "full":
+                extra.append("mẫu số 0 → đủ điểm")
+            if i.inherit:
+                extra.append("kế thừa từ tỉnh")
+            if i.provisional:
+                extra.append("tạm tính")
+            click.echo(f"  {i.code}: {i.max:g} điểm, {rule}; {'; '.join(extra)} — {i.name}")
+    click.echo("Xếp loại: " + ", ".join(f"{label} ≥ {floor:g}" for label, floor in rs.bands))
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def rules_check(file: str) -> None:
+    """Kiểm tra một tệp bộ quy tắc (TOML)."""
+    from chiso.rules.model import RuleSetError, load_rule_set
+
+    try:
+        rs = load_rule_set(Path(file))
+    except RuleSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Hợp lệ: {rs.name}, {len(rs.groups)} nhóm, {len(rs.indicators)} chỉ số, "
+               f"hiệu lực từ {rs.effective_from:%d/%m/%Y}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--rules", "rules_name", default=None, help="Tên bộ quy tắc (mặc định: bộ đang hiệu lực hôm nay).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) -> None:
+    """Tính thử điểm từ tệp chỉ số (indicator_inputs), không cần dữ liệu hồ sơ."""
+    from chiso.rules.model import RuleSetError, for_period
+    from chiso.scoring import render
+    from chiso.scoring.simulate import simulate as run_simulation
+
+    try:
+        rs = for_period(now_local().date(), workspace_path(ctx.obj["workspace"]), rules_name)
+        results = run_simulation(rs, Path(file))
+    except LoadError as exc:
+        _print_report(exc.report)
+        sys.exit(1)
+    except (RuleSetError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(render.to_json(results), nl=False)
+    elif fmt == "csv":
+        click.echo(render.to_csv(results), nl=False)
+    else:
+        click.echo(render.to_table(results, rs, f"Tính thử theo {rs.name}"), nl=False)
 
 
 # --- generate -------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Scoring (chấm điểm): measures per unit from the store, then the rule set's arithmetic."""

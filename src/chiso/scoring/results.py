@@ -1,0 +1,88 @@
+"""Assembling unit results from indicator values: scores, group and total sums of the rounded parts,
+ranks among peers, bands. The stable JSON shape of ``chiso score`` and ``chiso simulate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chiso.rules.arithmetic import competition_rank, indicator_score, round_half_up
+from chiso.rules.model import RuleSet
+
+
+@dataclass
+class IndicatorValue:
+    numerator: float | None = None
+    denominator: float | None = None
+    official_score: float | None = None
+
+
+@dataclass
+class UnitInput:
+    code: str
+    name: str = ""
+    level: str = ""
+    parent_code: str | None = None
+    peer_key: str = ""  # units with the same key are ranked together
+    values: dict[str, IndicatorValue] = field(default_factory=dict)
+    official_groups: dict[str, float] = field(default_factory=dict)
+
+
+def unit_result(rs: RuleSet, unit: UnitInput) -> dict[str, Any]:
+    places = rs.rounding
+    indicators: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
+    for g in rs.groups:
+        group_sum = 0.0
+        for ind in rs.group_indicators(g.code):
+            v = unit.values.get(ind.code, IndicatorValue())
+            computed = indicator_score(ind, v.numerator, v.denominator, places)
+            entry: dict[str, Any] = {
+                "numerator": v.numerator, "denominator": v.denominator,
+                "ratio": None if not v.denominator else round_half_up((v.numerator or 0) / v.denominator, 6),
+                "score": computed, "max": ind.max,
+            }
+            if v.official_score is not None:
+                entry["official_score"] = v.official_score
+                entry["computed_score"] = computed
+                entry["difference"] = round_half_up(v.official_score - computed, places)
+                entry["score"] = v.official_score
+            if ind.provisional and v.official_score is None:
+                entry["provisional"] = True
+            indicators[ind.code] = entry
+            group_sum += entry["score"]
+        group_score = round_half_up(group_sum, places)
+        groups[g.code] = {"score": group_score, "max": g.max}
+        if g.code in unit.official_groups:
+            groups[g.code]["computed_score"] = group_score
+            groups[g.code]["score"] = unit.official_groups[g.code]
+            groups[g.code]["official"] = True
+            for ind in rs.group_indicators(g.code):  # the official group score replaces any provisional part
+                indicators[ind.code].pop("provisional", None)
+    total = round_half_up(sum(x["score"] for x in groups.values()), places)
+    return {
+        "code": unit.code, "name": unit.name, "level": unit.level, "parent_code": unit.parent_code,
+        "rule_set": rs.name, "total": total, "rank": None, "classification": rs.classify(total),
+        "provisional": any(e.get("provisional") for e in indicators.values()),
+        "groups": groups, "indicators": indicators,
+    }
+
+
+def rank(results: list[dict[str, Any]], peer_keys: list[str], rs: RuleSet) -> None:
+    """Competition ranks among peers, overall and per group (in place)."""
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(peer_keys):
+        by_key.setdefault(key, []).append(i)
+    for members in by_key.values():
+        for i, r in zip(members, competition_rank([results[m]["total"] for m in members]), strict=True):
+            results[i]["rank"] = r
+        for g in rs.groups:
+            scores = [results[m]["groups"][g.code]["score"] for m in members]
+            for i, r in zip(members, competition_rank(scores), strict=True):
+                results[i]["groups"][g.code]["rank"] = r
+
+
+def assemble(rs: RuleSet, units: list[UnitInput]) -> list[dict[str, Any]]:
+    results = [unit_result(rs, u) for u in units]
+    rank(results, [u.peer_key for u in units], rs)
+    return results
