@@ -21,6 +21,9 @@ demo: setup
 	$(BIN)/chiso generate --province "Sơn La" --from 2025-07 --to 2025-09 --seed 1 --out $(DEMO_DIR)
 	$(BIN)/chiso --workspace $(WORKSPACE) load $(DEMO_DIR)/*
 	$(BIN)/chiso --workspace $(WORKSPACE) status --as-of "2025-09-30 17:00" --by-unit --format table
+	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level province --as-of "2025-09-30 17:00"
+	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level department --as-of "2025-09-30 17:00"
+	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level commune --as-of "2025-09-30 17:00"
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +15,10 @@ from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, load_config
 from chiso.load.loader import Loader, LoadReport, Progress
+from chiso.rules.arithmetic import round_half_up
+from chiso.rules.model import RuleSet, for_period
+from chiso.scoring.engine import score_period
+from chiso.scoring.period import parse_period
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -90,3 +95,28 @@ def status_summary(store: Store, as_of: datetime, *, unit: str | None = None) ->
     # Vietnamese alphabetical order within each level (the database collation is binary).
     levels = {"province": 0, "department": 1, "district": 2, "commune": 3}
     return sorted(rows, key=lambda r: (levels.get(str(r["level"]), 9), fold(str(r["unit_name"])), r["unit_name"]))
+
+
+def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None,
+          level: str | None = None, unit: str | None = None) -> tuple[RuleSet, list[dict[str, Any]]]:
+    """Every unit's index for a period (JSON shape of docs/index-engine.md), with the change against the
+    previous period. ``level`` and ``unit`` filter the output; ranks are always among all peers."""
+    config = prepare(store)
+    period = parse_period(period_text)
+    rs = for_period(period.start, store.workspace, rules)
+    results = score_period(store, rs, period, as_of, config)
+    previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
+    for r in results:
+        r["period"] = period.label
+        before = previous.get(r["code"])
+        r["previous_total"] = before["total"] if before else None
+        r["change"] = None if before is None else round_half_up(r["total"] - before["total"], rs.rounding)
+    if unit:
+        subtree = {str(x[0]) for x in store.con.execute(
+            "WITH RECURSIVE t(code) AS (SELECT code FROM units WHERE code = ? "
+            "UNION SELECT u.code FROM units u JOIN t ON u.parent_code = t.code) SELECT code FROM t", [unit]
+        ).fetchall()}
+        results = [r for r in results if r["code"] in subtree]
+    if level:
+        results = [r for r in results if r["level"] == level]
+    return rs, results

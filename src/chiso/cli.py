@@ -381,6 +381,34 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
         click.echo(render.to_table(results, rs, f"Tính thử theo {rs.name}"), nl=False)
 
 
+@main.command()
+@click.option("--period", required=True, help="Kỳ: 2025-07 (tháng), 2025-Q3 (quý), 2025 (năm), 2025-07-01..2025-09-30.")
+@click.option("--level", type=click.Choice(list(LEVEL_LABELS)), default=None, help="Chỉ in đơn vị của một cấp.")
+@click.option("--unit", default=None, help="Chỉ in một đơn vị và các đơn vị cấp dưới.")
+@click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
+@click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def score(ctx: click.Context, period: str, level: str | None, unit: str | None, as_of: str | None,
+          rules_name: str | None, fmt: str) -> None:
+    """Điểm Bộ chỉ số của mọi đơn vị trong một kỳ, xếp hạng và so với kỳ trước."""
+    from chiso.rules.model import RuleSetError
+    from chiso.scoring import render
+    from chiso.scoring.period import PeriodError
+
+    store = open_store(ctx)
+    try:
+        rs, results = api.score(store, period, as_of=parse_moment(as_of), rules=rules_name, level=level, unit=unit)
+    except (PeriodError, RuleSetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(render.to_json(results), nl=False)
+    elif fmt == "csv":
+        click.echo(render.to_csv(results), nl=False)
+    else:
+        click.echo(render.to_table(results, rs, f"Bộ chỉ số kỳ {period} ({rs.name})"), nl=False)
+
+
 # --- generate -------------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,171 @@
+"""The index engine (tính Bộ chỉ số) over the store: one grouped pass per fact table and period.
+
+1. Facts at the period's scoring moment (its last second, or ``as_of`` while it runs):
+   ``dossier_facts`` (one row per dossier received by then, with its status from
+   :mod:`chiso.status.timeliness`), ``procedure_facts`` (procedures applicable to each unit) and
+   ``feedback_facts``.
+2. Every measure of the rule set is a ``count(...) FILTER (WHERE <measure>)`` over a fact table joined to
+   the unit closure (each unit with all units below it), grouped by unit: a parent is counted from all
+   dossiers of itself and its descendants, never by averaging children.
+3. Indicators without dossier data come from ``indicator_inputs``; official scores there win.
+4. The rule set's arithmetic (:mod:`chiso.scoring.results`) turns the counts into scores and ranks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chiso.config import Config
+from chiso.rules.model import RuleSet
+from chiso.scoring.period import Period
+from chiso.scoring.results import IndicatorValue, UnitInput, assemble
+from chiso.status.timeliness import StatusQuery, ts_literal
+from chiso.store.db import Store
+
+CLOSURE_SQL = """
+WITH RECURSIVE closure(ancestor, descendant, depth) AS (
+    SELECT code, code, 0 FROM units
+    UNION ALL
+    SELECT c.ancestor, u.code, c.depth + 1 FROM closure c JOIN units u ON u.parent_code = c.descendant
+    WHERE c.depth < 10)
+SELECT DISTINCT ancestor, descendant FROM closure
+"""
+PAKN_WORKING_DAYS = 15
+FACT_TABLES = {"dossiers": "dossier_facts", "procedures": "procedure_facts", "feedback": "feedback_facts"}
+
+
+def _bool(col: str) -> str:
+    return f"COALESCE(d.{col}, FALSE) AS {col}"
+
+
+@dataclass(frozen=True)
+class Facts:
+    period: Period
+    moment: datetime
+    config: Config
+
+    def dossiers_sql(self) -> str:
+        start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
+        status = StatusQuery(as_of=self.moment, config=self.config).sql()
+        bools = ", ".join(_bool(c) for c in ("paid_online", "e_result", "digitized", "reused_data",
+                                              "shared_to_citizen_store", "used_population_data",
+                                              "synced_to_portal", "complained"))
+        return f"""
+SELECT s.dossier_id, s.unit_code, s.procedure_code, s.timeliness, s.end_at, s.due_at,
+       d.received_at >= {start} AS received_in_period,
+       (s.end_at IS NULL OR s.end_at >= {start}) AS handled,
+       d.channel, COALESCE(d.fee_amount, 0) AS fee_amount, d.rating, {bools},
+       COALESCE(p.full_online_eligible, p.online_level = 'full', FALSE) AS p_full_online_eligible,
+       COALESCE(p.fee_bearing, FALSE) AS p_fee_bearing, COALESCE(p.paper_result, FALSE) AS p_paper_result,
+       COALESCE(p.data_replaceable, FALSE) AS p_data_replaceable, p.online_level AS p_online_level
+FROM ({status}) s
+JOIN dossiers d ON d.dossier_id = s.dossier_id
+JOIN procedures p ON p.code = s.procedure_code
+"""
+
+    def procedures_sql(self) -> str:
+        """Procedures applicable to each unit: communes and districts the procedures of their level;
+        every unit also the procedures it has handled dossiers for (departments have no level list)."""
+        return """
+SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing,
+       COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
+       COALESCE(f.used_population_data, FALSE) AS used_population_data
+FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
+      WHERE u.level IN ('commune', 'district')
+      UNION SELECT DISTINCT unit_code, procedure_code FROM dossiers) a
+JOIN procedures p ON p.code = a.procedure_code
+LEFT JOIN (SELECT unit_code, procedure_code, bool_or(handled) AS has_dossiers,
+                  bool_or(handled AND paid_online) AS paid_online,
+                  bool_or(handled AND used_population_data) AS used_population_data
+           FROM dossier_facts GROUP BY unit_code, procedure_code) f
+     ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
+"""
+
+    def feedback_sql(self) -> str:
+        start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
+        moment = ts_literal(self.moment)
+        # Default PAKN deadline: 15 working days, at the end of the 15th working day after reception.
+        return f"""
+SELECT f.feedback_id, f.unit_code, f.about, f.satisfied,
+       f.received_at >= {start} AND f.received_at <= {moment} AS received_in_period,
+       f.handled_at IS NOT NULL AND f.handled_at >= {start} AND f.handled_at <= {moment} AS handled_in_period,
+       (f.handled_at IS NOT NULL AND f.handled_at >= {start} AND f.handled_at <= {moment})
+         OR (f.handled_at IS NULL AND COALESCE(f.due_at, dd.due) <= {moment}
+             AND COALESCE(f.due_at, dd.due) >= {start}) AS due_in_period,
+       f.handled_at IS NOT NULL AND f.handled_at <= {moment}
+         AND f.handled_at <= COALESCE(f.due_at, dd.due) AS handled_on_time
+FROM feedback f
+JOIN units u ON u.code = f.unit_code
+LEFT JOIN (
+    SELECT f2.feedback_id, CAST(w.day AS TIMESTAMP) + INTERVAL '17 hours' AS due
+    FROM feedback f2 JOIN units u2 ON u2.code = f2.unit_code
+    JOIN calendar_days c ON c.calendar_key = COALESCE(u2.province_code, '') AND c.day = CAST(f2.received_at AS DATE)
+    JOIN calendar_days w ON w.calendar_key = c.calendar_key AND w.is_working
+         AND w.working_ordinal = c.working_ordinal + {PAKN_WORKING_DAYS}) dd ON dd.feedback_id = f.feedback_id
+WHERE f.received_at <= {moment}
+"""
+
+
+def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[str, float]]:
+    """unit code -> measure name -> count, for every unit (with its descendants)."""
+    con = store.con
+    con.execute("DROP TABLE IF EXISTS unit_closure")
+    con.execute(f"CREATE TEMP TABLE unit_closure AS {CLOSURE_SQL}")
+    con.execute("DROP TABLE IF EXISTS dossier_facts")
+    con.execute(f"CREATE TEMP TABLE dossier_facts AS {facts.dossiers_sql()}")
+    con.execute("DROP TABLE IF EXISTS procedure_facts")
+    con.execute(f"CREATE TEMP TABLE procedure_facts AS {facts.procedures_sql()}")
+    con.execute("DROP TABLE IF EXISTS feedback_facts")
+    con.execute(f"CREATE TEMP TABLE feedback_facts AS {facts.feedback_sql()}")
+    used = {m for i in rs.indicators if i.source == "dossiers" for m in (i.numerator, i.denominator) if m}
+    out: dict[str, dict[str, float]] = {}
+    for table in ("dossiers", "procedures", "feedback"):
+        measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == table]
+        if not measures:
+            continue
+        counted = "DISTINCT f.procedure_code" if table == "procedures" else "*"
+        cols = ", ".join(f'count({counted}) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
+        sql = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
+               f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description][1:]
+        for row in cur.fetchall():
+            out.setdefault(str(row[0]), {}).update(dict(zip(names, (float(v) for v in row[1:]), strict=True)))
+    return out
+
+
+def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config
+                 ) -> list[dict[str, Any]]:
+    """Results for every unit valid during the period (units without dossiers included)."""
+    facts = Facts(period, period.moment(as_of), config)
+    counts = measure_counts(store, rs, facts)
+    units = store.con.execute(
+        "SELECT code, name, level, parent_code, COALESCE(province_code, '') FROM units "
+        "WHERE (valid_from IS NULL OR valid_from < ?) AND (valid_to IS NULL OR valid_to >= ?) ORDER BY code",
+        [period.end, period.start]).fetchall()
+    inputs: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {
+        (str(r[0]), str(r[1])): (r[2], r[3], r[4]) for r in store.con.execute(
+            "SELECT unit_code, indicator, numerator, denominator, score FROM indicator_inputs WHERE period = ?",
+            [period.label]).fetchall()}
+    groups = {g.code for g in rs.groups}
+    unit_inputs = []
+    for code, name, level, parent, province in units:
+        peer = f"{level}:{province}" if level != "province" else "province"
+        u = UnitInput(code, name, level, parent, peer)
+        c = counts.get(code, {})
+        for ind in rs.indicators:
+            official = inputs.get((code, ind.code))
+            if ind.source == "input":
+                row = official or (inputs.get((province, ind.code)) if ind.inherit else None)
+                u.values[ind.code] = IndicatorValue(*row) if row else IndicatorValue()
+            else:
+                assert ind.numerator and ind.denominator
+                u.values[ind.code] = IndicatorValue(c.get(ind.numerator, 0.0), c.get(ind.denominator, 0.0),
+                                                    official[2] if official else None)
+        for g in groups:
+            if (code, g) in inputs and inputs[(code, g)][2] is not None:
+                u.official_groups[g] = float(inputs[(code, g)][2])  # type: ignore[arg-type]
+        unit_inputs.append(u)
+    return assemble(rs, unit_inputs)

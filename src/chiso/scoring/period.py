@@ -1,0 +1,68 @@
+"""Periods (kỳ đánh giá): a month ``2025-07``, a quarter ``2025-Q3``, a year ``2025`` or a date range
+``2025-07-01..2025-09-30``. ``start`` is inclusive, ``end`` exclusive (midnight after the last day)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    kind: str  # month | quarter | year | range
+    start: date
+    end: date  # exclusive
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def moment(self, as_of: datetime) -> datetime:
+        """The moment the period is scored at: its last second, or ``as_of`` while it is running."""
+        last = datetime.combine(self.end, datetime.min.time()) - timedelta(seconds=1)
+        return min(last, as_of)
+
+    def previous(self) -> Period:
+        if self.kind == "month":
+            d = self.start - timedelta(days=1)
+            return parse_period(f"{d.year}-{d.month:02d}")
+        if self.kind == "quarter":
+            q = (self.start.month - 1) // 3 + 1
+            return parse_period(f"{self.start.year - (q == 1)}-Q{(q - 2) % 4 + 1}")
+        if self.kind == "year":
+            return parse_period(str(self.start.year - 1))
+        length = self.end - self.start
+        return Period(f"{self.start - length}..{self.start - timedelta(days=1)}", "range", self.start - length,
+                      self.start)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def parse_period(text: str) -> Period:
+    t = text.strip()
+    if m := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", t):
+        start = date(int(m[1]), int(m[2]), 1)
+        return Period(t, "month", start, _next_month(start))
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.IGNORECASE):
+        start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+        return Period(f"{m[1]}-Q{m[2]}", "quarter", start, _next_month(_next_month(_next_month(start))))
+    if m := re.fullmatch(r"(\d{4})", t):
+        return Period(t, "year", date(int(t), 1, 1), date(int(t) + 1, 1, 1))
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
+        try:
+            start, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
+        except ValueError as exc:
+            raise PeriodError(f"'{t}': {exc}") from None
+        if last < start:
+            raise PeriodError(f"'{t}': ngày cuối trước ngày đầu")
+        return Period(t, "range", start, last + timedelta(days=1))
+    raise PeriodError(f"'{t}' không phải kỳ: dùng 2025-07 (tháng), 2025-Q3 (quý), 2025 (năm) "
+                      "hoặc 2025-07-01..2025-09-30")
