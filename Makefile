@@ -31,7 +31,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py status
+	$(BIN)/python benchmarks/run.py score
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) $(DEMO_DIR)

@@ -1,6 +1,6 @@
 """Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
 
-    python benchmarks/run.py [--dossiers 1000000] [--keep]
+    python benchmarks/run.py [status|score] [--dossiers N] [--keep]
 
 1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
 2. load it into a fresh workspace (`chiso load`),
@@ -33,11 +33,7 @@ def run(label: str, args: list[str], out: Path | None = None) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dossiers", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
-    args = parser.parse_args()
+def status_suite(args: argparse.Namespace) -> None:
     data = HERE / "data"
     shutil.rmtree(data, ignore_errors=True)
     gen, ws = data / "generated", data / "workspace"
@@ -56,6 +52,47 @@ def main() -> None:
     print(f"\nstatus rows written: {rows:,}")
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def score_suite(args: argparse.Namespace) -> None:
+    """Scoring every unit and level: the demo province-quarter, then a year of N dossiers."""
+    data = HERE / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    print(f"chiso scoring benchmarks — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n| step | time |\n|---|---|")
+    gen, ws = data / "quarter", data / "ws-quarter"
+    run("generate Sơn La 2025-Q3 (scale 1)", ["generate", "--province", "Sơn La", "--from", "2025-07", "--to",
+                                               "2025-09", "--seed", "1", "--out", str(gen)])
+    run("load", ["--workspace", str(ws), "load", str(gen)])
+    run("score --period 2025-Q3, all units, JSON", ["--workspace", str(ws), "score", "--period", "2025-Q3",
+                                                   "--as-of", "2025-10-15", "--format", "json"])
+    scale = args.dossiers / (MONTH_AT_SCALE_1 * 12)
+    gen, ws = data / "year", data / "ws-year"
+    run(f"generate 2026, {args.dossiers:,} dossiers (scale {scale:.2f})",
+        ["generate", "--province", "Sơn La", "--from", "2026-01", "--to", "2026-12", "--scale", f"{scale:.4f}",
+         "--seed", "1", "--out", str(gen)])
+    run("load", ["--workspace", str(ws), "load", str(gen)])
+    run("score --period 2026, all units, JSON", ["--workspace", str(ws), "score", "--period", "2026",
+                                                "--as-of", "2027-01-15", "--format", "json"])
+    run("score --period 2026-12, all units, JSON", ["--workspace", str(ws), "score", "--period", "2026-12",
+                                                   "--as-of", "2027-01-15", "--format", "json"])
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("suite", nargs="?", choices=["status", "score"], default="status")
+    parser.add_argument("--dossiers", type=int, default=None,
+                        help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
+    parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
+    args = parser.parse_args()
+    if args.suite == "status":
+        args.dossiers = args.dossiers or 1_000_000
+        status_suite(args)
+    else:
+        args.dossiers = args.dossiers or 10_000_000
+        score_suite(args)
 
 
 if __name__ == "__main__":

@@ -120,3 +120,17 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
     if level:
         results = [r for r in results if r["level"] == level]
     return rs, results
+
+
+def explain(store: Store, unit: str, period_text: str, *, as_of: datetime, rules: str | None = None
+            ) -> dict[str, Any]:
+    """Points lost by one unit in a period, the items behind each shortfall, the best three actions."""
+    from chiso.scoring.explain import explain_unit
+
+    config = prepare(store)
+    period = parse_period(period_text)
+    rs = for_period(period.start, store.workspace, rules)
+    results = {r["code"]: r for r in score_period(store, rs, period, as_of, config)}
+    if unit not in results:
+        raise KeyError(f"không có đơn vị '{unit}' trong kỳ {period.label}")
+    return explain_unit(store, rs, results[unit], period, as_of, config)

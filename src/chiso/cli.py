@@ -409,6 +409,48 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
         click.echo(render.to_table(results, rs, f"Bộ chỉ số kỳ {period} ({rs.name})"), nl=False)
 
 
+@main.command()
+@click.option("--unit", required=True, help="Mã đơn vị.")
+@click.option("--period", required=True, help="Kỳ: 2025-07, 2025-Q3, 2025 hoặc 2025-07-01..2025-09-30.")
+@click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
+@click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--limit", default=20, show_default=True, help="Số mã hồ sơ in ra cho mỗi chỉ số (bảng).")
+@click.pass_context
+def explain(ctx: click.Context, unit: str, period: str, as_of: str | None, rules_name: str | None, fmt: str,
+            limit: int) -> None:
+    """Giải thích điểm bị trừ của một đơn vị: hồ sơ nào, vì sao, làm gì để tăng điểm."""
+    from chiso.rules.model import RuleSetError
+    from chiso.scoring.period import PeriodError
+    from chiso.scoring.render import vn_number
+
+    store = open_store(ctx)
+    try:
+        data = api.explain(store, unit, period, as_of=parse_moment(as_of), rules=rules_name)
+    except (PeriodError, RuleSetError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"Giải thích điểm — {data['name'] or data['code']}, kỳ {data['period']} ({data['rule_set']}): "
+               f"{vn_number(data['total'])} điểm, bị trừ {vn_number(data['lost'])} điểm")
+    kinds = {"dossiers": "hồ sơ", "procedures": "TTHC", "feedback": "PAKN"}
+    for s in data["shortfalls"]:
+        ratio = ""
+        if s["denominator"]:
+            ratio = f" ({vn_number(s['numerator'], 0)}/{vn_number(s['denominator'], 0)})"
+        click.echo(f"- {s['code']}{ratio}: mất {vn_number(s['lost'])} điểm")
+        if s["item_count"]:
+            shown = ", ".join(s["items"][:limit]) + (" …" if s["item_count"] > limit else "")
+            click.echo(f"    {vn_int(s['item_count'])} {kinds[s['over']]} {s['reason']}: {shown}")
+        elif not s["over"]:
+            click.echo(f"    {s['reason']}")
+    if data["actions"]:
+        click.echo("Ba việc tăng điểm nhiều nhất với ít hồ sơ nhất:")
+        for n, a in enumerate(data["actions"], start=1):
+            click.echo(f"  {n}. {a['text']}: +{vn_number(a['gain'])} điểm")
+
+
 # --- generate -------------------------------------------------------------------------------------------
 
 

@@ -91,8 +91,8 @@ def _units_for(p: object, period_start: date) -> list[catalog.UnitRow]:
     assert isinstance(p, Province)
     rows = catalog.province_rows(p)
     rows += catalog.department_rows(p, catalog.default_departments_path())
-    if period_start < catalog.MERGER_DAY:
-        rows = [r for r in rows if r.level != "commune"] + catalog.legacy_rows(p)
+    if period_start < catalog.MERGER_DAY:  # both structures; each month uses the units valid in it
+        rows += catalog.legacy_rows(p)
     return rows
 
 

@@ -44,6 +44,8 @@ class Indicator:
     zero_denominator: str = "zero"  # zero | full
     inherit: bool = False           # a child unit takes its province's value
     provisional: bool = False
+    shortfall: str = ""             # why an item misses the numerator, for explanations ("chưa số hóa")
+    action: str = ""                # what would gain points, with {n}: "số hóa thêm {n} hồ sơ"
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
             code=code, group=group, name=str(i.get("name", code)), max=float(_need(i, "max", (int, float), where)),
             kind=kind, threshold=float(threshold) if threshold else None, source=source_kind, numerator=num,
             denominator=den, zero_denominator=zero, inherit=bool(i.get("inherit", False)),
-            provisional=bool(i.get("provisional", False))))
+            provisional=bool(i.get("provisional", False)), shortfall=str(i.get("shortfall", "")),
+            action=str(i.get("action", ""))))
     for g in groups:
         total = sum(i.max for i in indicators if i.group == g.code)
         if abs(total - g.max) > 1e-9:
