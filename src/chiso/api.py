@@ -17,6 +17,7 @@ from chiso.config import Config, load_config
 from chiso.load.loader import Loader, LoadReport, Progress
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
+from chiso.scoring import publish as publications
 from chiso.scoring.engine import score_period
 from chiso.scoring.period import parse_period
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
@@ -105,6 +106,7 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
     period = parse_period(period_text)
     rs = for_period(period.start, store.workspace, rules)
     results = score_period(store, rs, period, as_of, config)
+    publications.annotate(results, store, period.label)  # uses this period's facts: before the previous one
     previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
     for r in results:
         r["period"] = period.label
@@ -134,3 +136,15 @@ def explain(store: Store, unit: str, period_text: str, *, as_of: datetime, rules
     if unit not in results:
         raise KeyError(f"không có đơn vị '{unit}' trong kỳ {period.label}")
     return explain_unit(store, rs, results[unit], period, as_of, config)
+
+
+def publish(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None) -> tuple[int, str]:
+    """Freeze the period's results (rule set, data fingerprint, time). Returns (publication id, fingerprint)."""
+    config = prepare(store)
+    period = parse_period(period_text)
+    rs = for_period(period.start, store.workspace, rules)
+    results = score_period(store, rs, period, as_of, config)
+    for r in results:
+        r["period"] = period.label
+    pid = publications.publish(store, period.label, rs.name, period.moment(as_of), results)
+    return pid, publications.fingerprint(store)

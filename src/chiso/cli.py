@@ -451,6 +451,24 @@ def explain(ctx: click.Context, unit: str, period: str, as_of: str | None, rules
             click.echo(f"  {n}. {a['text']}: +{vn_number(a['gain'])} điểm")
 
 
+@main.command()
+@click.option("--period", required=True, help="Kỳ: 2025-07, 2025-Q3, 2025 hoặc 2025-07-01..2025-09-30.")
+@click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
+@click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
+@click.pass_context
+def publish(ctx: click.Context, period: str, as_of: str | None, rules_name: str | None) -> None:
+    """Công bố (đóng băng) kết quả một kỳ: bộ quy tắc, dấu vân tay dữ liệu, thời điểm."""
+    from chiso.rules.model import RuleSetError
+    from chiso.scoring.period import PeriodError
+
+    store = open_store(ctx)
+    try:
+        pid, fp = api.publish(store, period, as_of=parse_moment(as_of), rules=rules_name)
+    except (PeriodError, RuleSetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã công bố kết quả kỳ {period}: số {pid}, dấu vân tay dữ liệu {fp[:16]}")
+
+
 # --- generate -------------------------------------------------------------------------------------------
 
 

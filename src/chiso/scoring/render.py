@@ -80,6 +80,14 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
                       *(vn_number(r["groups"][g.code]["score"]) for g in rs.groups),
                       vn_number(r["total"]), r["classification"])
         console.print(t)
+    for r in results:
+        pub = r.get("since_publication")
+        if pub and (pub["change"] or pub["dossiers_added"] or pub["dossiers_changed"] or pub["dossiers_removed"]):
+            change = pub["change"] or 0.0
+            console.print(f"{r['name'] or r['code']}: đã công bố {vn_number(pub['published_total'])} điểm lúc "
+                          f"{pub['published_at']}; nay {'+' if change >= 0 else ''}{vn_number(change)} điểm do "
+                          f"{pub['dossiers_added']} hồ sơ mới, {pub['dossiers_changed']} hồ sơ thay đổi, "
+                          f"{pub['dossiers_removed']} hồ sơ không còn tính.")
     if any(r["provisional"] for r in results):
         console.print("(tạm tính) ONLINE_FULL_PROCESS: cách quy đổi điểm của Cổng DVCQG chưa được công bố; "
                       "điểm tạm tính = 12 × tỷ lệ, sẽ thay bằng số chính thức khi nhập.")
