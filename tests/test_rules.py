@@ -145,3 +145,16 @@ def test_period_picks_rule_set_by_effective_date(tmp_path: Path) -> None:
     code, out, _ = run("--workspace", str(ws), "rules", "list")
     assert "son-la-2027" in out and "vn-766-2026" in out
     assert parse_rule_set(text, "x").effective_from == date(2027, 1, 1)
+
+
+def test_groups_and_total_are_sums_of_rounded_parts() -> None:
+    from chiso.scoring.results import IndicatorValue, UnitInput, assemble
+
+    rs = available()["vn-766-2026"]
+    # DOSSIER_SYNC 6 x 1/48 = 0.125 -> 0.13; PUBLIC_CONTENT_FULL 2 x 1/16 = 0.125 -> 0.13.
+    # CKMB = 0.13 + 0.13 = 0.26, where rounding the unrounded sum (0.25) would give 0.25.
+    u = UnitInput("U", values={"DOSSIER_SYNC": IndicatorValue(1, 48), "PUBLIC_CONTENT_FULL": IndicatorValue(1, 16)})
+    [r] = assemble(rs, [u])
+    assert r["groups"]["CKMB"]["score"] == 0.26
+    # Other groups: ECC (no data: full) 2, PAKN (none: full) 6 + 6; total = 0.26 + 2 + 12 = 14.26.
+    assert r["total"] == 14.26

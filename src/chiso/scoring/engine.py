@@ -48,7 +48,8 @@ class Facts:
 
     def dossiers_sql(self) -> str:
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
-        status = StatusQuery(as_of=self.moment, config=self.config).sql()
+        status = StatusQuery(as_of=self.moment, config=self.config,
+                             ended_since=datetime.combine(self.period.start, datetime.min.time())).sql()
         bools = ", ".join(_bool(c) for c in ("paid_online", "e_result", "digitized", "reused_data",
                                               "shared_to_citizen_store", "used_population_data",
                                               "synced_to_portal", "complained"))
