@@ -12,7 +12,8 @@ from chiso.cli import main
 from chiso.rules.arithmetic import competition_rank, indicator_score, round_half_up
 from chiso.rules.model import Indicator, RuleSetError, available, for_period, load_rule_set, parse_rule_set
 
-SHARED = Path(__file__).parent.parent.parent / "shared"
+# A copy of shared/data/portal-unit-sample.json: the national portal's published figures for one unit.
+PORTAL_SAMPLE = Path(__file__).parent / "data" / "portal-unit-sample.json"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -73,8 +74,8 @@ def test_simulate_reproduces_the_worked_example(tmp_path: Path) -> None:
 
 
 def test_simulate_reproduces_the_portal_mdsh_group(tmp_path: Path) -> None:
-    """shared/data/portal-unit-sample.json: every MDSH metric of Xuân Thọ, scored and summed to 8.99."""
-    sample = json.loads((SHARED / "data" / "portal-unit-sample.json").read_text(encoding="utf-8"))
+    """The portal's published MDSH metrics of Xuân Thọ, each scored and summed to the published 8.99."""
+    sample = json.loads(PORTAL_SAMPLE.read_text(encoding="utf-8"))
     metrics = sample["indicatorDetails"]["digitized"]["metrics"]
     lines = ["period,unit_code,indicator,numerator,denominator"]
     lines += [f"2026,H15.175,{m['code']},{m['numerator'] or ''},{m['denominator'] or ''}" for m in metrics]
