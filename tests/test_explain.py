@@ -12,15 +12,11 @@ from click.testing import CliRunner
 
 from chiso.cli import main
 from conftest import Workspace
-from test_scoring import DOSSIERS, FEEDBACK, INPUTS, PROCS
+from test_scoring import load_province
 
 
 def explain(ws: Workspace, *extra: str) -> Any:
-    ws.load("procedures", PROCS)
-    ws.load("dossiers", DOSSIERS)
-    ws.load("feedback", FEEDBACK)
-    ws.load("indicator_inputs", INPUTS)
-    ws.store.close()
+    load_province(ws)
     r = CliRunner().invoke(main, ["--workspace", str(ws.store.workspace), "explain", "--unit", "03646",
                                   "--period", "2025-09", "--as-of", "2025-10-15", *extra], catch_exceptions=False)
     assert r.exit_code == 0, r.stderr

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from chiso.cli import main
 from conftest import Workspace
-from test_scoring import DOSSIERS, FEEDBACK, INPUTS, PROCS, d
+from test_scoring import DOSSIERS, d, load_province
 
 
 def cli(ws: Workspace, *args: str) -> str:
@@ -19,11 +19,7 @@ def cli(ws: Workspace, *args: str) -> str:
 
 
 def test_changes_since_publication(ws: Workspace) -> None:
-    ws.load("procedures", PROCS)
-    ws.load("dossiers", DOSSIERS)
-    ws.load("feedback", FEEDBACK)
-    ws.load("indicator_inputs", INPUTS)
-    ws.store.close()
+    load_province(ws)
     out = cli(ws, "publish", "--period", "2025-09", "--as-of", "2025-10-15")
     assert "Đã công bố kết quả kỳ 2025-09: số 1" in out
     # After publication: X3 is finished on 20/9 (late, due 15/9) and X6 arrives (PB, early, nothing digital).

@@ -80,13 +80,18 @@ INPUTS = [
 ]
 
 
-@pytest.fixture
-def results(ws: Workspace) -> dict[str, dict[str, Any]]:
+def load_province(ws: Workspace) -> None:
+    """Load the hand-built province into the workspace and close it for the CLI."""
     ws.load("procedures", PROCS)
     ws.load("dossiers", DOSSIERS)
     ws.load("feedback", FEEDBACK)
     ws.load("indicator_inputs", INPUTS)
     ws.store.close()
+
+
+@pytest.fixture
+def results(ws: Workspace) -> dict[str, dict[str, Any]]:
+    load_province(ws)
     r = CliRunner().invoke(main, ["--workspace", str(ws.store.workspace), "score", "--period", "2025-09",
                                   "--as-of", "2025-10-15", "--format", "json"], catch_exceptions=False)
     assert r.exit_code == 0, r.stderr

@@ -373,12 +373,7 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
         sys.exit(1)
     except (RuleSetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    if fmt == "json":
-        click.echo(render.to_json(results), nl=False)
-    elif fmt == "csv":
-        click.echo(render.to_csv(results), nl=False)
-    else:
-        click.echo(render.to_table(results, rs, f"Tính thử theo {rs.name}"), nl=False)
+    click.echo(render.render(results, rs, fmt, f"Tính thử theo {rs.name}"), nl=False)
 
 
 @main.command()
@@ -401,12 +396,7 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
         rs, results = api.score(store, period, as_of=parse_moment(as_of), rules=rules_name, level=level, unit=unit)
     except (PeriodError, RuleSetError) as exc:
         raise click.ClickException(str(exc)) from None
-    if fmt == "json":
-        click.echo(render.to_json(results), nl=False)
-    elif fmt == "csv":
-        click.echo(render.to_csv(results), nl=False)
-    else:
-        click.echo(render.to_table(results, rs, f"Bộ chỉ số kỳ {period} ({rs.name})"), nl=False)
+    click.echo(render.render(results, rs, fmt, f"Bộ chỉ số kỳ {period} ({rs.name})"), nl=False)
 
 
 @main.command()

@@ -93,3 +93,12 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
                       "điểm tạm tính = 12 × tỷ lệ, sẽ thay bằng số chính thức khi nhập.")
     text: str = console.export_text()
     return text
+
+
+def render(results: list[dict[str, Any]], rs: RuleSet, fmt: str, title: str) -> str:
+    """``fmt``: json | csv | table."""
+    if fmt == "json":
+        return to_json(results)
+    if fmt == "csv":
+        return to_csv(results)
+    return to_table(results, rs, title)
