@@ -109,27 +109,36 @@ WHERE f.received_at <= {moment}
 """
 
 
-def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[str, float]]:
-    """unit code -> measure name -> count, for every unit (with its descendants)."""
-    con = store.con
-    con.execute("DROP TABLE IF EXISTS unit_closure")
-    con.execute(f"CREATE TEMP TABLE unit_closure AS {CLOSURE_SQL}")
-    con.execute("DROP TABLE IF EXISTS dossier_facts")
-    con.execute(f"CREATE TEMP TABLE dossier_facts AS {facts.dossiers_sql()}")
-    con.execute("DROP TABLE IF EXISTS procedure_facts")
-    con.execute(f"CREATE TEMP TABLE procedure_facts AS {facts.procedures_sql()}")
-    con.execute("DROP TABLE IF EXISTS feedback_facts")
-    con.execute(f"CREATE TEMP TABLE feedback_facts AS {facts.feedback_sql()}")
+def build_sql(rs: RuleSet, facts: Facts) -> tuple[list[str], dict[str, str]]:
+    """The statements that build the fact tables, and one grouped count query per fact table.
+
+    Plain SQL in the subset DuckDB and PostgreSQL share (tests/test_store_postgres.py runs it on both).
+    """
+    setup = []
+    for name, select in (("unit_closure", CLOSURE_SQL), ("dossier_facts", facts.dossiers_sql()),
+                         ("procedure_facts", facts.procedures_sql()), ("feedback_facts", facts.feedback_sql())):
+        setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     used = {m for i in rs.indicators if i.source == "dossiers" for m in (i.numerator, i.denominator) if m}
-    out: dict[str, dict[str, float]] = {}
+    queries: dict[str, str] = {}
     for table in ("dossiers", "procedures", "feedback"):
         measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == table]
         if not measures:
             continue
         counted = "DISTINCT f.procedure_code" if table == "procedures" else "*"
         cols = ", ".join(f'count({counted}) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
-        sql = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
-               f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
+        queries[table] = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
+                          f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
+    return setup, queries
+
+
+def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[str, float]]:
+    """unit code -> measure name -> count, for every unit (with its descendants)."""
+    con = store.con
+    setup, queries = build_sql(rs, facts)
+    for statement in setup:
+        con.execute(statement)
+    out: dict[str, dict[str, float]] = {}
+    for sql in queries.values():
         cur = con.execute(sql)
         names = [d[0] for d in cur.description][1:]
         for row in cur.fetchall():
