@@ -90,11 +90,10 @@ def test_status_query_gives_the_same_result_on_postgres(pg: Any, ws: Workspace) 
 
 def test_scoring_sql_gives_the_same_counts_on_postgres(pg: Any, ws: Workspace) -> None:
     """The index engine's fact tables and grouped measure queries, run on both engines."""
-    from test_scoring import DOSSIERS, FEEDBACK, INPUTS, PROCS
-
     from chiso.rules.model import available
     from chiso.scoring.engine import Facts, build_sql
     from chiso.scoring.period import parse_period
+    from test_scoring import DOSSIERS, FEEDBACK, INPUTS, PROCS
 
     ws.load("procedures", PROCS)
     ws.load("dossiers", DOSSIERS)
