@@ -41,6 +41,20 @@ def pg() -> Iterator[Any]:
         conn.close()
 
 
+def copy_store(ws: Workspace, pg: Any, tables: tuple[str, ...]) -> None:
+    """Apply the migrations on PostgreSQL and copy the given tables from the DuckDB store."""
+    for _, _, sql in migrations():
+        pg.execute(sql)
+    for table in tables:
+        cur = ws.store.con.execute(f"SELECT * FROM {table}")
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        if rows:
+            with pg.cursor() as c:
+                c.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
+                              rows)
+
+
 def test_migrations_apply_on_postgres(pg: Any) -> None:
     for _, _, sql in migrations():
         pg.execute(sql)
@@ -65,16 +79,7 @@ def test_status_query_gives_the_same_result_on_postgres(pg: Any, ws: Workspace) 
     ws.load("pauses", [{"dossier_id": "C", "kind": "supplement", "started_at": "2025-06-03 09:00",
                         "ended_at": "2025-06-05 09:00"}])
     config = api.prepare(ws.store)
-    for _, _, sql in migrations():
-        pg.execute(sql)
-    for table in ("units", "procedures", "dossiers", "pauses", "calendar_days", "deadline_rules"):
-        cur = ws.store.con.execute(f"SELECT * FROM {table}")
-        cols = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-        if rows:
-            with pg.cursor() as c:
-                c.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
-                              rows)
+    copy_store(ws, pg, ("units", "procedures", "dossiers", "pauses", "calendar_days", "deadline_rules"))
     query = StatusQuery(as_of=datetime(2026, 9, 10, 12, 0), config=config)
     sql = f"SELECT dossier_id, due_at, timeliness FROM ({query.sql()}) s ORDER BY dossier_id"
     on_duck = ws.store.con.execute(sql).fetchall()
@@ -100,16 +105,8 @@ def test_scoring_sql_gives_the_same_counts_on_postgres(pg: Any, ws: Workspace) -
     ws.load("feedback", FEEDBACK)
     ws.load("indicator_inputs", INPUTS)
     config = api.prepare(ws.store)
-    for _, _, sql in migrations():
-        pg.execute(sql)
-    for table in ("units", "procedures", "dossiers", "pauses", "feedback", "calendar_days", "deadline_rules"):
-        cur = ws.store.con.execute(f"SELECT * FROM {table}")
-        cols = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-        if rows:
-            with pg.cursor() as c:
-                c.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
-                              rows)
+    copy_store(ws, pg, ("units", "procedures", "dossiers", "pauses", "feedback", "calendar_days",
+                        "deadline_rules"))
     period = parse_period("2025-09")
     setup, queries = build_sql(available()["vn-766-2026"], Facts(period, period.moment(datetime(2025, 10, 15)),
                                                                   config))

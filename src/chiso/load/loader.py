@@ -148,7 +148,6 @@ class Loader:
                 mapped = map_headers(src, table, self.mapping)
             except ReadError as exc:
                 rep.issues.append(exc.issue)
-                rep.rejected = -1
                 continue
             except FileNotFoundError:
                 rep.issues.append(LoadIssue(path.name, 0, "(tệp)", f"không tìm thấy tệp {path}"))
