@@ -483,5 +483,13 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
         click.echo(f"{name}: {vn_int(n)} dòng")
 
 
+def _register() -> None:
+    from chiso.cli_report import report
+
+    main.add_command(report)
+
+
+_register()
+
 if __name__ == "__main__":
     main()

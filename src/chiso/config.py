@@ -77,6 +77,9 @@ class Config:
     pause_kinds: tuple[str, ...] = PAUSE_KINDS_STOPPING_CLOCK
     calendar_years: tuple[int, int] = (2015, 2035)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Raw [report] and [onestop] tables; the document and evaluation modules read and check their own keys.
+    report: dict[str, Any] = field(default_factory=dict)
+    onestop: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
 
@@ -105,6 +108,8 @@ def parse_config(path: Path) -> Config:
     if years:
         cfg.calendar_years = (int(years[0]), int(years[1]))
     cfg.aliases = {t: dict(m) for t, m in raw.get("aliases", {}).items()}
+    cfg.report = dict(raw.get("report", {}))
+    cfg.onestop = dict(raw.get("onestop", {}))
     return cfg
 
 

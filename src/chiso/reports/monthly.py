@@ -1,0 +1,285 @@
+"""The monthly public letter (công văn công khai kết quả Bộ chỉ số, seeds ``000_…`` and ``002_…``) and the
+unit detail letter, with their Excel appendices. Every figure comes from the score engine
+(:func:`chiso.api.score`) and the dossier status (:mod:`chiso.status.timeliness`) of the same moment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from chiso import api
+from chiso.config import Config
+from chiso.reports import charts
+from chiso.reports.common import (
+    ROMAN,
+    ReportSettings,
+    add_working_days,
+    base_context,
+    date_text,
+    local_words,
+    moment_text,
+    period_words,
+)
+from chiso.rules.model import RuleSet
+from chiso.scoring.engine import CLOSURE_SQL
+from chiso.scoring.period import Period, parse_period
+from chiso.status.timeliness import CLASS_LABELS, StatusQuery, ts_literal
+from chiso.store.db import Store
+from chiso.textnorm import fold
+
+TREND_MONTHS = 6
+CRITERIA = {"satisfied_pct": "DOSSIER_RECEIVING_SATISFACTION", "synced_pct": "DOSSIER_SYNC",
+            "digitized_pct": "SO_HOA_GIAY_TO_GIAI_QUYET"}
+
+
+def unit_counts(store: Store, period: Period, moment: datetime, config: Config) -> dict[str, dict[str, int]]:
+    """Per unit and every ancestor (a district counts its communes): dossiers received in the period, of them
+    online, resolved late in the period, and open past their due date at ``moment``."""
+    start = datetime.combine(period.start, datetime.min.time())
+    status = StatusQuery(as_of=moment, config=config, ended_since=start).sql()
+    t0 = ts_literal(start)
+    sql = f"""
+WITH s AS ({status}), c AS ({CLOSURE_SQL})
+SELECT c.ancestor AS code,
+       count(*) FILTER (WHERE s.received_at >= {t0}) AS received,
+       count(*) FILTER (WHERE s.received_at >= {t0} AND d.channel = 'online') AS online,
+       count(*) FILTER (WHERE s.timeliness = 'late' AND s.end_at >= {t0}) AS resolved_late,
+       count(*) FILTER (WHERE s.timeliness = 'pending_late') AS open_late
+FROM s JOIN dossiers d ON d.dossier_id = s.dossier_id JOIN c ON c.descendant = s.unit_code
+GROUP BY c.ancestor"""
+    return {str(r[0]): {"received": int(r[1]), "online": int(r[2]), "resolved_late": int(r[3]),
+                        "open_late": int(r[4])} for r in store.con.execute(sql).fetchall()}
+
+
+def _pct(ratio: float | None) -> float | None:
+    return None if ratio is None else round(100.0 * ratio, 4)
+
+
+def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: (r["rank"] or 0, fold(r["name"]), r["code"]))
+
+
+def _peers(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """Departments and the local level of the letter: districts while they exist (three levels), else communes."""
+    departments = [r for r in results if r["level"] == "department"]
+    districts = [r for r in results if r["level"] == "district"]
+    locals_ = districts or [r for r in results if r["level"] == "commune"]
+    return _order(departments), _order(locals_), bool(districts)
+
+
+def _trend(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, current: float,
+           province_code: str) -> list[tuple[str, float]]:
+    from chiso.scoring.engine import score_period
+
+    first = store.con.execute("SELECT min(received_at) FROM dossiers").fetchone()
+    earliest = first[0].date() if first and first[0] else period.start
+    points = [(f"{period.start.month:02d}/{period.start.year}", current)]
+    p = period
+    for _ in range(TREND_MONTHS - 1):
+        p = p.previous()
+        if p.end <= earliest:
+            break
+        scored = [r for r in score_period(store, rs, p, as_of, config) if r["code"] == province_code]
+        if scored:
+            points.append((f"{p.start.month:02d}/{p.start.year}", scored[0]["total"]))
+    return points[::-1]
+
+
+def monthly_context(store: Store, period_text: str, *, as_of: datetime, letter_date: date,
+                    settings: ReportSettings, workdir: Path, national_rank: str | None = None,
+                    rules: str | None = None) -> dict[str, Any]:
+    """Everything the monthly letter and its appendices show (the names are the template tags of
+    docs/templates.md)."""
+    period = parse_period(period_text)
+    config = api.prepare(store)
+    rs, results = api.score(store, period.label, as_of=as_of, rules=rules)
+    moment = period.moment(as_of)
+    province = next((r for r in results if r["level"] == "province"), None)
+    if province is None:
+        raise ValueError("không có kết quả cấp tỉnh: hãy nạp danh mục đơn vị (chiso units init) và hồ sơ")
+    departments, locals_, three_levels = _peers(results)
+    counts = unit_counts(store, period, moment, config)
+    nf = settings.numbers
+
+    groups = [{"code": g.code, "name": g.name, "max": g.max, "score": province["groups"][g.code]["score"],
+               "weak": province["groups"][g.code]["score"] < settings.low_share * g.max} for g in rs.groups]
+
+    def overdue_row(r: dict[str, Any]) -> dict[str, Any]:
+        c = counts.get(r["code"], {})
+        late, open_late = c.get("resolved_late", 0), c.get("open_late", 0)
+        return {"code": r["code"], "name": r["name"], "resolved_late": late, "open_late": open_late,
+                "total": late + open_late}
+
+    def overdue_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = [overdue_row(r) for r in rows]
+        return sorted([o for o in out if o["total"]], key=lambda o: (-o["total"], fold(o["name"])))
+
+    words = local_words(three_levels)
+    od_departments, od_locals = overdue_list(departments), overdue_list(locals_)
+    total_overdue = sum(o["total"] for o in od_departments + od_locals)
+    local_noun = "UBND cấp huyện" if three_levels else "UBND các xã, phường"
+    breakdown = f"{len(od_departments):02d} sở, ngành và {len(od_locals):02d} {local_noun}"
+    overdue = {
+        "total": total_overdue, "units": len(od_departments) + len(od_locals), "breakdown": breakdown,
+        "departments": od_departments, "locals": od_locals,
+        "departments_total": sum(o["total"] for o in od_departments),
+        "locals_total": sum(o["total"] for o in od_locals),
+        "groups": [g for g in (
+            {"roman": "I", "title": "Các sở, ban, ngành", "rows": od_departments,
+             "total": sum(o["total"] for o in od_departments)},
+            {"roman": "II", "title": words["local_title"], "rows": od_locals,
+             "total": sum(o["total"] for o in od_locals)}) if g["rows"]],
+    }
+
+    criteria_rows = []
+    for r in departments + locals_:
+        c = counts.get(r["code"], {})
+        row = {"code": r["code"], "name": r["name"], "overdue": c.get("resolved_late", 0) + c.get("open_late", 0),
+               "online_pct": _pct(c["online"] / c["received"]) if c.get("received") else None}
+        for key, code in CRITERIA.items():
+            ind = r["indicators"].get(code)
+            row[key] = _pct(ind["ratio"]) if ind else None
+        criteria_rows.append(row)
+
+    def rank_row(r: dict[str, Any]) -> dict[str, Any]:
+        return {"code": r["code"], "rank": r["rank"], "name": r["name"], "total": r["total"],
+                "classification": r["classification"], "change": r["change"],
+                "groups": [r["groups"][g.code]["score"] for g in rs.groups]}
+
+    ranking = [{"roman": "I", "title": "Các sở, ban, ngành", "rows": [rank_row(r) for r in departments]},
+               {"roman": "II", "title": words["local_title"], "rows": [rank_row(r) for r in locals_]}]
+
+    detail_rows = []
+    for r in [province, *departments, *locals_]:
+        for ind in rs.indicators:
+            i = r["indicators"][ind.code]
+            detail_rows.append({"code": r["code"], "unit": r["name"], "group": ind.group, "indicator": ind.code,
+                                "name": ind.name, "numerator": i["numerator"], "denominator": i["denominator"],
+                                "ratio_pct": _pct(i["ratio"]), "score": i["score"], "max": i["max"]})
+
+    deadline = add_working_days(store, letter_date, settings.explanation_working_days)
+    context: dict[str, Any] = {
+        **base_context(store, settings, period, letter_date), **words,
+        "rule_set": rs.name, "rule_set_title": rs.title,
+        "as_of_text": moment_text(moment),
+        "national_rank": national_rank or "",
+        "province_result": province,
+        "groups": groups, "group_names": [g.name for g in rs.groups],
+        "low_groups": [g for g in groups if g["weak"]],
+        "low_share_pct": nf.number(settings.low_share * 100, 0),
+        "overdue": overdue,
+        "explanation_deadline": date_text(deadline).removeprefix("ngày "),
+        "criteria_rows": criteria_rows, "ranking": ranking, "detail_rows": detail_rows,
+        "provisional": bool(province["provisional"]),
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    context["chart_groups"] = charts.group_scores(
+        groups, workdir / "chart-groups.png", nf,
+        f"Điểm các nhóm tiêu chí của tỉnh {context['province']}, tháng {period_words(period)['mm_yyyy']}")
+    trend_points = _trend(store, rs, period, as_of, config, province["total"], province["code"])
+    context["chart_trend"] = (charts.trend(trend_points, workdir / "chart-trend.png", nf,
+                                           "Tổng điểm của tỉnh qua các tháng") if len(trend_points) > 1 else None)
+    context["trend"] = [{"month": m, "total": t} for m, t in trend_points]
+    context["chart_ranking"] = charts.ranking(
+        departments + locals_, workdir / "chart-ranking.png", nf,
+        f"Xếp hạng các sở, ngành và {words['local_word']}, tháng {period_words(period)['mm_yyyy']}")
+    return context
+
+
+def unit_context(store: Store, unit_code: str, period_text: str, *, as_of: datetime, letter_date: date,
+                 settings: ReportSettings, workdir: Path, rules: str | None = None) -> dict[str, Any]:
+    """The detail letter of one department, district or commune: every sub-indicator, the change against
+    last month, its overdue dossiers, the best actions and the ranking of its sub-units."""
+    period = parse_period(period_text)
+    config = api.prepare(store)
+    rs, results = api.score(store, period.label, as_of=as_of, rules=rules)
+    by_code = {r["code"]: r for r in results}
+    if unit_code not in by_code:
+        raise KeyError(f"không có đơn vị '{unit_code}' trong kết quả kỳ {period.label}")
+    unit = by_code[unit_code]
+    moment = period.moment(as_of)
+    previous = {r["code"]: r for r in _previous(store, rs, period, as_of, config)}
+    before = previous.get(unit_code)
+    nf = settings.numbers
+    peers = [r for r in results if r["level"] == unit["level"]]
+
+    def change_text(now: float, old: float | None) -> str:
+        if old is None:
+            return ""
+        delta = round(now - old, rs.rounding)
+        return ("+" if delta > 0 else "") + nf.number(delta) if delta else "0"
+
+    groups: list[dict[str, Any]] = []
+    indicator_rows: list[dict[str, Any]] = []
+    for g in rs.groups:
+        gr = unit["groups"][g.code]
+        old_group = before["groups"][g.code]["score"] if before else None
+        inds = []
+        for ind in rs.group_indicators(g.code):
+            i = unit["indicators"][ind.code]
+            old = before["indicators"][ind.code]["score"] if before else None
+            row = {"code": ind.code, "name": ind.name, "numerator": i["numerator"], "denominator": i["denominator"],
+                   "ratio_pct": _pct(i["ratio"]), "score": i["score"], "max": i["max"],
+                   "provisional": bool(i.get("provisional")), "previous": old,
+                   "change": None if old is None else round(i["score"] - old, rs.rounding),
+                   "change_text": change_text(i["score"], old), "group": g.code}
+            inds.append(row)
+            indicator_rows.append(row)
+        groups.append({"roman": ROMAN[len(groups)], "code": g.code, "name": g.name, "score": gr["score"],
+                       "max": g.max, "change_text": change_text(gr["score"], old_group), "indicators": inds})
+
+    explained = api.explain(store, unit_code, period.label, as_of=as_of, rules=rules)
+    actions = [a["text"] for a in explained["actions"]]
+    children = _order([r for r in results if r["parent_code"] == unit_code])
+    overdue_dossiers = _overdue_dossiers(store, unit_code, period, moment, config)
+    resolved_late = sum(1 for d in overdue_dossiers if d["timeliness"] == "late")
+    open_late = len(overdue_dossiers) - resolved_late
+    peers_label = {"department": "sở, ban, ngành", "district": "huyện, thành phố",
+                   "commune": "xã, phường", "province": "tỉnh, thành phố"}.get(unit["level"], "")
+    change = unit["change"]
+    unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.number(unit["total"]),
+                 "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
+                 + (nf.number(abs(change)) + " điểm" if change else "")}
+    deadline = add_working_days(store, letter_date, settings.explanation_working_days)
+    context: dict[str, Any] = {
+        **base_context(store, settings, period, letter_date),
+        "rule_set": rs.name, "rule_set_title": rs.title, "as_of_text": moment_text(moment),
+        "unit": unit_view, "previous": period_words(period.previous()),
+        "groups": groups, "indicator_rows": indicator_rows, "actions": actions,
+        "children": [{"rank": r["rank"], "code": r["code"], "name": r["name"], "total": r["total"],
+                      "classification": r["classification"]} for r in children],
+        "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late},
+        "overdue_dossiers": overdue_dossiers,
+        "explanation_deadline": date_text(deadline).removeprefix("ngày "),
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    context["chart_unit_groups"] = charts.group_scores(
+        [{"name": g["name"], "score": g["score"], "max": g["max"],
+          "weak": g["score"] < settings.low_share * g["max"]} for g in groups],
+        workdir / f"chart-{unit_code}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}")
+    return context
+
+
+def _previous(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config) -> list[dict[str, Any]]:
+    from chiso.scoring.engine import score_period
+
+    return score_period(store, rs, period.previous(), as_of, config)
+
+
+def _overdue_dossiers(store: Store, unit_code: str, period: Period, moment: datetime, config: Config
+                      ) -> list[dict[str, Any]]:
+    start = datetime.combine(period.start, datetime.min.time())
+    status = StatusQuery(as_of=moment, config=config, unit=unit_code, ended_since=start).sql()
+    rows = store.con.execute(f"""
+SELECT s.dossier_id, u.name, s.procedure_code, s.received_at, s.due_at, s.end_at, s.timeliness
+FROM ({status}) s JOIN units u ON u.code = s.unit_code
+WHERE s.timeliness = 'pending_late' OR (s.timeliness = 'late' AND s.end_at >= {ts_literal(start)})
+ORDER BY u.name, s.due_at, s.dossier_id""").fetchall()
+
+    def fmt(v: Any) -> str:
+        return v.strftime("%d/%m/%Y %H:%M") if isinstance(v, datetime) else ""
+
+    return [{"dossier_id": r[0], "unit_name": r[1], "procedure_code": r[2], "received_at": fmt(r[3]),
+             "due_at": fmt(r[4]), "end_at": fmt(r[5]), "timeliness": r[6], "status": CLASS_LABELS[r[6]]}
+            for r in rows]

@@ -1,0 +1,190 @@
+"""The monthly public letter and the unit detail letter on the hand-built province of test_scoring.py, whose
+figures are worked out by hand there: province 65.89 (CKMB 13.70, TDGQ 13.33, CLGQ 8.00, TTTT 8.00, MDSH 9.42,
+MDHL 13.44), Sở Tư pháp (14.STP) 93.90, commune X (03646) 57.23 rank 2 (August 43.00), commune Y (03667)
+60.90 rank 1, the 73 other communes 22.90.
+
+Overdue in September (figures read at the period's end, 30/9 23:59:59): X2 resolved late (16/9 10:00 after
+its due 15/9 09:00) and X3 still open past its due date — 2 dossiers at one unit, commune X."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from chiso.cli import main
+from chiso.reports.documents import copy_templates, write_monthly, write_unit
+from chiso.reports.templating import TemplateError
+from conftest import Workspace
+from docs_reader import docx_lines, xlsx_cells, xlsx_rows
+from test_scoring import load_province
+
+AS_OF = datetime(2025, 10, 15, 23, 59, 59)
+LETTER = date(2025, 10, 6)  # Monday; + 5 working days = Monday 13/10/2025
+
+
+def unit_name(ws: Workspace, code: str) -> str:
+    return str(ws.store.con.execute("SELECT name FROM units WHERE code = ?", [code]).fetchone()[0])
+
+
+@pytest.fixture
+def province(ws: Workspace) -> Workspace:
+    load_province(ws)
+    from chiso.store.db import Store
+
+    ws.store = Store.open(ws.store.workspace)
+    return ws
+
+
+def monthly(ws: Workspace, tmp: Path, **kw: object) -> tuple[Path, Path]:
+    written = write_monthly(ws.store, "2025-09", tmp, as_of=AS_OF, letter_date=LETTER, want_pdf=False, **kw)
+    word = next(p for p in written.files if p.suffix == ".docx")
+    excel = next(p for p in written.files if p.suffix == ".xlsx")
+    return word, excel
+
+
+def test_monthly_letter_has_every_section_of_the_seeds(province: Workspace, tmp_path: Path) -> None:
+    word, _ = monthly(province, tmp_path, national_rank="20/34")
+    lines = docx_lines(word)
+    text = "\n".join(lines)
+    # Nghị định 30 layout: issuing body, motto and slogan, number/symbol, place and date, V/v summary.
+    for expected in ("ỦY BAN NHÂN DÂN TỈNH SƠN LA", "VĂN PHÒNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                     "Độc lập - Tự do - Hạnh phúc", "/VPUB-TTPVHCC", "Sơn La, ngày 06 tháng 10 năm 2025",
+                     "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp tháng 09/2025",
+                     "Kính gửi:", "- Các sở, ban, ngành tỉnh;", "- UBND các xã, phường.", "Nơi nhận:",
+                     "CHÁNH VĂN PHÒNG", "Phụ lục 1", "Phụ lục 2"):
+        assert expected in text, expected
+    # Section 1: the province's total and rank, the weak groups (below 80 % of their maximum).
+    assert "1. Tổng số điểm Sơn La đạt: 65,89/100 điểm, xếp hạng 20/34 tỉnh, thành phố" in text
+    assert "(Số liệu tại thời điểm 23h59' ngày 30/09/2025." in text
+    weak = [line for line in lines if line.startswith("- ") and " đạt " in line and "/" in line]
+    assert weak == ["- Công khai, minh bạch đạt 13,7/18 điểm;", "- Tiến độ giải quyết đạt 13,33/20 điểm;",
+                    "- Dịch vụ công trực tuyến đạt 8/12 điểm;", "- Số hóa hồ sơ đạt 9,42/22 điểm;",
+                    "- Mức độ hài lòng đạt 13,44/18 điểm."]  # TTTT 8/10 is exactly 80 %: not weak
+    # Section 2: overdue dossiers and the explanation deadline (5 working days after the letter).
+    assert ("- Trong tháng 9/2025, toàn tỉnh Sơn La có 2 hồ sơ quá hạn tại 01 cơ quan, đơn vị (Trong đó, gồm "
+            "00 sở, ngành và 01 UBND các xã, phường).") in lines
+    assert "trước ngày 13 tháng 10 năm 2025" in text
+    # Section 3 and the appendices.
+    assert "3. Kết quả đánh giá Bộ chỉ số phục vụ người dân, doanh nghiệp của các sở, ban, ngành; UBND các xã, " \
+           "phường" in text
+    x = unit_name(province, "03646")
+    assert f"1 | {x} | 1 | 1 | 2" in lines  # Appendix 1: X2 resolved late, X3 open and overdue
+    # Appendix 2: units in rank order, departments then communes.
+    ranking = lines[lines.index("TT | Tên cơ quan, đơn vị | Điểm | Xếp loại"):]
+    assert ranking[1] == "I | Các sở, ban, ngành |  | "
+    assert ranking[2] == f"1 | {unit_name(province, '14.STP')} | 93,9 | Xuất sắc"
+    communes = ranking[ranking.index("II | UBND các xã, phường |  | ") + 1:]
+    assert communes[0] == f"1 | {unit_name(province, '03667')} | 60,9 | Trung bình"
+    assert communes[1] == f"2 | {x} | 57,23 | Trung bình"
+    assert all(c.startswith("3 | ") and "| 22,9 |" in c for c in communes[2:])
+    assert len(communes) == 75
+
+
+def test_monthly_appendix_workbook(province: Workspace, tmp_path: Path) -> None:
+    _, excel = monthly(province, tmp_path)
+    rows = xlsx_rows(excel, "Phụ lục 2 - Xếp hạng")
+    stp = next(r for r in rows if r[1] == unit_name(province, "14.STP"))
+    assert stp[0] == 1 and stp[8] == 93.9 and stp[9] == "Xuất sắc"
+    # Group scores of Sở Tư pháp, worked out in test_scoring: 14.90, 20, 12, 10, 22, 15.
+    assert stp[2:8] == [14.9, 20, 12, 10, 22, 15]
+    cells = xlsx_cells(excel, "Phụ lục 2 - Xếp hạng")
+    stp_cells = next(r for r in cells if r[1].value == unit_name(province, "14.STP"))
+    assert stp_cells[8].number_format == "#,##0.00"  # a number Excel can sum, shown as 93,90 in Vietnamese
+    detail = xlsx_rows(excel, "Chi tiết chỉ số")
+    progress = next(r for r in detail if r[0] == "03646" and r[3] == "PROGRESS_ON_TIME")
+    assert progress[5:10] == [2, 4, 50, 10, 20]  # X1 early and X5 on time of 4 handled: 20 x 0.5
+    overdue = xlsx_rows(excel, "Phụ lục 1 - Quá hạn")
+    assert [unit_name(province, "03646"), 1, 1, 2] in [r[1:5] for r in overdue]
+    criteria = xlsx_rows(excel, "Phụ lục 1 - Tiêu chí")
+    x = next(r for r in criteria if r[1] == unit_name(province, "03646"))
+    # X: received in September X1, X2, X3, of them online X1, X3 -> 66,67 %; overdue 2; satisfaction X1, X5
+    # of 4 handled -> 50 %; synced X1, X2 of 3 received -> 66,67 %; digitised X1 of 4 -> 25 %.
+    assert x[2] == 2 and round(x[3], 2) == 66.67 and x[4] == 50 and round(x[5], 2) == 66.67 and x[6] == 25
+
+
+def test_number_format_is_configurable(province: Workspace, tmp_path: Path) -> None:
+    province.config('[report]\ndecimal = "."\nthousands = ","\nlow_share = 0.5\n')
+    word, _ = monthly(province, tmp_path)
+    text = "\n".join(docx_lines(word))
+    assert "65.89/100 điểm" in text
+    # With low_share 0.5 only MDSH (9.42 of 22, 43 %) is below half of its maximum.
+    weak = [line for line in text.splitlines() if line.startswith("- ") and " đạt " in line]
+    assert weak == ["- Số hóa hồ sơ đạt 9.42/22 điểm."]
+
+
+def test_unit_detail_letter(province: Workspace, tmp_path: Path) -> None:
+    written = write_unit(province.store, "03646", "2025-09", tmp_path, as_of=AS_OF, letter_date=LETTER,
+                         want_pdf=False)
+    word = next(p for p in written.files if p.suffix == ".docx")
+    lines = docx_lines(word)
+    text = "\n".join(lines)
+    x = unit_name(province, "03646")
+    assert f"Kính gửi: {x}." in text
+    assert "1. Tổng số điểm đạt: 57,23/100 điểm, xếp hạng 2/75 xã, phường, xếp loại Trung bình (tăng 14,23 điểm so " \
+           "với tháng 08/2025)" in text
+    # Every sub-indicator with numerator, denominator, ratio, score, maximum and the change against August,
+    # when X's progress was 2/2 = 20 points (test_scoring.test_change_against_previous_month).
+    assert "1 | Hồ sơ giải quyết đúng hạn và đang giải quyết trong hạn | 2 | 4 | 50 | 10 | 20 | -10" in lines
+    assert "2. Hồ sơ giải quyết quá hạn: trong tháng có 1 hồ sơ giải quyết quá hạn và 1 hồ sơ đang xử lý quá hạn" \
+        in text
+    assert "3. Việc cần làm để tăng điểm:" in text
+    excel = next(p for p in written.files if p.suffix == ".xlsx")
+    late = xlsx_rows(excel, "Hồ sơ quá hạn")
+    assert sorted(r[1] for r in late if r[1] in {"X2", "X3"}) == ["X2", "X3"]
+    assert {r[7] for r in late if r[1] in {"X2", "X3"}} == {"Quá hạn", "Đang xử lý quá hạn"}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    document = docx.Document(str(path))
+    for p in document.paragraphs + [p for t in document.tables for row in t.rows for c in row.cells
+                                    for p in c.paragraphs]:
+        if old in p.text:
+            text = p.text.replace(old, new)
+            for run in p.runs[1:]:
+                run.text = ""
+            p.runs[0].text = text
+    document.save(str(path))
+
+
+def test_edited_workspace_template_is_used(province: Workspace, tmp_path: Path) -> None:
+    copied = copy_templates(province.store)
+    letter = next(p for p in copied if p.name == "cong-van-thang.docx")
+    _edit(letter, "ỦY BAN NHÂN DÂN TỈNH {{ province_upper }}", "UBND TỈNH SƠN LA - BẢN CỦA TỈNH")
+    _edit(letter, "{{ signer_name }}", "Lò Văn Thử")
+    word, _ = monthly(province, tmp_path)
+    text = "\n".join(docx_lines(word))
+    assert "UBND TỈNH SƠN LA - BẢN CỦA TỈNH" in text and "Lò Văn Thử" in text
+    assert "ỦY BAN NHÂN DÂN TỈNH SƠN LA" not in text
+
+
+def test_broken_template_names_the_template_and_the_tag(province: Workspace, tmp_path: Path) -> None:
+    copied = copy_templates(province.store)
+    letter = next(p for p in copied if p.name == "cong-van-thang.docx")
+    _edit(letter, "{{ signer_name }}", "{{ signer_name }")
+    with pytest.raises(TemplateError) as err:
+        monthly(province, tmp_path)
+    assert "cong-van-thang.docx" in str(err.value) and "{{ signer_name }" in str(err.value)
+    assert "chưa đóng" in str(err.value) or "sai cú pháp" in str(err.value)
+
+    _edit(letter, "{{ signer_name }", "{{ ten_nguoi_ky }}")
+    province.store.close()
+    r = CliRunner().invoke(main, ["--workspace", str(province.store.workspace), "report", "monthly", "--period",
+                                  "2025-09", "--out", str(tmp_path / "cli"), "--as-of", "2025-10-15", "--no-pdf"])
+    assert r.exit_code == 1
+    assert "cong-van-thang.docx" in r.stderr and "{{ ten_nguoi_ky }}" in r.stderr and "'ten_nguoi_ky'" in r.stderr
+
+
+def test_broken_excel_template(province: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    copied = copy_templates(province.store)
+    book = next(p for p in copied if p.name == "phu-luc-thang.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["Phụ lục 2 - Xếp hạng"]["A1"] = "{% if x %}không đóng"
+    wb.save(book)
+    with pytest.raises(TemplateError, match=r"phu-luc-thang.xlsx.*trang 'Phụ lục 2 - Xếp hạng' ô A1.*thiếu thẻ đóng"):
+        monthly(province, tmp_path)
