@@ -402,7 +402,7 @@ def quarterly_appendix() -> None:
                                      "(Mã công chức theo hệ thống một cửa; không có dữ liệu cá nhân của người dân)"],
           ["TT", "Công chức", "Cơ quan, đơn vị", "Số hồ sơ đánh giá", "Tổng điểm", "Xếp loại"],
           [6, 16, 40, 12, 10, 32],
-          [["{% for r in officer_rows %}{{ loop.index }}", "{{ r.officer }}", "{{ r.unit_name }}", "{{ r.dossiers }}",
+          [["{% for r in officer_rows %}{{ loop.index }}", "{{ r.code }}", "{{ r.unit_name }}", "{{ r.dossiers }}",
             "{{ r.total }}", "{{ r.classification }}"]],
           [None, None, None, INT, DEC, None])
     wb.save(OUT / "bieu-mot-cua-quy.xlsx")

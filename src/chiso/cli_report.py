@@ -107,6 +107,22 @@ def unit(ctx: click.Context, unit: str, period: str, out: str, as_of: str | None
     _print_written(written)
 
 
+@report.command("quarterly-onestop")
+@PERIOD
+@OUT
+@DATE
+@NO_PDF
+@click.pass_context
+def quarterly_onestop(ctx: click.Context, period: str, out: str, letter_date: str | None, no_pdf: bool) -> None:
+    """Báo cáo quý đánh giá việc giải quyết TTHC theo cơ chế một cửa, một cửa liên thông (.docx, .xlsx)."""
+    from chiso.reports.documents import write_quarterly_onestop
+
+    store = _ctx_store(ctx)
+    written = _run(lambda: write_quarterly_onestop(store, period, Path(out), letter_date=_letter_date(letter_date),
+                                                   want_pdf=not no_pdf))
+    _print_written(written)
+
+
 @report.command("templates")
 @click.option("--overwrite", is_flag=True, help="Ghi đè các bản mẫu đã có trong thư mục dữ liệu.")
 @click.pass_context

@@ -90,6 +90,21 @@ def write_unit(store: Store, unit: str, period_text: str, out_dir: Path, *, as_o
     return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
 
 
+def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, letter_date: date,
+                            want_pdf: bool = True) -> Written:
+    from chiso.reports.quarterly import quarterly_context
+
+    settings = settings_for(store)
+    period = parse_period(period_text)
+    ensure_dir(out_dir)
+    ctx = quarterly_context(store, period.label, letter_date=letter_date, settings=settings)
+    word = render_docx(template_path(QUARTERLY_DOCX, store.workspace), ctx,
+                       out_dir / f"bao-cao-mot-cua-{period.label}.docx", settings.numbers)
+    excel = render_xlsx(template_path(QUARTERLY_XLSX, store.workspace), ctx,
+                        out_dir / f"bieu-mot-cua-{period.label}.xlsx", settings.numbers)
+    return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
+
+
 def copy_templates(store: Store, *, overwrite: bool = False) -> list[Path]:
     """Copy the packaged templates into the workspace for the office to edit; existing copies are kept
     unless ``overwrite``."""
