@@ -5,7 +5,19 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= chiso-data
 DEMO_DIR  ?= demo-data
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup system-packages lint bench clean images
+
+# Debian packages for PDF copies of the documents (LibreOffice Writer) and page pictures (pdftoppm), with
+# metric-compatible Times New Roman (Liberation). Installed once when missing; needs root or sudo.
+DEBIAN_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation2
+
+system-packages:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null || \
+	  echo "Không cài được $(DEBIAN_PACKAGES): văn bản vẫn được xuất .docx/.xlsx, không có PDF."; \
+	fi
 
 $(BIN)/chiso: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +25,7 @@ $(BIN)/chiso: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/chiso
 
-setup: $(BIN)/chiso
+setup: system-packages $(BIN)/chiso
 
 demo: setup
 	rm -rf $(DEMO_DIR) $(WORKSPACE)
@@ -24,6 +36,10 @@ demo: setup
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level province --as-of "2025-09-30 17:00"
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level department --as-of "2025-09-30 17:00"
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level commune --as-of "2025-09-30 17:00"
+	$(BIN)/chiso --workspace $(WORKSPACE) report monthly --period 2025-09 --as-of "2025-10-05 10:00" \
+	  --date 2025-10-06 --out $(WORKSPACE)/van-ban
+	$(BIN)/chiso --workspace $(WORKSPACE) report quarterly-onestop --period 2025-Q3 --date 2025-09-20 \
+	  --out $(WORKSPACE)/van-ban
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +49,11 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py status
 	$(BIN)/python benchmarks/run.py score
+	$(BIN)/python benchmarks/run.py reports
+
+# Pictures of the first page of each document for the README (docs/images), from the demo workspace.
+images: setup
+	$(BIN)/python tools/render_images.py $(WORKSPACE) docs/images
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) $(DEMO_DIR)

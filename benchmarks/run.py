@@ -1,6 +1,6 @@
 """Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
 
-    python benchmarks/run.py [status|score] [--dossiers N] [--keep]
+    python benchmarks/run.py [status|score|reports] [--dossiers N] [--keep]
 
 1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
 2. load it into a fresh workspace (`chiso load`),
@@ -80,9 +80,37 @@ def score_suite(args: argparse.Namespace) -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def reports_suite(args: argparse.Namespace) -> None:
+    """All documents of a 75-commune province month (Sơn La, demo data at scale 1): the monthly letter with its
+    appendices and charts, one unit letter, the quarterly one-stop report — with and without PDF."""
+    data = HERE / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    print(f"chiso document benchmarks — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n| step | time |\n|---|---|")
+    gen, ws, out = data / "quarter", data / "ws", data / "documents"
+    run("generate Sơn La 2025-Q3 (scale 1)", ["generate", "--province", "Sơn La", "--from", "2025-07", "--to",
+                                               "2025-09", "--seed", "1", "--out", str(gen)])
+    run("units init", ["--workspace", str(ws), "units", "init", "--province", "Sơn La"])
+    run("load", ["--workspace", str(ws), "load", str(gen)])
+    common = ["--as-of", "2025-10-05 10:00", "--date", "2025-10-06", "--out", str(out)]
+    total = run("report monthly 2025-09 (.docx, .xlsx, 3 charts), no PDF",
+                ["--workspace", str(ws), "report", "monthly", "--period", "2025-09", *common, "--no-pdf"])
+    total += run("report unit 03646 2025-09, no PDF",
+                 ["--workspace", str(ws), "report", "unit", "03646", "--period", "2025-09", *common, "--no-pdf"])
+    total += run("report quarterly-onestop 2025-Q3, no PDF",
+                 ["--workspace", str(ws), "report", "quarterly-onestop", "--period", "2025-Q3", "--date",
+                  "2025-09-20", "--out", str(out), "--no-pdf"])
+    print(f"| all documents of the month, no PDF | {total:.1f} s |")
+    if shutil.which("soffice"):
+        run("report monthly 2025-09 with PDF (LibreOffice)",
+            ["--workspace", str(ws), "report", "monthly", "--period", "2025-09", *common])
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("suite", nargs="?", choices=["status", "score"], default="status")
+    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports"], default="status")
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
@@ -90,6 +118,8 @@ def main() -> None:
     if args.suite == "status":
         args.dossiers = args.dossiers or 1_000_000
         status_suite(args)
+    elif args.suite == "reports":
+        reports_suite(args)
     else:
         args.dossiers = args.dossiers or 10_000_000
         score_suite(args)
