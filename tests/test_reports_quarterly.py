@@ -47,3 +47,21 @@ def test_quarterly_onestop_report(ws: Workspace, tmp_path: Path) -> None:
     counts = {r[1]: r for r in xlsx_rows(excel, "Giải quyết hồ sơ") if r[1] == names["03646"]}
     # X: X1..X5 -> total 5, resolved X1 X2 X4 X5, early X1 X4, on time X5, late X2, past due X3, online X1 X3 X5
     assert counts[names["03646"]][3:15] == [0, 5, 5, 4, 2, 1, 1, 0, 1, 0, 0, 3]
+
+
+def test_cchc_command_writes_the_forms_and_the_input_file(ws: Workspace, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from chiso.cli import main
+
+    load_province(ws)
+    ws.config('[report]\nwindow = "calendar"\n')
+    r = CliRunner().invoke(main, ["--workspace", str(ws.store.workspace), "report", "cchc", "--period", "2025-Q3",
+                                  "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.stderr
+    forms = tmp_path / "bieu-mau-cchc-2025-Q3.xlsx"
+    assert str(forms) in r.stdout and (tmp_path / "nhap-lieu-cchc-2025-Q3.xlsx").exists()
+    rows = {row[0]: row for row in xlsx_rows(forms, "Biểu mẫu 3") if row[0]}
+    # Communes resolved in Q3 (calendar): X1, X2, X4, X5, Y1 = 5; on time or early: all but X2 = 4 -> 80 %.
+    assert rows["3.3.1"][3] == 5 and rows["3.3.2"][3] == 4 and rows["3.3"][3] == "80,00%"
+    assert "chưa nhập" in r.stderr

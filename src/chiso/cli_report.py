@@ -38,7 +38,7 @@ def _run(action: Callable[[], Any]) -> Any:
 
     try:
         return action()
-    except (TemplateError, ConfigError, PeriodError, RuleSetError, ValueError, KeyError, RuntimeError) as exc:
+    except (TemplateError, ConfigError, PeriodError, RuleSetError, ValueError, KeyError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
 
 
@@ -121,6 +121,40 @@ def quarterly_onestop(ctx: click.Context, period: str, out: str, letter_date: st
     written = _run(lambda: write_quarterly_onestop(store, period, Path(out), letter_date=_letter_date(letter_date),
                                                    want_pdf=not no_pdf))
     _print_written(written)
+
+
+@report.command("cchc")
+@PERIOD
+@OUT
+@click.option("--inputs", "inputs_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tệp Excel số liệu do cán bộ nhập (theo mẫu nhập liệu); được lưu cùng kỳ báo cáo.")
+@click.pass_context
+def cchc(ctx: click.Context, period: str, out: str, inputs_file: str | None) -> None:
+    """Biểu mẫu 3 và 7 báo cáo cải cách hành chính (.xlsx) và mẫu nhập liệu cho các chỉ tiêu cần nhập tay."""
+    from chiso import api
+    from chiso.reports import cchc as forms
+    from chiso.reports.numbers import NumberFormat
+    from chiso.scoring.period import parse_period
+
+    store = _ctx_store(ctx)
+
+    def action() -> list[Path]:
+        label = parse_period(period).label
+        target = Path(out)
+        target.mkdir(parents=True, exist_ok=True)
+        if inputs_file:
+            forms.save_inputs(store, label, forms.read_inputs(Path(inputs_file)))
+        report = forms.make_report(store, label, target / f"bieu-mau-cchc-{label}.xlsx")
+        nf = NumberFormat.from_config(api.prepare(store).report)
+        template = forms.write_input_template(target / f"nhap-lieu-cchc-{label}.xlsx", label,
+                                              values=forms.stored_inputs(store, label), number_format=nf)
+        if report.missing:
+            click.echo(f"Lưu ý: {len(report.missing)} chỉ tiêu chưa nhập số liệu (điền vào {template.name} rồi chạy "
+                       "lại với --inputs).", err=True)
+        return [report.path, template]
+
+    for path in _run(action):
+        click.echo(str(path))
 
 
 @report.command("templates")
