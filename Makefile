@@ -36,10 +36,8 @@ demo: setup
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level province --as-of "2025-09-30 17:00"
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level department --as-of "2025-09-30 17:00"
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level commune --as-of "2025-09-30 17:00"
-	$(BIN)/chiso --workspace $(WORKSPACE) report monthly --period 2025-09 --as-of "2025-10-05 10:00" \
+	$(BIN)/chiso --workspace $(WORKSPACE) report all --period 2025-09 --as-of "2025-10-05 10:00" \
 	  --date 2025-10-06 --out $(WORKSPACE)/van-ban
-	$(BIN)/chiso --workspace $(WORKSPACE) report quarterly-onestop --period 2025-Q3 --date 2025-09-20 \
-	  --out $(WORKSPACE)/van-ban
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -81,8 +81,9 @@ def score_suite(args: argparse.Namespace) -> None:
 
 
 def reports_suite(args: argparse.Namespace) -> None:
-    """All documents of a 75-commune province month (Sơn La, demo data at scale 1): the monthly letter with its
-    appendices and charts, one unit letter, the quarterly one-stop report — with and without PDF."""
+    """All documents of a 75-commune province month (Sơn La, demo data at scale 1): `chiso report all` (the
+    public letter with appendices and charts, a letter to each of the 90 units, the quarterly one-stop report and
+    the reform forms, September closing the quarter), without and with PDF; then each command on its own."""
     data = HERE / "data"
     shutil.rmtree(data, ignore_errors=True)
     print(f"chiso document benchmarks — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -92,18 +93,23 @@ def reports_suite(args: argparse.Namespace) -> None:
                                                "2025-09", "--seed", "1", "--out", str(gen)])
     run("units init", ["--workspace", str(ws), "units", "init", "--province", "Sơn La"])
     run("load", ["--workspace", str(ws), "load", str(gen)])
-    common = ["--as-of", "2025-10-05 10:00", "--date", "2025-10-06", "--out", str(out)]
-    total = run("report monthly 2025-09 (.docx, .xlsx, 3 charts), no PDF",
-                ["--workspace", str(ws), "report", "monthly", "--period", "2025-09", *common, "--no-pdf"])
-    total += run("report unit 03646 2025-09, no PDF",
-                 ["--workspace", str(ws), "report", "unit", "03646", "--period", "2025-09", *common, "--no-pdf"])
-    total += run("report quarterly-onestop 2025-Q3, no PDF",
-                 ["--workspace", str(ws), "report", "quarterly-onestop", "--period", "2025-Q3", "--date",
-                  "2025-09-20", "--out", str(out), "--no-pdf"])
-    print(f"| all documents of the month, no PDF | {total:.1f} s |")
+    common = ["--as-of", "2025-10-05 10:00", "--date", "2025-10-06"]
+    report = ["--workspace", str(ws), "report"]
+    run("report all 2025-09, no PDF", [*report, "all", "--period", "2025-09", *common, "--out", str(out / "a"),
+                                       "--no-pdf"])
     if shutil.which("soffice"):
-        run("report monthly 2025-09 with PDF (LibreOffice)",
-            ["--workspace", str(ws), "report", "monthly", "--period", "2025-09", *common])
+        run("report all 2025-09 with PDF of the letter and the quarterly report",
+            [*report, "all", "--period", "2025-09", *common, "--out", str(out / "b")])
+        run("report all 2025-09 with PDF of every letter (--unit-pdf)",
+            [*report, "all", "--period", "2025-09", *common, "--out", str(out / "c"), "--unit-pdf"])
+    run("report all 2025-09, no PDF, one process (--workers 1)",
+        [*report, "all", "--period", "2025-09", *common, "--out", str(out / "d"), "--no-pdf", "--workers", "1"])
+    run("report monthly 2025-09, no PDF", [*report, "monthly", "--period", "2025-09", *common, "--out",
+                                           str(out / "e"), "--no-pdf"])
+    run("report unit 03646 2025-09, no PDF", [*report, "unit", "03646", "--period", "2025-09", *common, "--out",
+                                              str(out / "e"), "--no-pdf"])
+    run("report quarterly-onestop 2025-Q3, no PDF", [*report, "quarterly-onestop", "--period", "2025-Q3", "--date",
+                                                     "2025-09-20", "--out", str(out / "e"), "--no-pdf"])
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
 

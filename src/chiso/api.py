@@ -102,17 +102,7 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
           level: str | None = None, unit: str | None = None) -> tuple[RuleSet, list[dict[str, Any]]]:
     """Every unit's index for a period (JSON shape of docs/index-engine.md), with the change against the
     previous period. ``level`` and ``unit`` filter the output; ranks are always among all peers."""
-    config = prepare(store)
-    period = parse_period(period_text)
-    rs = for_period(period.start, store.workspace, rules)
-    results = score_period(store, rs, period, as_of, config)
-    publications.annotate(results, store, period.label)  # uses this period's facts: before the previous one
-    previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
-    for r in results:
-        r["period"] = period.label
-        before = previous.get(r["code"])
-        r["previous_total"] = before["total"] if before else None
-        r["change"] = None if before is None else round_half_up(r["total"] - before["total"], rs.rounding)
+    rs, results, _ = score_with_previous(store, period_text, as_of=as_of, rules=rules)
     if unit:
         subtree = {str(x[0]) for x in store.con.execute(
             "WITH RECURSIVE t(code) AS (SELECT code FROM units WHERE code = ? "
@@ -122,6 +112,25 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
     if level:
         results = [r for r in results if r["level"] == level]
     return rs, results
+
+
+def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None
+                        ) -> tuple[RuleSet, list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """All units' results for the period (with ``previous_total`` and ``change``) and the previous period's
+    results by unit code. The previous period is scored first, so the fact tables left behind are the
+    period's own (:func:`chiso.scoring.explain.actions_by_unit` reads them)."""
+    config = prepare(store)
+    period = parse_period(period_text)
+    rs = for_period(period.start, store.workspace, rules)
+    previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
+    results = score_period(store, rs, period, as_of, config)
+    publications.annotate(results, store, period.label)
+    for r in results:
+        r["period"] = period.label
+        before = previous.get(r["code"])
+        r["previous_total"] = before["total"] if before else None
+        r["change"] = None if before is None else round_half_up(r["total"] - before["total"], rs.rounding)
+    return rs, results, previous
 
 
 def explain(store: Store, unit: str, period_text: str, *, as_of: datetime, rules: str | None = None

@@ -107,6 +107,51 @@ def unit(ctx: click.Context, unit: str, period: str, out: str, as_of: str | None
     _print_written(written)
 
 
+@report.command("all")
+@PERIOD
+@OUT
+@AS_OF
+@DATE
+@RULES
+@click.option("--national-rank", default=None, help="Thứ hạng toàn quốc theo Cổng DVCQG, ví dụ 15/34.")
+@click.option("--units", "units_text", default="all", show_default=True,
+              help="Công văn đơn vị cho: all (các sở, ngành và các huyện/xã của công văn), none, "
+                   "hoặc danh sách mã đơn vị cách nhau bởi dấu phẩy.")
+@click.option("--unit-pdf", is_flag=True, help="Xuất cả bản PDF của các công văn đơn vị (chậm hơn).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Số tiến trình viết công văn đơn vị (mặc định: số lõi CPU).")
+@NO_PDF
+@click.pass_context
+def all_documents(ctx: click.Context, period: str, out: str, as_of: str | None, letter_date: str | None,
+                  rules_name: str | None, national_rank: str | None, units_text: str, unit_pdf: bool,
+                  workers: int | None, no_pdf: bool) -> None:
+    """Mọi văn bản của tháng từ một lần tính: công văn công khai, phụ lục, biểu đồ, công văn từng đơn vị
+    (thư mục don-vi/) và, khi tháng kết thúc quý, báo cáo một cửa và biểu mẫu CCHC của quý."""
+    from chiso.cli import parse_moment
+    from chiso.reports.documents import write_all
+
+    units: str | list[str] = units_text.strip()
+    if units not in {"all", "none"}:
+        units = [c.strip() for c in str(units).split(",") if c.strip()]
+    store = _ctx_store(ctx)
+    written = _run(lambda: write_all(store, period, Path(out), as_of=parse_moment(as_of),
+                                     letter_date=_letter_date(letter_date), national_rank=national_rank,
+                                     rules=rules_name, want_pdf=not no_pdf, units=units, unit_pdf=unit_pdf,
+                                     workers=workers))
+    unit_dir = Path(out) / "don-vi"
+    for path in written.files:  # the unit letters are summed up in one line, not listed
+        if path.parent != unit_dir:
+            click.echo(str(path))
+    if written.pdf_skipped:
+        click.echo(f"Lưu ý: {written.pdf_skipped}", err=True)
+    if written.unit_letters:
+        kinds = sorted({p.suffix for p in written.files if p.parent == unit_dir})
+        click.echo(f"{unit_dir}/: {written.unit_letters} công văn đơn vị ({', '.join(kinds)})")
+    if written.missing_inputs:
+        click.echo(f"Lưu ý: {written.missing_inputs} chỉ tiêu biểu mẫu CCHC chưa nhập số liệu (xem chiso report "
+                   "cchc --inputs).", err=True)
+
+
 @report.command("quarterly-onestop")
 @PERIOD
 @OUT
@@ -131,30 +176,15 @@ def quarterly_onestop(ctx: click.Context, period: str, out: str, letter_date: st
 @click.pass_context
 def cchc(ctx: click.Context, period: str, out: str, inputs_file: str | None) -> None:
     """Biểu mẫu 3 và 7 báo cáo cải cách hành chính (.xlsx) và mẫu nhập liệu cho các chỉ tiêu cần nhập tay."""
-    from chiso import api
-    from chiso.reports import cchc as forms
-    from chiso.reports.numbers import NumberFormat
-    from chiso.scoring.period import parse_period
+    from chiso.reports.documents import write_cchc
 
     store = _ctx_store(ctx)
-
-    def action() -> list[Path]:
-        label = parse_period(period).label
-        target = Path(out)
-        target.mkdir(parents=True, exist_ok=True)
-        if inputs_file:
-            forms.save_inputs(store, label, forms.read_inputs(Path(inputs_file)))
-        report = forms.make_report(store, label, target / f"bieu-mau-cchc-{label}.xlsx")
-        nf = NumberFormat.from_config(api.prepare(store).report)
-        template = forms.write_input_template(target / f"nhap-lieu-cchc-{label}.xlsx", label,
-                                              values=forms.stored_inputs(store, label), number_format=nf)
-        if report.missing:
-            click.echo(f"Lưu ý: {len(report.missing)} chỉ tiêu chưa nhập số liệu (điền vào {template.name} rồi chạy "
-                       "lại với --inputs).", err=True)
-        return [report.path, template]
-
-    for path in _run(action):
-        click.echo(str(path))
+    written = _run(lambda: write_cchc(store, period, Path(out),
+                                      inputs_file=Path(inputs_file) if inputs_file else None))
+    _print_written(written)
+    if written.missing_inputs:
+        click.echo(f"Lưu ý: {written.missing_inputs} chỉ tiêu chưa nhập số liệu (điền vào {written.files[1].name} "
+                   "rồi chạy lại với --inputs).", err=True)
 
 
 @report.command("templates")

@@ -43,6 +43,7 @@ PROVINCIAL_SHARE = 13_600 / 43_600  # seed 001: provincial level share
 PROCEDURES = 2_835                  # seed 003
 ONLINE_SHARE = {"department": 0.78, "commune": 0.97, "district": 0.9}
 FEEDBACK_PER_MONTH = 40
+DESK_OFFICERS = {"department": 4, "commune": 2}  # officials at one unit's one-stop desk (bộ phận một cửa)
 EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 
@@ -296,9 +297,17 @@ def _chunk(world: World, month: date, index: int, start: int, size: int, seed: i
         "rating": pa.array(np.where(rng.random(size) < 0.2,
                                     np.where(rng.random(size) < 0.98, "satisfied", "dissatisfied"),
                                     np.array(None, dtype=object)).tolist(), pa.string()),
-        "officer": pa.array([f"CB{n:04d}" for n in rng.integers(1, 900, size=size)], pa.string()),
+        "officer": pa.array(_officers(rng, codes, levels), pa.string()),
     })
     return dossiers, pauses
+
+
+def _officers(rng: np.random.Generator, codes: np.ndarray, levels: np.ndarray) -> list[str]:
+    """The official in charge (cán bộ tiếp nhận): each works at one unit's desk, a provincial department's desk
+    at the provincial centre having more of them than a commune's. Codes are ``CB-<unit code>-<n>``."""
+    per_unit = np.where(levels == "department", DESK_OFFICERS["department"], DESK_OFFICERS["commune"])
+    n = (rng.random(len(codes)) * per_unit).astype(int) + 1
+    return [f"CB-{u}-{k:02d}" for u, k in zip(codes.tolist(), n.tolist(), strict=True)]
 
 
 def _due_dates(world: World, frame: pa.Table) -> np.ndarray:

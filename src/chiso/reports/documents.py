@@ -6,15 +6,27 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from chiso import api
-from chiso.reports import pdf
+from chiso.reports import charts, pdf
+from chiso.reports.charts import ChartJob
 from chiso.reports.common import ReportSettings, ensure_dir
-from chiso.reports.templating import WORKSPACE_FOLDER, packaged_dir, render_docx, render_xlsx, template_path
-from chiso.scoring.period import parse_period
+from chiso.reports.monthly import MonthScores, monthly_context, unit_context
+from chiso.reports.templating import (
+    WORKSPACE_FOLDER,
+    Image,
+    packaged_dir,
+    render_docx,
+    render_xlsx,
+    template_path,
+)
+from chiso.reports.workers import UnitJob, render_unit
+from chiso.scoring.period import Period, parse_period
 from chiso.store.db import Store
 
 MONTHLY_DOCX, MONTHLY_XLSX = "cong-van-thang.docx", "phu-luc-thang.xlsx"
@@ -27,6 +39,8 @@ CCHC_XLSX = "bieu-mau-cchc.xlsx"
 class Written:
     files: list[Path] = field(default_factory=list)
     pdf_skipped: str | None = None  # why no PDF was written
+    unit_letters: int = 0  # detail letters written (report all)
+    missing_inputs: int = 0  # reform statistics rows still waiting for the staff input file
 
 
 def _finish(written: Written, docx_files: list[Path], out_dir: Path, settings: ReportSettings, want_pdf: bool
@@ -45,49 +59,73 @@ def settings_for(store: Store) -> ReportSettings:
     return ReportSettings.from_config(api.prepare(store))
 
 
+@dataclass
+class _MonthlyLetter:
+    """The public letter between its two steps: context made and charts sent off, then files rendered."""
+
+    ctx: dict[str, Any]
+    charts: dict[str, ChartJob]
+    drawing: dict[str, Future[Path]]
+    label: str
+
+
+def _start_monthly(store: Store, data: MonthScores, out_dir: Path, settings: ReportSettings, letter_date: date,
+                   national_rank: str | None, pool: Executor | None) -> _MonthlyLetter:
+    label = data.period.label
+    charts_dir = ensure_dir(out_dir / "bieu-do")
+    ctx = monthly_context(store, data, letter_date=letter_date, settings=settings, workdir=charts_dir,
+                          national_rank=national_rank)
+    jobs = {k: replace(job, out=charts_dir / f"{k.replace('_', '-')}-{label}.png")
+            for k, job in ctx.pop("chart_jobs").items()}
+    drawing = {k: pool.submit(charts.draw, job) for k, job in jobs.items()} if pool is not None else {}
+    return _MonthlyLetter(ctx, jobs, drawing, label)
+
+
+def _finish_monthly(store: Store, letter: _MonthlyLetter, out_dir: Path, settings: ReportSettings) -> list[Path]:
+    ctx = letter.ctx
+    excel = render_xlsx(template_path(MONTHLY_XLSX, store.workspace), ctx,
+                        out_dir / f"phu-luc-bo-chi-so-{letter.label}.xlsx", settings.numbers)
+    for key, job in letter.charts.items():  # the Excel appendix is rendered while the charts are drawn
+        path = letter.drawing[key].result() if key in letter.drawing else job.draw()
+        ctx[key] = Image(path, 155 if key == "chart_ranking" else 150)
+    word = render_docx(template_path(MONTHLY_DOCX, store.workspace), ctx,
+                       out_dir / f"cong-van-bo-chi-so-{letter.label}.docx", settings.numbers)
+    return [word, excel, *(ctx[k].path for k in ("chart_groups", "chart_trend", "chart_ranking") if ctx.get(k))]
+
+
 def write_monthly(store: Store, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
                   national_rank: str | None = None, rules: str | None = None, want_pdf: bool = True) -> Written:
-    from chiso.reports.monthly import monthly_context
-
+    """The monthly public letter (.docx), its appendices (.xlsx), the three charts (``bieu-do/``) and the
+    PDF."""
     settings = settings_for(store)
     period = parse_period(period_text)
+    data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
     ensure_dir(out_dir)
-    with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
-        ctx = monthly_context(store, period.label, as_of=as_of, letter_date=letter_date, settings=settings,
-                              workdir=Path(tmp), national_rank=national_rank, rules=rules)
-        from chiso.reports.templating import Image
+    letter = _start_monthly(store, data, out_dir, settings, letter_date, national_rank, None)
+    files = _finish_monthly(store, letter, out_dir, settings)
+    return _finish(Written(files), files[:1], out_dir, settings, want_pdf)
 
-        for key in ("chart_groups", "chart_trend", "chart_ranking"):
-            if ctx.get(key) is not None:
-                ctx[key] = Image(ctx[key], 150 if key != "chart_ranking" else 155)
-        word = render_docx(template_path(MONTHLY_DOCX, store.workspace), ctx,
-                           out_dir / f"cong-van-bo-chi-so-{period.label}.docx", settings.numbers)
-        excel = render_xlsx(template_path(MONTHLY_XLSX, store.workspace), ctx,
-                            out_dir / f"phu-luc-bo-chi-so-{period.label}.xlsx", settings.numbers)
-        charts_dir = ensure_dir(out_dir / "bieu-do")
-        chart_files = [Path(shutil.copy(ctx[k].path, charts_dir / f"{k.replace('_', '-')}-{period.label}.png"))
-                       for k in ("chart_groups", "chart_trend", "chart_ranking") if ctx.get(k) is not None]
-    return _finish(Written([word, excel, *chart_files]), [word], out_dir, settings, want_pdf)
+
+def _unit_job(store: Store, data: MonthScores, code: str, out_dir: Path, chart_dir: Path, letter_date: date,
+              settings: ReportSettings) -> UnitJob:
+    ctx = unit_context(store, data, code, letter_date=letter_date, settings=settings, workdir=chart_dir)
+    safe = code.replace("/", "-")
+    label = data.period.label
+    return UnitJob(ctx, template_path(UNIT_DOCX, store.workspace), template_path(UNIT_XLSX, store.workspace),
+                   out_dir / f"cong-van-don-vi-{safe}-{label}.docx",
+                   out_dir / f"phu-luc-don-vi-{safe}-{label}.xlsx", settings.numbers)
 
 
 def write_unit(store: Store, unit: str, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
                rules: str | None = None, want_pdf: bool = True) -> Written:
-    from chiso.reports.monthly import unit_context
-    from chiso.reports.templating import Image
-
     settings = settings_for(store)
     period = parse_period(period_text)
+    data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
+    data.result(unit)  # unknown unit: KeyError naming it, before anything is written
     ensure_dir(out_dir)
     with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
-        ctx = unit_context(store, unit, period.label, as_of=as_of, letter_date=letter_date, settings=settings,
-                           workdir=Path(tmp), rules=rules)
-        ctx["chart_unit_groups"] = Image(ctx["chart_unit_groups"], 150)
-        safe = unit.replace("/", "-")
-        word = render_docx(template_path(UNIT_DOCX, store.workspace), ctx,
-                           out_dir / f"cong-van-don-vi-{safe}-{period.label}.docx", settings.numbers)
-        excel = render_xlsx(template_path(UNIT_XLSX, store.workspace), ctx,
-                            out_dir / f"phu-luc-don-vi-{safe}-{period.label}.xlsx", settings.numbers)
-    return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
+        files = render_unit(_unit_job(store, data, unit, out_dir, Path(tmp), letter_date, settings))
+    return _finish(Written(files), files[:1], out_dir, settings, want_pdf)
 
 
 def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, letter_date: date,
@@ -103,6 +141,97 @@ def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, le
     excel = render_xlsx(template_path(QUARTERLY_XLSX, store.workspace), ctx,
                         out_dir / f"bieu-mot-cua-{period.label}.xlsx", settings.numbers)
     return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
+
+
+def write_cchc(store: Store, period_text: str, out_dir: Path, *, inputs_file: Path | None = None) -> Written:
+    """Biểu mẫu 3 and 7 (.xlsx) and the staff input file, pre-filled with what is stored for the period; with
+    ``inputs_file`` the staff figures are read (errors name file, row and column) and stored first."""
+    from chiso.reports import cchc
+
+    label = parse_period(period_text).label
+    ensure_dir(out_dir)
+    if inputs_file is not None:
+        cchc.save_inputs(store, label, cchc.read_inputs(inputs_file))
+    report = cchc.make_report(store, label, out_dir / f"bieu-mau-cchc-{label}.xlsx")
+    template = cchc.write_input_template(out_dir / f"nhap-lieu-cchc-{label}.xlsx", label,
+                                         values=cchc.stored_inputs(store, label),
+                                         number_format=settings_for(store).numbers)
+    written = Written([report.path, template])
+    written.missing_inputs = len(report.missing)
+    return written
+
+
+def letter_units(data: MonthScores, which: str | list[str]) -> list[str]:
+    """The units that get a detail letter: ``"all"`` = the departments and the local level of the public
+    letter (districts while they exist, else communes), ``"none"``, or the given codes (checked)."""
+    if which == "none":
+        return []
+    if which == "all":
+        departments = [r["code"] for r in data.results if r["level"] == "department"]
+        districts = [r["code"] for r in data.results if r["level"] == "district"]
+        return departments + (districts or [r["code"] for r in data.results if r["level"] == "commune"])
+    codes = [which] if isinstance(which, str) else list(which)
+    for code in codes:
+        data.result(code)
+    return codes
+
+
+def closes_quarter(period: Period) -> bool:
+    return period.kind == "month" and period.start.month % 3 == 0
+
+
+def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
+              national_rank: str | None = None, rules: str | None = None, want_pdf: bool = True,
+              units: str | list[str] = "all", unit_pdf: bool = False, workers: int | None = None) -> Written:
+    """Every document of a month from one scoring: the public letter with its appendices and charts, a detail
+    letter to every unit (``don-vi/``, rendered by worker processes) and, when the month closes a quarter, the
+    quarterly one-stop report and the reform statistics forms of that quarter. PDF for the public letter and
+    the quarterly report (LibreOffice, started as soon as they exist); for the unit letters with
+    ``unit_pdf``."""
+    from chiso.reports import workers as pool_module
+
+    period = parse_period(period_text)
+    if period.kind != "month":
+        raise ValueError(f"'{period.label}': chiso report all nhận kỳ tháng (ví dụ 2025-09)")
+    settings = settings_for(store)
+    want_pdf = want_pdf and settings.pdf
+    pool = pool_module.start(workers) if units != "none" else None
+    try:
+        data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
+        codes = letter_units(data, units)
+        unit_dir = ensure_dir(out_dir / "don-vi") if codes else out_dir / "don-vi"
+        ensure_dir(out_dir)
+        with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
+            jobs = [_unit_job(store, data, code, unit_dir, Path(tmp), letter_date, settings) for code in codes]
+            letter = _start_monthly(store, data, out_dir, settings, letter_date, national_rank, pool)
+            rendered = pool.map(render_unit, jobs, chunksize=4) if pool is not None else None  # after the charts
+            written = Written(_finish_monthly(store, letter, out_dir, settings))
+            words = [written.files[0]]
+            if closes_quarter(period):
+                quarter = f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
+                quarterly = write_quarterly_onestop(store, quarter, out_dir, letter_date=letter_date,
+                                                    want_pdf=False)
+                words.append(quarterly.files[0])
+                forms = write_cchc(store, quarter, out_dir)
+                written.files += quarterly.files + forms.files
+                written.missing_inputs = forms.missing_inputs
+            conversion = None
+            if want_pdf and pdf.office_binary() is not None:
+                conversion = pdf.Conversion(words, out_dir)
+            elif want_pdf:
+                written.pdf_skipped = "chưa cài LibreOffice (gói Debian libreoffice-writer-nogui): bỏ qua bản PDF"
+            results = rendered if rendered is not None else map(render_unit, jobs)
+            unit_files = [path for files in results for path in files]
+        if conversion is not None:
+            written.files += conversion.wait()
+            if unit_pdf and codes:
+                unit_files += pdf.to_pdf([f for f in unit_files if f.suffix == ".docx"], unit_dir)
+        written.files += unit_files
+        written.unit_letters = len(codes)
+        return written
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def copy_templates(store: Store, *, overwrite: bool = False) -> list[Path]:

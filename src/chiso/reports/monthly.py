@@ -4,13 +4,14 @@ unit detail letter, with their Excel appendices. Every figure comes from the sco
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from chiso import api
 from chiso.config import Config
-from chiso.reports import charts
+from chiso.reports.charts import ChartJob
 from chiso.reports.common import (
     ROMAN,
     ReportSettings,
@@ -22,7 +23,8 @@ from chiso.reports.common import (
     period_words,
 )
 from chiso.rules.model import RuleSet
-from chiso.scoring.engine import CLOSURE_SQL
+from chiso.scoring.engine import CLOSURE_SQL, score_period
+from chiso.scoring.explain import actions_by_unit
 from chiso.scoring.period import Period, parse_period
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery, ts_literal
 from chiso.store.db import Store
@@ -31,6 +33,47 @@ from chiso.textnorm import fold
 TREND_MONTHS = 6
 CRITERIA = {"satisfied_pct": "DOSSIER_RECEIVING_SATISFACTION", "synced_pct": "DOSSIER_SYNC",
             "digitized_pct": "SO_HOA_GIAY_TO_GIAI_QUYET"}
+
+
+@dataclass
+class MonthScores:
+    """One scoring of a month, shared by the public letter and every unit letter of it: the period's results
+    (with the change against the month before), the month before, the best actions of every unit, the
+    per-unit dossier counts and, once asked for, the overdue dossiers of every unit."""
+
+    period: Period
+    moment: datetime
+    config: Config
+    rs: RuleSet
+    results: list[dict[str, Any]]
+    previous: dict[str, dict[str, Any]]
+    actions: dict[str, list[dict[str, Any]]]
+    counts: dict[str, dict[str, int]]
+    as_of: datetime
+    _overdue: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def compute(cls, store: Store, period_text: str, *, as_of: datetime, rules: str | None = None) -> MonthScores:
+        period = parse_period(period_text)
+        config = api.prepare(store)
+        rs, results, previous = api.score_with_previous(store, period.label, as_of=as_of, rules=rules)
+        actions = actions_by_unit(store, rs, results)  # right after scoring: reads the period's fact tables
+        moment = period.moment(as_of)
+        counts = unit_counts(store, period, moment, config)
+        return cls(period, moment, config, rs, results, previous, actions, counts, as_of)
+
+    def result(self, code: str) -> dict[str, Any]:
+        for r in self.results:
+            if r["code"] == code:
+                return r
+        raise KeyError(f"không có đơn vị '{code}' trong kết quả kỳ {self.period.label}")
+
+    def overdue_dossiers(self, store: Store) -> dict[str, list[dict[str, Any]]]:
+        """Unit code -> the dossiers resolved late in the period or open past their due date at the moment, of
+        the unit and every unit below it (one query for all units)."""
+        if self._overdue is None:
+            self._overdue = _overdue_dossiers(store, self.period, self.moment, self.config)
+        return self._overdue
 
 
 def unit_counts(store: Store, period: Period, moment: datetime, config: Config) -> dict[str, dict[str, int]]:
@@ -68,38 +111,36 @@ def _peers(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
     return _order(departments), _order(locals_), bool(districts)
 
 
-def _trend(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, current: float,
-           province_code: str) -> list[tuple[str, float]]:
-    from chiso.scoring.engine import score_period
-
+def _trend(store: Store, data: MonthScores, province_code: str, current: float) -> list[tuple[str, float]]:
+    """The province's total for up to TREND_MONTHS months ending with the period (months before the first
+    dossier are left out); the month before comes from ``data``, older ones are scored here."""
     first = store.con.execute("SELECT min(received_at) FROM dossiers").fetchone()
-    earliest = first[0].date() if first and first[0] else period.start
-    points = [(f"{period.start.month:02d}/{period.start.year}", current)]
-    p = period
-    for _ in range(TREND_MONTHS - 1):
+    earliest = first[0].date() if first and first[0] else data.period.start
+    points = [(f"{data.period.start.month:02d}/{data.period.start.year}", current)]
+    p = data.period
+    for back in range(TREND_MONTHS - 1):
         p = p.previous()
         if p.end <= earliest:
             break
-        scored = [r for r in score_period(store, rs, p, as_of, config) if r["code"] == province_code]
-        if scored:
-            points.append((f"{p.start.month:02d}/{p.start.year}", scored[0]["total"]))
+        if back == 0:
+            before = data.previous.get(province_code)
+        else:
+            before = next((r for r in score_period(store, data.rs, p, data.as_of, data.config)
+                           if r["code"] == province_code), None)
+        if before is not None:
+            points.append((f"{p.start.month:02d}/{p.start.year}", before["total"]))
     return points[::-1]
 
 
-def monthly_context(store: Store, period_text: str, *, as_of: datetime, letter_date: date,
-                    settings: ReportSettings, workdir: Path, national_rank: str | None = None,
-                    rules: str | None = None) -> dict[str, Any]:
+def monthly_context(store: Store, data: MonthScores, *, letter_date: date, settings: ReportSettings,
+                    workdir: Path, national_rank: str | None = None) -> dict[str, Any]:
     """Everything the monthly letter and its appendices show (the names are the template tags of
     docs/templates.md)."""
-    period = parse_period(period_text)
-    config = api.prepare(store)
-    rs, results = api.score(store, period.label, as_of=as_of, rules=rules)
-    moment = period.moment(as_of)
+    period, rs, results, moment, counts = data.period, data.rs, data.results, data.moment, data.counts
     province = next((r for r in results if r["level"] == "province"), None)
     if province is None:
         raise ValueError("không có kết quả cấp tỉnh: hãy nạp danh mục đơn vị (chiso units init) và hồ sơ")
     departments, locals_, three_levels = _peers(results)
-    counts = unit_counts(store, period, moment, config)
     nf = settings.numbers
 
     groups = [{"code": g.code, "name": g.name, "max": g.max, "score": province["groups"][g.code]["score"],
@@ -173,34 +214,32 @@ def monthly_context(store: Store, period_text: str, *, as_of: datetime, letter_d
         "criteria_rows": criteria_rows, "ranking": ranking, "detail_rows": detail_rows,
         "provisional": bool(province["provisional"]),
     }
-    workdir.mkdir(parents=True, exist_ok=True)
-    context["chart_groups"] = charts.group_scores(
-        groups, workdir / "chart-groups.png", nf,
-        f"Điểm các nhóm tiêu chí của tỉnh {context['province']}, tháng {period_words(period)['mm_yyyy']}")
-    trend_points = _trend(store, rs, period, as_of, config, province["total"], province["code"])
-    context["chart_trend"] = (charts.trend(trend_points, workdir / "chart-trend.png", nf,
-                                           "Tổng điểm của tỉnh qua các tháng") if len(trend_points) > 1 else None)
+    trend_points = _trend(store, data, province["code"], province["total"])
     context["trend"] = [{"month": m, "total": t} for m, t in trend_points]
-    context["chart_ranking"] = charts.ranking(
-        departments + locals_, workdir / "chart-ranking.png", nf,
-        f"Xếp hạng các sở, ngành và {words['local_word']}, tháng {period_words(period)['mm_yyyy']}")
+    mm_yyyy = period_words(period)["mm_yyyy"]
+    context["chart_jobs"] = {
+        "chart_groups": ChartJob("groups", groups, workdir / "chart-groups.png", nf,
+                                 f"Điểm các nhóm tiêu chí của tỉnh {context['province']}, tháng {mm_yyyy}"),
+        "chart_ranking": ChartJob("ranking", [{"code": r["code"], "name": r["name"], "total": r["total"]}
+                                              for r in departments + locals_], workdir / "chart-ranking.png", nf,
+                                  f"Xếp hạng các sở, ngành và {words['local_word']}, tháng {mm_yyyy}"),
+    }
+    if len(trend_points) > 1:
+        context["chart_jobs"]["chart_trend"] = ChartJob("trend", trend_points, workdir / "chart-trend.png", nf,
+                                                        "Tổng điểm của tỉnh qua các tháng")
+    else:
+        context["chart_trend"] = None
     return context
 
 
-def unit_context(store: Store, unit_code: str, period_text: str, *, as_of: datetime, letter_date: date,
-                 settings: ReportSettings, workdir: Path, rules: str | None = None) -> dict[str, Any]:
+def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date: date, settings: ReportSettings,
+                 workdir: Path) -> dict[str, Any]:
     """The detail letter of one department, district or commune: every sub-indicator, the change against
-    last month, its overdue dossiers, the best actions and the ranking of its sub-units."""
-    period = parse_period(period_text)
-    config = api.prepare(store)
-    rs, results = api.score(store, period.label, as_of=as_of, rules=rules)
-    by_code = {r["code"]: r for r in results}
-    if unit_code not in by_code:
-        raise KeyError(f"không có đơn vị '{unit_code}' trong kết quả kỳ {period.label}")
-    unit = by_code[unit_code]
-    moment = period.moment(as_of)
-    previous = {r["code"]: r for r in _previous(store, rs, period, as_of, config)}
-    before = previous.get(unit_code)
+    last month, its overdue dossiers, the best actions and the ranking of its sub-units. Its chart is in
+    ``chart_jobs``, to be drawn (into ``workdir``) by whoever renders the letter."""
+    period, rs, results, moment = data.period, data.rs, data.results, data.moment
+    unit = data.result(unit_code)
+    before = data.previous.get(unit_code)
     nf = settings.numbers
     peers = [r for r in results if r["level"] == unit["level"]]
 
@@ -229,10 +268,9 @@ def unit_context(store: Store, unit_code: str, period_text: str, *, as_of: datet
         groups.append({"roman": ROMAN[len(groups)], "code": g.code, "name": g.name, "score": gr["score"],
                        "max": g.max, "change_text": change_text(gr["score"], old_group), "indicators": inds})
 
-    explained = api.explain(store, unit_code, period.label, as_of=as_of, rules=rules)
-    actions = [a["text"] for a in explained["actions"]]
+    actions = [a["text"] for a in data.actions.get(unit_code, [])]
     children = _order([r for r in results if r["parent_code"] == unit_code])
-    overdue_dossiers = _overdue_dossiers(store, unit_code, period, moment, config)
+    overdue_dossiers = data.overdue_dossiers(store).get(unit_code, [])
     resolved_late = sum(1 for d in overdue_dossiers if d["timeliness"] == "late")
     open_late = len(overdue_dossiers) - resolved_late
     peers_label = {"department": "sở, ban, ngành", "district": "huyện, thành phố",
@@ -253,33 +291,31 @@ def unit_context(store: Store, unit_code: str, period_text: str, *, as_of: datet
         "overdue_dossiers": overdue_dossiers,
         "explanation_deadline": date_text(deadline).removeprefix("ngày "),
     }
-    workdir.mkdir(parents=True, exist_ok=True)
-    context["chart_unit_groups"] = charts.group_scores(
-        [{"name": g["name"], "score": g["score"], "max": g["max"],
-          "weak": g["score"] < settings.low_share * g["max"]} for g in groups],
-        workdir / f"chart-{unit_code}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}")
+    safe = unit_code.replace("/", "-")
+    context["chart_jobs"] = {"chart_unit_groups": ChartJob(
+        "groups", [{"name": g["name"], "score": g["score"], "max": g["max"],
+                    "weak": g["score"] < settings.low_share * g["max"]} for g in groups],
+        workdir / f"chart-{safe}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}")}
     return context
 
 
-def _previous(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config) -> list[dict[str, Any]]:
-    from chiso.scoring.engine import score_period
-
-    return score_period(store, rs, period.previous(), as_of, config)
-
-
-def _overdue_dossiers(store: Store, unit_code: str, period: Period, moment: datetime, config: Config
-                      ) -> list[dict[str, Any]]:
+def _overdue_dossiers(store: Store, period: Period, moment: datetime, config: Config
+                      ) -> dict[str, list[dict[str, Any]]]:
     start = datetime.combine(period.start, datetime.min.time())
-    status = StatusQuery(as_of=moment, config=config, unit=unit_code, ended_since=start).sql()
+    status = StatusQuery(as_of=moment, config=config, ended_since=start).sql()
     rows = store.con.execute(f"""
-SELECT s.dossier_id, u.name, s.procedure_code, s.received_at, s.due_at, s.end_at, s.timeliness
-FROM ({status}) s JOIN units u ON u.code = s.unit_code
+WITH c AS ({CLOSURE_SQL})
+SELECT c.ancestor, s.dossier_id, u.name, s.procedure_code, s.received_at, s.due_at, s.end_at, s.timeliness
+FROM ({status}) s JOIN units u ON u.code = s.unit_code JOIN c ON c.descendant = s.unit_code
 WHERE s.timeliness = 'pending_late' OR (s.timeliness = 'late' AND s.end_at >= {ts_literal(start)})
-ORDER BY u.name, s.due_at, s.dossier_id""").fetchall()
+ORDER BY c.ancestor, u.name, s.due_at, s.dossier_id""").fetchall()
 
     def fmt(v: Any) -> str:
         return v.strftime("%d/%m/%Y %H:%M") if isinstance(v, datetime) else ""
 
-    return [{"dossier_id": r[0], "unit_name": r[1], "procedure_code": r[2], "received_at": fmt(r[3]),
-             "due_at": fmt(r[4]), "end_at": fmt(r[5]), "timeliness": r[6], "status": CLASS_LABELS[r[6]]}
-            for r in rows]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(str(r[0]), []).append({
+            "dossier_id": r[1], "unit_name": r[2], "procedure_code": r[3], "received_at": fmt(r[4]),
+            "due_at": fmt(r[5]), "end_at": fmt(r[6]), "timeliness": r[7], "status": CLASS_LABELS[r[7]]})
+    return out

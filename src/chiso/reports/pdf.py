@@ -17,22 +17,43 @@ def office_binary() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+class Conversion:
+    """A LibreOffice run converting Word files to PDF, started now and collected with :meth:`wait` (so that
+    other documents can be rendered meanwhile)."""
+
+    def __init__(self, documents: list[Path], out_dir: Path) -> None:
+        self.documents, self.out_dir = documents, out_dir
+        self.proc: subprocess.Popen[str] | None = None
+        binary = office_binary()
+        if binary is None or not documents:
+            return
+        self.profile = tempfile.TemporaryDirectory(prefix="chiso-lo-")
+        cmd = [binary, f"-env:UserInstallation=file://{self.profile.name}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, documents)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, "HOME": self.profile.name})
+
+    def wait(self) -> list[Path]:
+        if self.proc is None:
+            return []
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        finally:
+            self.profile.cleanup()
+        pdfs = [self.out_dir / (d.stem + ".pdf") for d in self.documents]
+        missing = [p for p in pdfs if not p.exists()]
+        if self.proc.returncode != 0 or missing:
+            raise RuntimeError(f"LibreOffice không chuyển được sang PDF: {', '.join(map(str, missing))} "
+                               f"({err.strip() or out.strip()})")
+        return pdfs
+
+
 def to_pdf(documents: list[Path], out_dir: Path) -> list[Path]:
     """Convert Word files to PDF in one LibreOffice run (one start-up for all files)."""
-    binary = office_binary()
-    if binary is None or not documents:
-        return []
-    with tempfile.TemporaryDirectory(prefix="chiso-lo-") as profile:
-        cmd = [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, documents)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S,
-                              env={**os.environ, "HOME": profile})
-    pdfs = [out_dir / (d.stem + ".pdf") for d in documents]
-    missing = [p for p in pdfs if not p.exists()]
-    if proc.returncode != 0 or missing:
-        raise RuntimeError(f"LibreOffice không chuyển được sang PDF: {', '.join(map(str, missing))} "
-                           f"({proc.stderr.strip() or proc.stdout.strip()})")
-    return pdfs
+    return Conversion(documents, out_dir).wait()
 
 
 def first_page_png(pdf: Path, out: Path, dpi: int = 80) -> Path | None:

@@ -5,6 +5,7 @@ templates``), edits letterhead, signer, recipients and wording, and its copies w
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import zipfile
 from collections.abc import Iterable
@@ -59,8 +60,29 @@ class Image:
     width_mm: float = 160
 
 
+class _Environment(jinja2.Environment):
+    """Compiles each distinct template text once: the body of a Word template is the same text for every unit
+    letter of a month, and compiling it costs more than rendering it."""
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source: str | jinja2.nodes.Template, globals: Any = None,  # noqa: A002 (jinja's name)
+                    template_class: Any = None) -> jinja2.Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        if source not in self._compiled:
+            if len(self._compiled) > 200:
+                self._compiled.clear()
+            self._compiled[source] = super().from_string(source)
+        return self._compiled[source]
+
+
+@functools.lru_cache(maxsize=8)
 def environment(nf: NumberFormat) -> jinja2.Environment:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    """The Jinja environment of documents in number format ``nf`` (one per format and process)."""
+    env = _Environment()
     env.filters["num"] = lambda v, places=2: nf.number(v, places)
     env.filters["fixed"] = lambda v, places=2: nf.fixed(v, places)
     env.filters["whole"] = lambda v: nf.integer(v)
@@ -151,15 +173,48 @@ def _docx_tags(path: Path) -> list[tuple[str, str]]:
     return found
 
 
+_CHECKED: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
+
+
+def _checked_tags(template: Path, gather: Any, env: jinja2.Environment) -> list[tuple[str, str]]:
+    """The tags of a template, checked once per version of the file (path, size, modification time)."""
+    st = template.stat()
+    key = (str(template.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _CHECKED:
+        tags = gather(template, env)
+        _check_tags(tags, env, template)
+        _CHECKED[key] = tags
+    return _CHECKED[key]
+
+
+@functools.cache
+def _docx_template_class() -> Any:
+    from docxtpl import DocxTemplate
+
+    patched: dict[str, str] = {}
+
+    class Template(DocxTemplate):  # type: ignore[misc]
+        """docxtpl's template whose XML clean-up (``patch_xml``: tags split across Word runs joined, ``{%tr``
+        made into row loops) is done once per distinct part text, not once per letter."""
+
+        def patch_xml(self, src_xml: str) -> str:
+            if src_xml not in patched:
+                if len(patched) > 64:
+                    patched.clear()
+                patched[src_xml] = super().patch_xml(src_xml)
+            return patched[src_xml]
+
+    return Template
+
+
 def render_docx(template: Path, context: dict[str, Any], out: Path, nf: NumberFormat) -> Path:
     """Fill a Word template (docxtpl: Jinja tags in the text, ``{%tr for %}`` for table rows)."""
     from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
+    from docxtpl import InlineImage
 
-    tags = _docx_tags(template)
     env = environment(nf)
-    _check_tags(tags, env, template)
-    tpl = DocxTemplate(str(template))
+    tags = _checked_tags(template, lambda path, _env: _docx_tags(path), env)
+    tpl = _docx_template_class()(str(template))
     ctx = {k: (InlineImage(tpl, str(v.path), width=Mm(v.width_mm)) if isinstance(v, Image) else v)
            for k, v in context.items()}
     try:
@@ -187,21 +242,10 @@ def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFo
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise TemplateError(f"mẫu {template}: không mở được tệp Excel ({exc})") from None
     env = environment(nf)
+    all_tags = _checked_tags(template, lambda _path, _env: _xlsx_tags(wb, template, env), env)
     for ws in wb.worksheets:
-        tags: list[tuple[str, str]] = []
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and ("{{" in cell.value or "{%" in cell.value):
-                    text = LOOP_MARK.sub(lambda m: m.group(3), cell.value)
-                    where = f"trang '{ws.title}' ô {cell.coordinate}"
-                    tags += [(where, t) for t in TAG.findall(text)]
-                    if (m := LOOP_MARK.match(cell.value)) is not None:
-                        try:
-                            env.parse(f"{{% for {m.group(1)} in {m.group(2)} %}}{{% endfor %}}")
-                        except jinja2.TemplateSyntaxError as exc:
-                            raise TemplateError(f"mẫu {template}: {where}: thẻ vòng lặp sai cú pháp ({exc.message})"
-                                                ) from None
-        _check_tags(tags, env, template)
+        prefix = f"trang '{ws.title}' "
+        tags = [t for t in all_tags if t[0].startswith(prefix)]
         loops = []
         for row in ws.iter_rows():
             for cell in row:
@@ -223,7 +267,32 @@ def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFo
     return out
 
 
+def _xlsx_tags(wb: Any, template: Path, env: jinja2.Environment) -> list[tuple[str, str]]:
+    """Every tag of an Excel template, per sheet checked for balance; loop marks checked for syntax."""
+    found: list[tuple[str, str]] = []
+    for ws in wb.worksheets:
+        tags: list[tuple[str, str]] = []
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and ("{{" in cell.value or "{%" in cell.value):
+                    text = LOOP_MARK.sub(lambda m: m.group(3), cell.value)
+                    where = f"trang '{ws.title}' ô {cell.coordinate}"
+                    tags += [(where, t) for t in TAG.findall(text)]
+                    if (m := LOOP_MARK.match(cell.value)) is not None:
+                        try:
+                            env.parse(f"{{% for {m.group(1)} in {m.group(2)} %}}{{% endfor %}}")
+                        except jinja2.TemplateSyntaxError as exc:
+                            raise TemplateError(f"mẫu {template}: {where}: thẻ vòng lặp sai cú pháp ({exc.message})"
+                                                ) from None
+        _check_tags(tags, env, template)
+        found += tags
+    return found
+
+
 _COMPILED: dict[tuple[int, str], Any] = {}
+PATH = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*$")
+STEP = re.compile(r"^[A-Za-z_]\w*|\.[A-Za-z_]\w*|\[\d+\]")
+_MISSING = object()
 
 
 def _compiled(env: jinja2.Environment, text: str) -> Any:
@@ -234,7 +303,13 @@ def _compiled(env: jinja2.Environment, text: str) -> Any:
             _COMPILED.clear()
         m = SINGLE_EXPR.match(text)
         if m is not None and "{{" not in m.group(1):
-            _COMPILED[key] = ("expr", env.compile_expression(m.group(1).strip(), undefined_to_none=False))
+            expr = m.group(1).strip()
+            compiled = env.compile_expression(expr, undefined_to_none=False)
+            if PATH.match(expr):
+                steps = [(s[0] == "[", int(s[1:-1]) if s[0] == "[" else s.lstrip(".")) for s in STEP.findall(expr)]
+                _COMPILED[key] = ("path", (steps, compiled))
+            else:
+                _COMPILED[key] = ("expr", compiled)
         else:
             _COMPILED[key] = ("text", env.from_string(text))
     return _COMPILED[key]
@@ -242,6 +317,17 @@ def _compiled(env: jinja2.Environment, text: str) -> Any:
 
 def _cell_value(text: str, context: dict[str, Any], env: jinja2.Environment) -> Any:
     kind, compiled = _compiled(env, text)
+    if kind == "path":  # ``r.name``, ``r.groups[0]``: looked up as Jinja does, without a template context
+        steps, full = compiled
+        value: Any = context.get(steps[0][1], _MISSING)
+        for is_index, step in steps[1:]:
+            if value is _MISSING or isinstance(value, jinja2.Undefined):
+                break
+            value = env.getitem(value, step) if is_index else env.getattr(value, step)
+        if value is _MISSING or isinstance(value, jinja2.Undefined):
+            kind, compiled = "expr", full  # let Jinja raise its error naming the variable
+        else:
+            return value
     if kind == "expr":
         value = compiled(**context)
         if isinstance(value, jinja2.Undefined):

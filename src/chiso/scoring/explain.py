@@ -69,6 +69,23 @@ def best_actions(rs: RuleSet, shortfalls: list[Shortfall], count: int = 3) -> li
     return actions[:count]
 
 
+def _shortfall(rs: RuleSet, ind: Indicator, entry: dict[str, Any]) -> Shortfall | None:
+    lost = round_half_up(ind.max - entry["score"], rs.rounding)
+    if ind.kind == "display" or lost <= 0:
+        return None
+    return Shortfall(ind.code, ind.name, lost, entry["numerator"], entry["denominator"],
+                     ind.shortfall or f"không đạt: {ind.name}")
+
+
+def _missing_sql(rs: RuleSet, ind: Indicator, what: str, tail: str) -> str:
+    """Rows of the indicator's denominator measure that are not in its numerator, per closure ancestor."""
+    assert ind.numerator and ind.denominator
+    num, den = rs.measures[ind.numerator], rs.measures[ind.denominator]
+    return (f"SELECT {what} FROM {FACT_TABLES[den.over]} f "
+            f"JOIN unit_closure c ON c.descendant = f.unit_code "
+            f"WHERE ({den.where}) AND NOT COALESCE(({num.where}), FALSE) {tail}")
+
+
 def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Period, as_of: datetime,
                  config: Config) -> dict[str, Any]:
     facts = Facts(period, period.moment(as_of), config)
@@ -76,20 +93,14 @@ def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Peri
     unit = result["code"]
     shortfalls: list[Shortfall] = []
     for ind in rs.indicators:
-        entry = result["indicators"][ind.code]
-        lost = round_half_up(ind.max - entry["score"], rs.rounding)
-        if ind.kind == "display" or lost <= 0:
+        s = _shortfall(rs, ind, result["indicators"][ind.code])
+        if s is None:
             continue
-        s = Shortfall(ind.code, ind.name, lost, entry["numerator"], entry["denominator"],
-                      ind.shortfall or f"không đạt: {ind.name}")
         if ind.source == "dossiers" and ind.numerator and ind.denominator:
-            num, den = rs.measures[ind.numerator], rs.measures[ind.denominator]
+            den = rs.measures[ind.denominator]
             s.over = den.over
             ident = ID_COLUMN[den.over]
-            sql = (f"SELECT DISTINCT f.{ident} FROM {FACT_TABLES[den.over]} f "
-                   f"JOIN unit_closure c ON c.descendant = f.unit_code "
-                   f"WHERE c.ancestor = ? AND ({den.where}) AND NOT COALESCE(({num.where}), FALSE) "
-                   f"ORDER BY 1")
+            sql = _missing_sql(rs, ind, f"DISTINCT f.{ident}", "AND c.ancestor = ? ORDER BY 1")
             rows = store.con.execute(sql, [unit]).fetchall()
             s.item_count = len(rows)
             s.items = [str(r[0]) for r in rows[:MAX_ITEMS]]
@@ -104,3 +115,28 @@ def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Peri
         "shortfalls": [s.__dict__ for s in shortfalls],
         "actions": [a.__dict__ for a in actions],
     }
+
+
+def actions_by_unit(store: Store, rs: RuleSet, results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The best three actions of every unit at once (what :func:`explain_unit` gives one unit), for letters to
+    all units. Reads the fact tables of the period just scored (``score_period`` leaves them behind), with one
+    grouped count per indicator instead of one item list per unit and indicator."""
+    missing: dict[str, dict[str, int]] = {}
+    for ind in rs.indicators:
+        if ind.source != "dossiers" or not ind.numerator or not ind.denominator or not ind.action:
+            continue
+        ident = ID_COLUMN[rs.measures[ind.denominator].over]
+        rows = store.con.execute(_missing_sql(rs, ind, f"c.ancestor, count(DISTINCT f.{ident})",
+                                              "GROUP BY c.ancestor")).fetchall()
+        missing[ind.code] = {str(r[0]): int(r[1]) for r in rows}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        shortfalls = []
+        for ind in rs.indicators:
+            s = _shortfall(rs, ind, result["indicators"][ind.code])
+            if s is not None:
+                s.item_count = missing.get(ind.code, {}).get(result["code"], 0)
+                shortfalls.append(s)
+        shortfalls.sort(key=lambda s: (-s.lost, s.code))
+        out[result["code"]] = [a.__dict__ for a in best_actions(rs, shortfalls)]
+    return out
