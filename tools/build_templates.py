@@ -21,6 +21,7 @@ from docxkit import (  # noqa: E402
     new_document,
     page_break,
     para,
+    save_slim,
     signature,
 )
 
@@ -139,7 +140,7 @@ def monthly_letter() -> None:
           ["{{ r.rank }}", "{{ r.name }}", "{{ r.total|num }}", "{{ r.classification }}"],
           ["{%tr endfor %}"], ["{%tr endfor %}"]],
          [14, 100, 24, 27], bold_rows=(1,), aligns=[CENTER, LEFT, CENTER, CENTER])
-    doc.save(OUT / "cong-van-thang.docx")
+    save_slim(doc, OUT / "cong-van-thang.docx")
 
 
 def unit_letter() -> None:
@@ -190,7 +191,7 @@ def unit_letter() -> None:
               "tiêu chí đạt tỷ lệ thấp./.", indent=True)
     signature(doc, ["- Như trên;", "- LĐ VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."], ["{{ signer_title }}"],
               "{{ signer_name }}")
-    doc.save(OUT / "cong-van-don-vi.docx")
+    save_slim(doc, OUT / "cong-van-don-vi.docx")
 
 
 def quarterly_report() -> None:
@@ -259,7 +260,7 @@ def quarterly_report() -> None:
     signature(doc, ["- Văn phòng Chính phủ;", "- Chủ tịch UBND tỉnh (b/c);", "- Các sở, ban, ngành giải quyết TTHC;",
                     "- {{ local_addressee }};", "- Trung tâm Thông tin - VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."],
               ["{{ signer_title }}"], "{{ signer_name }}")
-    doc.save(OUT / "bao-cao-mot-cua-quy.docx")
+    save_slim(doc, OUT / "bao-cao-mot-cua-quy.docx")
 
 
 # --- Excel --------------------------------------------------------------------------------------------------------

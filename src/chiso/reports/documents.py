@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -194,13 +195,29 @@ def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime,
     if period.kind != "month":
         raise ValueError(f"'{period.label}': chiso report all nhận kỳ tháng (ví dụ 2025-09)")
     settings = settings_for(store)
-    want_pdf = want_pdf and settings.pdf
+    args = (store, period, out_dir, as_of, letter_date, national_rank, rules, want_pdf and settings.pdf, units,
+            unit_pdf, settings)
     pool = pool_module.start(workers) if units != "none" else None
     try:
-        data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
-        codes = letter_units(data, units)
-        unit_dir = ensure_dir(out_dir / "don-vi") if codes else out_dir / "don-vi"
-        ensure_dir(out_dir)
+        return _write_all(*args, pool)
+    except BrokenProcessPool:
+        # Workers that could not start (a script run from standard input, a sandbox without fork): do it all
+        # again in this process; the files are simply written anew.
+        return _write_all(*args, None)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, letter_date: date,
+               national_rank: str | None, rules: str | None, want_pdf: bool, units: str | list[str],
+               unit_pdf: bool, settings: ReportSettings, pool: Executor | None) -> Written:
+    data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
+    codes = letter_units(data, units)
+    unit_dir = ensure_dir(out_dir / "don-vi") if codes else out_dir / "don-vi"
+    ensure_dir(out_dir)
+    conversion: pdf.Conversion | None = None
+    try:
         with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
             jobs = [_unit_job(store, data, code, unit_dir, Path(tmp), letter_date, settings) for code in codes]
             letter = _start_monthly(store, data, out_dir, settings, letter_date, national_rank, pool)
@@ -215,23 +232,23 @@ def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime,
                 forms = write_cchc(store, quarter, out_dir)
                 written.files += quarterly.files + forms.files
                 written.missing_inputs = forms.missing_inputs
-            conversion = None
             if want_pdf and pdf.office_binary() is not None:
-                conversion = pdf.Conversion(words, out_dir)
+                conversion = pdf.Conversion(words, out_dir)  # runs while the unit letters are finished
             elif want_pdf:
                 written.pdf_skipped = "chưa cài LibreOffice (gói Debian libreoffice-writer-nogui): bỏ qua bản PDF"
             results = rendered if rendered is not None else map(render_unit, jobs)
             unit_files = [path for files in results for path in files]
+    except BaseException:
         if conversion is not None:
-            written.files += conversion.wait()
-            if unit_pdf and codes:
-                unit_files += pdf.to_pdf([f for f in unit_files if f.suffix == ".docx"], unit_dir)
-        written.files += unit_files
-        written.unit_letters = len(codes)
-        return written
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            conversion.cancel()
+        raise
+    if conversion is not None:
+        written.files += conversion.wait()
+        if unit_pdf and codes:
+            unit_files += pdf.to_pdf([f for f in unit_files if f.suffix == ".docx"], unit_dir)
+    written.files += unit_files
+    written.unit_letters = len(codes)
+    return written
 
 
 def copy_templates(store: Store, *, overwrite: bool = False) -> list[Path]:

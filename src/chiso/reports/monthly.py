@@ -295,7 +295,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
     context["chart_jobs"] = {"chart_unit_groups": ChartJob(
         "groups", [{"name": g["name"], "score": g["score"], "max": g["max"],
                     "weak": g["score"] < settings.low_share * g["max"]} for g in groups],
-        workdir / f"chart-{safe}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}")}
+        workdir / f"chart-{safe}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}", dpi=120)}
     return context
 
 

@@ -33,6 +33,14 @@ class Conversion:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, "HOME": self.profile.name})
 
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+        if self.proc is not None:
+            self.profile.cleanup()
+            self.proc = None
+
     def wait(self) -> list[Path]:
         if self.proc is None:
             return []

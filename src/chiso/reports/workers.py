@@ -72,7 +72,9 @@ def start(workers: int | None = None) -> Executor | None:
     if n <= 1:
         return None
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["chiso.reports._preload"])
+    # Each worker re-imports the main module (multiprocessing's rule); for the ``chiso`` command that is
+    # chiso.cli, preloaded here once so that the workers find it imported instead of importing it again.
+    ctx.set_forkserver_preload(["chiso.reports._preload", "chiso.cli"])
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     for _ in range(n):
         pool.submit(_ready)
