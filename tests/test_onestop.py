@@ -127,15 +127,17 @@ FEEDBACK = [
     *(fb(f"F{n}", Z, "2023-01-20 08:00", "2023-02-10 17:00", "2023-02-09 10:00") for n in range(1, 10)),
     # ... one handled after it ...
     fb("F10", Z, "2023-01-20 08:00", "2023-02-10 17:00", "2023-02-11 09:00"),
-    # ... two without due_at whose 15 calendar days end outside the window (25/3/2023, 5/12/2022): ignored ...
+    # ... two without due_at whose 15 working days end outside the window (31/3/2023, 9/12/2022): ignored ...
     fb("F11", Z, "2023-03-10 08:00"),
     fb("F12", Z, "2022-11-20 08:00"),
-    # ... and one without due_at, due 16/1 08:00 (15 calendar days), handled 15/1: on time.
+    # ... and one without due_at, received Sunday 1/1/2023: 15 working days (2/1 is the New Year's day off,
+    # 20/1-26/1 Tết) end 30/1 17:00; handled 27/1: on time (15 calendar days would have made it late on 16/1).
     # Z: 10 on time of 11 = 90.9 % -> i8 = 1
-    fb("F13", Z, "2023-01-01 08:00", handled="2023-01-15 10:00"),
-    # Y: due 16/2 08:00 (no due_at), handled 17/2: late; handled before its due date: on time; due on the last
-    # day of the window and never handled: late; due 15/3 (after the window): ignored. 1 of 3 -> i8 = 0
-    fb("G1", Y, "2023-02-01 08:00", handled="2023-02-17 09:00"),
+    fb("F13", Z, "2023-01-01 08:00", handled="2023-01-27 10:00"),
+    # Y: due 22/2 17:00 (no due_at: 15 working days), handled 23/2: late; handled before its due date: on time;
+    # due on the last day of the window and never handled: late; due 15/3 (after the window): ignored.
+    # 1 of 3 -> i8 = 0
+    fb("G1", Y, "2023-02-01 08:00", handled="2023-02-23 09:00"),
     fb("G2", Y, "2023-02-01 08:00", "2023-02-20 17:00", "2023-02-18 10:00"),
     fb("G3", Y, "2023-02-20 08:00", "2023-03-14 17:00"),
     fb("G4", Y, "2023-02-20 08:00", "2023-03-15 08:00"),

@@ -40,9 +40,9 @@ derived from data:
   i6 procedure publicity: 2;
 * i7 staff attitude: ``complained`` true → 0, else 2;
 * i8 PAKN handling, per unit: among the unit's feedback due in the window, the share handled on time: 100 % → 2,
-  ≥ 90 % → 1, else 0; no feedback due → 2. [P] A feedback row with ``due_at`` is on time when ``handled_at <=
-  due_at``; one without ``due_at`` is due 15 *calendar* days after ``received_at`` and on time when handled by
-  then (the index engine uses 15 working days; this report keeps the simpler rule);
+  ≥ 90 % → 1, else 0; no feedback due → 2. A feedback row with ``due_at`` is on time when ``handled_at <=
+  due_at``; one without ``due_at`` is due at the end of the 15th working day after reception (domain.md §4,
+  the same deadline as the index: :func:`chiso.scoring.engine.feedback_due_sql`);
 * i9 online service: [P] channel online → 2, else the procedure offered online (``online_level`` full or partial)
   → 1, else 0.
 
@@ -66,6 +66,7 @@ from typing import Any
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, ConfigError
+from chiso.scoring.engine import feedback_due_sql
 from chiso.scoring.period import Period
 from chiso.status.timeliness import StatusQuery, ts_literal
 from chiso.store.db import Store
@@ -98,7 +99,6 @@ DEFAULT_CLASSIFICATION = {
     "Yếu": "Không hoàn thành nhiệm vụ",
 }
 EVALUATOR_ORDER = ("citizen", "supervisor", "self")
-FEEDBACK_CALENDAR_DAYS = 15
 WITHDRAWN_REASONS = ("withdrawn", "cancelled")
 _LEVEL_ORDER = {"province": 0, "department": 1, "district": 2, "commune": 3}
 # The provisional choices of the evaluation, for the document to print beside the figures.
@@ -319,7 +319,7 @@ def level_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def evaluation_sql(start: date, last: date, config: Config) -> str:
     """Per-unit and per-officer sums of i1..i9 over the dossiers resolved in the window (GROUPING SETS)."""
     order = " ".join(f"WHEN '{e}' THEN {i}" for i, e in enumerate(EVALUATOR_ORDER))
-    due = f"COALESCE(f.due_at, f.received_at + INTERVAL '{FEEDBACK_CALENDAR_DAYS} days')"
+    due = "COALESCE(f.due_at, dd.due)"
     derived = {
         "i1": "CASE r.timeliness WHEN 'early' THEN 2 WHEN 'on_time' THEN 1 ELSE 0 END",
         "i2": "CASE r.timeliness WHEN 'early' THEN 2 WHEN 'on_time' THEN 1 ELSE 0 END",
@@ -344,7 +344,7 @@ ev AS (
     WHERE e1.rn = 1),
 fb AS (
     SELECT f.unit_code, count(*) AS n, count(*) FILTER (WHERE f.handled_at <= {due}) AS ok
-    FROM feedback f
+    FROM feedback f LEFT JOIN ({feedback_due_sql()}) dd ON dd.feedback_id = f.feedback_id
     WHERE CAST({due} AS DATE) BETWEEN DATE '{start.isoformat()}' AND DATE '{last.isoformat()}'
     GROUP BY f.unit_code),
 v AS (

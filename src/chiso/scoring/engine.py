@@ -40,6 +40,18 @@ def _bool(col: str) -> str:
     return f"COALESCE(d.{col}, FALSE) AS {col}"
 
 
+def feedback_due_sql() -> str:
+    """The default PAKN deadline (hạn xử lý phản ánh, kiến nghị) of every feedback row: the end (17:00) of the
+    15th working day after reception, on the unit's province calendar. Used where ``due_at`` is empty, by the
+    index and by the one-stop evaluation alike."""
+    return f"""
+    SELECT f2.feedback_id, CAST(w.day AS TIMESTAMP) + INTERVAL '17 hours' AS due
+    FROM feedback f2 JOIN units u2 ON u2.code = f2.unit_code
+    JOIN calendar_days c ON c.calendar_key = COALESCE(u2.province_code, '') AND c.day = CAST(f2.received_at AS DATE)
+    JOIN calendar_days w ON w.calendar_key = c.calendar_key AND w.is_working
+         AND w.working_ordinal = c.working_ordinal + {PAKN_WORKING_DAYS}"""
+
+
 @dataclass(frozen=True)
 class Facts:
     period: Period
@@ -87,7 +99,6 @@ LEFT JOIN (SELECT unit_code, procedure_code, bool_or(handled) AS has_dossiers,
     def feedback_sql(self) -> str:
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
         moment = ts_literal(self.moment)
-        # Default PAKN deadline: 15 working days, at the end of the 15th working day after reception.
         return f"""
 SELECT f.feedback_id, f.unit_code, f.about, f.satisfied,
        f.received_at >= {start} AND f.received_at <= {moment} AS received_in_period,
@@ -99,12 +110,7 @@ SELECT f.feedback_id, f.unit_code, f.about, f.satisfied,
          AND f.handled_at <= COALESCE(f.due_at, dd.due) AS handled_on_time
 FROM feedback f
 JOIN units u ON u.code = f.unit_code
-LEFT JOIN (
-    SELECT f2.feedback_id, CAST(w.day AS TIMESTAMP) + INTERVAL '17 hours' AS due
-    FROM feedback f2 JOIN units u2 ON u2.code = f2.unit_code
-    JOIN calendar_days c ON c.calendar_key = COALESCE(u2.province_code, '') AND c.day = CAST(f2.received_at AS DATE)
-    JOIN calendar_days w ON w.calendar_key = c.calendar_key AND w.is_working
-         AND w.working_ordinal = c.working_ordinal + {PAKN_WORKING_DAYS}) dd ON dd.feedback_id = f.feedback_id
+LEFT JOIN ({feedback_due_sql()}) dd ON dd.feedback_id = f.feedback_id
 WHERE f.received_at <= {moment}
 """
 
