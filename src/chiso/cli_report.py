@@ -56,6 +56,14 @@ AS_OF = click.option("--as-of", "as_of", default=None,
 DATE = click.option("--date", "letter_date", default=None, help="Ngày ban hành văn bản (mặc định: hôm nay).")
 RULES = click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực).")
 NO_PDF = click.option("--no-pdf", is_flag=True, help="Không xuất bản PDF (kể cả khi có LibreOffice).")
+NATIONAL_RANK = click.option("--national-rank", default=None, help="Thứ hạng toàn quốc theo Cổng DVCQG, ví dụ 15/34.")
+
+
+def MONTH_OPTIONS(command: Callable[..., Any]) -> Callable[..., Any]:  # noqa: N802 (used as a decorator)
+    """--period, --out, --as-of, --date, --rules: the options of every monthly document command."""
+    for option in (RULES, DATE, AS_OF, OUT, PERIOD):
+        command = option(command)
+    return command
 
 
 @click.group("report")
@@ -64,12 +72,8 @@ def report() -> None:
 
 
 @report.command("monthly")
-@PERIOD
-@OUT
-@AS_OF
-@DATE
-@RULES
-@click.option("--national-rank", default=None, help="Thứ hạng toàn quốc theo Cổng DVCQG, ví dụ 15/34.")
+@MONTH_OPTIONS
+@NATIONAL_RANK
 @NO_PDF
 @click.pass_context
 def monthly(ctx: click.Context, period: str, out: str, as_of: str | None, letter_date: str | None,
@@ -87,11 +91,7 @@ def monthly(ctx: click.Context, period: str, out: str, as_of: str | None, letter
 
 @report.command("unit")
 @click.argument("unit")
-@PERIOD
-@OUT
-@AS_OF
-@DATE
-@RULES
+@MONTH_OPTIONS
 @NO_PDF
 @click.pass_context
 def unit(ctx: click.Context, unit: str, period: str, out: str, as_of: str | None, letter_date: str | None,
@@ -108,12 +108,8 @@ def unit(ctx: click.Context, unit: str, period: str, out: str, as_of: str | None
 
 
 @report.command("all")
-@PERIOD
-@OUT
-@AS_OF
-@DATE
-@RULES
-@click.option("--national-rank", default=None, help="Thứ hạng toàn quốc theo Cổng DVCQG, ví dụ 15/34.")
+@MONTH_OPTIONS
+@NATIONAL_RANK
 @click.option("--units", "units_text", default="all", show_default=True,
               help="Công văn đơn vị cho: all (các sở, ngành và các huyện/xã của công văn), none, "
                    "hoặc danh sách mã đơn vị cách nhau bởi dấu phẩy.")
