@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from docx.shared import Mm
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -34,18 +33,13 @@ MOTTO = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"bold": True, "size"
 
 
 def number_line(doc, symbol: str, summary: str | None) -> None:
-    from docxkit import cell_text, no_borders
+    from docxkit import cell_text, two_columns
 
-    table = doc.add_table(rows=1, cols=2)
-    no_borders(table)
-    table.autofit = False
-    for c, w in zip(table.columns, (Mm(68), Mm(97)), strict=True):
-        for cell in c.cells:
-            cell.width = w
-    cell_text(table.cell(0, 0), f"Số:        /{symbol}", size=13)
+    left, right = two_columns(doc, 68, 97)
+    cell_text(left, f"Số:        /{symbol}", size=13)
     if summary:
-        cell_text(table.cell(0, 0), summary, size=12, first=False)
-    cell_text(table.cell(0, 1), "{{ place }}, {{ letter_date }}", italic=True, size=14)
+        cell_text(left, summary, size=12, first=False)
+    cell_text(right, "{{ place }}, {{ letter_date }}", italic=True, size=14)
 
 
 RECIPIENTS = ["- Như trên;", "- Văn phòng Chính phủ (b/c);", "- CT, các PCT UBND tỉnh (b/c);", "- LĐ VPUBND tỉnh;",

@@ -130,14 +130,19 @@ def grid(doc, headers: list[str], rows: list[list[str]], widths_mm: list[float],
     return table
 
 
-def signature(doc, recipients: list[str], title_lines: list[str], signer: str) -> None:
+def two_columns(doc, left_mm: float, right_mm: float):
+    """A borderless one-row table of two fixed-width cells (number line, signature block); returns the cells."""
     table = doc.add_table(rows=1, cols=2)
     no_borders(table)
     table.autofit = False
-    for c, w in zip(table.columns, (Mm(85), Mm(80)), strict=True):
+    for c, w in zip(table.columns, (Mm(left_mm), Mm(right_mm)), strict=True):
         for cell in c.cells:
             cell.width = w
-    left, right = table.cell(0, 0), table.cell(0, 1)
+    return table.cell(0, 0), table.cell(0, 1)
+
+
+def signature(doc, recipients: list[str], title_lines: list[str], signer: str) -> None:
+    left, right = two_columns(doc, 85, 80)
     cell_text(left, "Nơi nhận:", bold=True, italic=True, size=12, align=LEFT)
     for r in recipients:
         cell_text(left, r, size=11, align=LEFT, first=False)
