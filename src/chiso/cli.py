@@ -20,6 +20,7 @@ from chiso import __version__, api
 from chiso.config import ConfigError, read_mapping_file
 from chiso.load.contract import TABLES
 from chiso.load.loader import LoadError, LoadReport
+from chiso.outputs import OutputError, atomic_file, check_output, csv_text, csv_text_sql, write_text
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store, workspace_path
 from chiso.units.catalog import UnitCatalogError
@@ -186,7 +187,7 @@ def units_list(ctx: click.Context, level: str | None) -> None:
         f"FROM units {where} ORDER BY level, code", [level] if level else []).fetchall()
     w = csv.writer(sys.stdout)
     w.writerow(["code", "name", "level", "parent_code", "valid_to"])
-    w.writerows(rows)
+    w.writerows([[csv_text(v) for v in row] for row in rows])
 
 
 # --- status ---------------------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
            out: str | None) -> None:
     """Hạn giải quyết và tình trạng của từng hồ sơ tại một thời điểm."""
     moment = parse_moment(as_of)
+    _check_out(ctx, out)
     store = open_store(ctx)
     if by_unit:
         rows = api.status_summary(store, moment, unit=unit)
@@ -215,6 +217,8 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
         return
     with _output(out) as sink:
         if fmt == "csv":
+            text_columns = {"dossier_id", "unit_code", "procedure_code"}
+            rel = rel.project(", ".join(f"{csv_text_sql(c)} AS {c}" if c in text_columns else c for c in rel.columns))
             import pyarrow.csv as pacsv
 
             reader = rel.to_arrow_reader(100_000)
@@ -233,11 +237,21 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
                     shutil.copyfileobj(fh, sink)
 
 
+def _check_out(ctx: click.Context, out: str | None, *, directory: bool = False) -> None:
+    """Refuse an --out that points into the workspace's own files (the database, configuration, templates …)."""
+    if out:
+        try:
+            check_output(Path(out), workspace_path(ctx.obj["workspace"]), directory=directory)
+        except OutputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--out") from None
+
+
 @contextlib.contextmanager
 def _output(out: str | None) -> Iterator[BinaryIO]:
-    """A binary sink: the --out file, or standard output (never reopened, so redirections stay intact)."""
+    """A binary sink: the --out file (written to a temporary file, renamed when complete), or standard output
+    (never reopened, so redirections stay intact)."""
     if out:
-        with open(out, "wb") as fh:
+        with atomic_file(Path(out)) as fh:
             yield fh
     else:
         sys.stdout.flush()
@@ -257,7 +271,7 @@ def _print_summary(rows: list[dict[str, Any]], moment: datetime, fmt: str, out: 
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(keys)
-        w.writerows([[r[k] for k in keys] for r in rows])
+        w.writerows([[csv_text(r[k]) for k in keys] for r in rows])
         _emit(buf.getvalue(), out)
         return
     table = RichTable(title=f"Tình trạng hồ sơ theo đơn vị tại {moment:%H:%M ngày %d/%m/%Y}")
@@ -276,7 +290,7 @@ def _print_summary(rows: list[dict[str, Any]], moment: datetime, fmt: str, out: 
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_text(Path(out), text)
     else:
         sys.stdout.write(text)
 
@@ -475,6 +489,7 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
     """Sinh dữ liệu mẫu thực tế của một tỉnh theo hợp đồng dữ liệu."""
     from chiso.generate.province import GeneratorError, generate_province
 
+    _check_out(click.get_current_context(), out, directory=True)
     try:
         summary = generate_province(province, start, end, Path(out), scale=scale, seed=seed, fmt=fmt)
     except (GeneratorError, UnitCatalogError) as exc:

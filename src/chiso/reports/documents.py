@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chiso import api
+from chiso.outputs import check_output, final_path, safe_filename, staged_dir
 from chiso.reports import charts, pdf
 from chiso.reports.charts import ChartJob
 from chiso.reports.common import ReportSettings, ensure_dir
@@ -94,10 +96,26 @@ def _finish_monthly(store: Store, letter: _MonthlyLetter, out_dir: Path, setting
     return [word, excel, *(ctx[k].path for k in ("chart_groups", "chart_trend", "chart_ranking") if ctx.get(k))]
 
 
+def _staged(store: Store, out_dir: Path, write: Callable[[Path], Written]) -> Written:
+    """Run ``write`` into a staging folder and move its files into ``out_dir`` when all of them were written: a
+    failed run leaves no partial set of documents. ``out_dir`` may not be one of the workspace's own folders."""
+    check_output(out_dir, store.workspace, directory=True)
+    with staged_dir(out_dir) as stage:
+        written = write(stage)
+    written.files = [final_path(p, stage, out_dir) for p in written.files]
+    return written
+
+
 def write_monthly(store: Store, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
                   national_rank: str | None = None, rules: str | None = None, want_pdf: bool = True) -> Written:
     """The monthly public letter (.docx), its appendices (.xlsx), the three charts (``bieu-do/``) and the
     PDF."""
+    return _staged(store, out_dir, lambda stage: _write_monthly(store, period_text, stage, as_of, letter_date,
+                                                                national_rank, rules, want_pdf))
+
+
+def _write_monthly(store: Store, period_text: str, out_dir: Path, as_of: datetime, letter_date: date,
+                   national_rank: str | None, rules: str | None, want_pdf: bool) -> Written:
     settings = settings_for(store)
     period = parse_period(period_text)
     data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
@@ -110,7 +128,7 @@ def write_monthly(store: Store, period_text: str, out_dir: Path, *, as_of: datet
 def _unit_job(store: Store, data: MonthScores, code: str, out_dir: Path, chart_dir: Path, letter_date: date,
               settings: ReportSettings) -> UnitJob:
     ctx = unit_context(store, data, code, letter_date=letter_date, settings=settings, workdir=chart_dir)
-    safe = code.replace("/", "-")
+    safe = safe_filename(code)
     label = data.period.label
     return UnitJob(ctx, template_path(UNIT_DOCX, store.workspace), template_path(UNIT_XLSX, store.workspace),
                    out_dir / f"cong-van-don-vi-{safe}-{label}.docx",
@@ -119,6 +137,12 @@ def _unit_job(store: Store, data: MonthScores, code: str, out_dir: Path, chart_d
 
 def write_unit(store: Store, unit: str, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
                rules: str | None = None, want_pdf: bool = True) -> Written:
+    return _staged(store, out_dir, lambda stage: _write_unit(store, unit, period_text, stage, as_of, letter_date,
+                                                             rules, want_pdf))
+
+
+def _write_unit(store: Store, unit: str, period_text: str, out_dir: Path, as_of: datetime, letter_date: date,
+                rules: str | None, want_pdf: bool) -> Written:
     settings = settings_for(store)
     period = parse_period(period_text)
     data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
@@ -131,6 +155,12 @@ def write_unit(store: Store, unit: str, period_text: str, out_dir: Path, *, as_o
 
 def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, letter_date: date,
                             want_pdf: bool = True) -> Written:
+    return _staged(store, out_dir, lambda stage: _write_quarterly_onestop(store, period_text, stage, letter_date,
+                                                                          want_pdf))
+
+
+def _write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, letter_date: date,
+                             want_pdf: bool) -> Written:
     from chiso.reports.quarterly import quarterly_context
 
     settings = settings_for(store)
@@ -147,6 +177,10 @@ def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, le
 def write_cchc(store: Store, period_text: str, out_dir: Path, *, inputs_file: Path | None = None) -> Written:
     """Biểu mẫu 3 and 7 (.xlsx) and the staff input file, pre-filled with what is stored for the period; with
     ``inputs_file`` the staff figures are read (errors name file, row and column) and stored first."""
+    return _staged(store, out_dir, lambda stage: _write_cchc(store, period_text, stage, inputs_file))
+
+
+def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path | None) -> Written:
     from chiso.reports import cchc
 
     label = parse_period(period_text).label
@@ -188,12 +222,21 @@ def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime,
     letter to every unit (``don-vi/``, rendered by worker processes) and, when the month closes a quarter, the
     quarterly one-stop report and the reform statistics forms of that quarter. PDF for the public letter and
     the quarterly report (LibreOffice, started as soon as they exist); for the unit letters with
-    ``unit_pdf``."""
-    from chiso.reports import workers as pool_module
-
+    ``unit_pdf``. Everything is written in a staging folder and moved into ``out_dir`` at the end, so a failed
+    run leaves no partial set of documents."""
     period = parse_period(period_text)
     if period.kind != "month":
         raise ValueError(f"'{period.label}': chiso report all nhận kỳ tháng (ví dụ 2025-09)")
+    return _staged(store, out_dir, lambda stage: _write_all_pooled(store, period, stage, as_of, letter_date,
+                                                                   national_rank, rules, want_pdf, units, unit_pdf,
+                                                                   workers))
+
+
+def _write_all_pooled(store: Store, period: Period, out_dir: Path, as_of: datetime, letter_date: date,
+                      national_rank: str | None, rules: str | None, want_pdf: bool, units: str | list[str],
+                      unit_pdf: bool, workers: int | None) -> Written:
+    from chiso.reports import workers as pool_module
+
     settings = settings_for(store)
     args = (store, period, out_dir, as_of, letter_date, national_rank, rules, want_pdf and settings.pdf, units,
             unit_pdf, settings)
@@ -226,10 +269,9 @@ def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, let
             words = [written.files[0]]
             if closes_quarter(period):
                 quarter = f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
-                quarterly = write_quarterly_onestop(store, quarter, out_dir, letter_date=letter_date,
-                                                    want_pdf=False)
+                quarterly = _write_quarterly_onestop(store, quarter, out_dir, letter_date, want_pdf=False)
                 words.append(quarterly.files[0])
-                forms = write_cchc(store, quarter, out_dir)
+                forms = _write_cchc(store, quarter, out_dir, None)
                 written.files += quarterly.files + forms.files
                 written.missing_inputs = forms.missing_inputs
             if want_pdf and pdf.office_binary() is not None:
