@@ -14,6 +14,7 @@ import pyarrow as pa
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, load_config
+from chiso.failures import check_free_space
 from chiso.load.loader import Loader, LoadReport, Progress
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
@@ -29,6 +30,7 @@ from chiso.units import catalog
 def load(store: Store, paths: Sequence[Path], *, table: str | None = None, partial: bool = False,
          mapping: dict[str, dict[str, str]] | None = None, encoding: str = "utf-8",
          progress: Progress | None = None) -> LoadReport:
+    check_free_space(store.workspace, list(paths))
     config = load_config(store.workspace)
     merged = {t: {**config.aliases.get(t, {}), **(mapping or {}).get(t, {})}
               for t in {*config.aliases, *(mapping or {})}}

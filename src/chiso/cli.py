@@ -18,6 +18,7 @@ from rich.table import Table as RichTable
 
 from chiso import __version__, api
 from chiso.config import ConfigError, read_mapping_file
+from chiso.failures import EXIT_SOFTWARE, debugging, describe
 from chiso.load.contract import TABLES
 from chiso.load.loader import LoadError, LoadReport
 from chiso.outputs import OutputError, atomic_file, check_output, csv_text, csv_text_sql, write_text
@@ -57,7 +58,38 @@ def open_store(ctx: click.Context) -> Store:
     return Store.open(ctx.obj["workspace"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandFailure(click.ClickException):
+    """A failure reported to the user in Vietnamese ("Lỗi: …") with its own exit status."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        vars(self)["exit_code"] = exit_code  # click declares exit_code as a class constant
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Lỗi: {self.format_message()}", err=True)
+
+
+class ChisoGroup(click.Group):
+    """The ``chiso`` group: whatever a command raises ends as a Vietnamese message and an exit status
+    (:mod:`chiso.failures`), never as a traceback; ``CHISO_DEBUG=1`` lets unexpected errors through."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, SystemExit, CommandFailure):
+            raise
+        except click.ClickException as exc:
+            if type(exc) is not click.ClickException:  # usage errors keep click's form (command, option)
+                raise
+            raise CommandFailure(exc.format_message(), exc.exit_code) from None
+        except (KeyboardInterrupt, Exception) as exc:
+            failure = describe(exc, workspace_path((ctx.obj or {}).get("workspace")))
+            if failure.exit_code == EXIT_SOFTWARE and debugging():
+                raise
+            raise CommandFailure(failure.message, failure.exit_code) from None
+
+
+@click.group(cls=ChisoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chiso")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="Thư mục dữ liệu (mặc định $CHISO_WORKSPACE hoặc ./chiso-data).")

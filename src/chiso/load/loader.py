@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -168,8 +169,13 @@ class Loader:
             self._after_load({r.table for r in reports})
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            # A failed COMMIT (disk full) has already ended the transaction, and a fatal error leaves none to
+            # roll back: the original error is the one to report.
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             for rep in reports:
+                if rep.rejected_file is not None:
+                    rep.rejected_file.unlink(missing_ok=True)  # the rows it lists were not loaded either
                 rep.rejected_file = None
             raise
         return LoadReport(reports, committed=True)

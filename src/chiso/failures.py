@@ -1,0 +1,167 @@
+"""Failures a user can act on (lỗi người dùng xử lý được): every exception that reaches a command's edge becomes
+a Vietnamese message and an exit status, never a traceback.
+
+The exit statuses follow ``sysexits.h`` so scripts can tell them apart (docs/cli.md lists them):
+
+===== ==================================================================================================
+0     done
+1     the command refused its input (located load errors, a broken template, a bad setting)
+2     wrong use of the command (an unknown option, a missing value, an output path into the store)
+66    an input file does not exist
+70    an unexpected internal error (the message names the error's type; ``CHISO_DEBUG=1`` shows the trace)
+73    an output could not be created (no permission)
+74    input/output failure: the disk is full, the database file is damaged
+75    the store is busy: another ``chiso`` process (or ``chiso serve``) holds it; try again later
+130   interrupted (Ctrl-C); the work under way was rolled back
+===== ==================================================================================================
+
+Messages never include the text of the underlying error when it may carry data values (a parser's raw row may
+hold an applicant's name): they say what happened, where, and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+EXIT_USAGE = 2
+EXIT_NOINPUT = 66
+EXIT_SOFTWARE = 70
+EXIT_CANTCREAT = 73
+EXIT_IOERR = 74
+EXIT_TEMPFAIL = 75
+EXIT_INTERRUPTED = 130
+
+_SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_SPACE_TEXT = re.compile(r"No space left on device|File too large|Disk quota exceeded", re.I)
+_LOCK_TEXT = re.compile(r"Could not set lock on file|Conflicting lock is held", re.I)
+_PID = re.compile(r"\(PID (\d+)\)")
+_CORRUPT_TEXT = re.compile(r"not a valid DuckDB database file|database file .* is corrupt|Corrupt database", re.I)
+
+
+class InsufficientSpace(OSError):
+    """Not enough free disk space to start a write: refused before anything is written."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.ENOSPC, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    exit_code: int
+
+
+def debugging() -> bool:
+    """``CHISO_DEBUG=1``: let unexpected errors through with their traceback (for developers)."""
+    return os.environ.get("CHISO_DEBUG", "") not in ("", "0")
+
+
+def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
+    """The user's message and exit status for ``exc``."""
+    where = f" ({workspace})" if workspace is not None else ""
+    interrupted = isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"  # DuckDB on SIGINT
+    if interrupted or isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return Failure("Đã dừng theo yêu cầu (Ctrl-C). Việc đang làm dở đã được hoàn tác: kho dữ liệu giữ nguyên "
+                       "như trước lệnh, không có văn bản nào được ghi dở.", EXIT_INTERRUPTED)
+    text = str(exc)
+    if isinstance(exc, duckdb.Error) and _LOCK_TEXT.search(text):
+        pid = _PID.search(text)
+        who = f" (tiến trình số {pid.group(1)})" if pid else ""
+        return Failure(f"Kho dữ liệu{where} đang được một tiến trình khác dùng{who}: một lệnh chiso khác hoặc máy "
+                       "chủ chiso serve. Chờ lệnh đó xong rồi chạy lại; khi máy chủ đang chạy, hãy nạp dữ liệu qua "
+                       "trang tải lên hoặc dừng máy chủ trước.", EXIT_TEMPFAIL)
+    if isinstance(exc, InsufficientSpace):
+        return Failure(exc.message, EXIT_IOERR)
+    if _is_space(exc):
+        return Failure(f"Hết dung lượng đĩa khi ghi{where}. Thao tác đã được hoàn tác, dữ liệu đã lưu trước đó "
+                       "không mất. Giải phóng dung lượng (hoặc chuyển thư mục dữ liệu sang ổ khác) rồi chạy lại.",
+                       EXIT_IOERR)
+    if isinstance(exc, duckdb.Error) and _CORRUPT_TEXT.search(text):
+        return Failure(f"Tệp kho dữ liệu{where} bị hỏng hoặc không phải kho của chiso. Khôi phục từ bản sao lưu "
+                       "(chiso restore THƯ_MỤC_SAO_LƯU).", EXIT_IOERR)
+    if isinstance(exc, duckdb.FatalException):
+        return Failure(f"Kho dữ liệu{where} gặp lỗi nghiêm trọng và đã dừng để bảo vệ dữ liệu; các thay đổi chưa "
+                       "hoàn tất đã được hoàn tác. Chạy lại lệnh; nếu lỗi lặp lại, khôi phục từ bản sao lưu "
+                       "(chiso restore).", EXIT_IOERR)
+    if isinstance(exc, PermissionError):
+        return Failure(f"Không có quyền đọc hoặc ghi '{exc.filename or ''}'. Kiểm tra quyền của thư mục, tệp.",
+                       EXIT_CANTCREAT)
+    if isinstance(exc, FileNotFoundError):
+        return Failure(f"Không tìm thấy '{exc.filename or ''}'.", EXIT_NOINPUT)
+    if isinstance(exc, OSError):
+        return Failure(f"Lỗi đọc/ghi tệp '{exc.filename or ''}': {exc.strerror or type(exc).__name__}.",
+                       EXIT_IOERR)
+    return Failure(f"Lỗi không mong đợi ({type(exc).__name__}{_origin(exc)}). Không có thay đổi dở dang nào được "
+                   "lưu. Chạy lại với biến môi trường CHISO_DEBUG=1 để xem chi tiết và báo cho nhóm phát triển.",
+                   EXIT_SOFTWARE)
+
+
+def _is_space(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _SPACE_ERRNOS:
+            return True
+        if isinstance(current, duckdb.Error) and _SPACE_TEXT.search(str(current)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _origin(exc: BaseException) -> str:
+    """' tại chiso/x.py:12': the innermost frame of our own code, to tell bug reports apart (no values)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/chiso/" in f.filename.replace("\\", "/")]
+    if not frames:
+        return ""
+    f = frames[-1]
+    name = f.filename.replace("\\", "/").split("/chiso/", 1)[1]
+    return f" tại chiso/{name}:{f.lineno}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Free space before a load
+
+MARGIN_BYTES = 64 << 20  # room for DuckDB's write-ahead log and checkpoint
+GROWTH = {".parquet": 3.0, ".pq": 3.0, ".xlsx": 4.0, ".xlsm": 4.0, ".xls": 4.0, ".xlsb": 4.0, ".ods": 4.0}
+
+
+def space_needed(paths: list[Path]) -> int:
+    """A generous estimate of what loading ``paths`` adds to the store: compressed formats (Parquet, Excel) grow
+    up to 3-4 times, text formats (CSV, JSON Lines) about 1.5 times, plus a fixed margin."""
+    total = 0
+    for p in paths:
+        try:
+            total += int(p.stat().st_size * GROWTH.get(p.suffix.lower(), 1.5))
+        except OSError:
+            continue  # a missing file is reported by the loader, with its name
+    return total + MARGIN_BYTES
+
+
+def check_free_space(folder: Path, paths: list[Path]) -> None:
+    """Refuse a load that could fill the disk: a store whose disk fills during a checkpoint cannot be opened
+    again until space is freed, so it is better not to start."""
+    import shutil
+
+    need = space_needed(paths)
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise InsufficientSpace(
+            f"Không đủ dung lượng trống để nạp: cần khoảng {_mb(need)} MB, ổ chứa thư mục dữ liệu ({folder}) còn "
+            f"{_mb(free)} MB. Chưa nạp gì. Giải phóng dung lượng hoặc chuyển thư mục dữ liệu sang ổ khác rồi nạp "
+            "lại.")
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):,.0f}".replace(",", ".")
