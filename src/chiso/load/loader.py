@@ -24,7 +24,9 @@ import duckdb
 from chiso.load.contract import PERSONAL_DATA_HEADERS, TABLES, Table, alias_index
 from chiso.load.readers import LoadIssue, ReadError, Source, open_source
 from chiso.load.validate import error_checks, q, typed_select
+from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.history import keep_replaced
 from chiso.textnorm import fold
 
 MAX_ISSUES_KEPT = 100_000
@@ -232,9 +234,13 @@ class Loader:
         row = self.con.execute("SELECT nextval('load_seq')").fetchone()
         assert row is not None
         load_id = int(row[0])
+        who = audit.actor()
         self.con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL)",
-            [load_id, str(src.path), file_sha256(src.path), table.name, datetime.now(), rep.rows_read])
+            "INSERT INTO loads (load_id, file, sha256, table_name, loaded_at, rows_read, rows_inserted, rows_updated, "
+            "rows_unchanged, rows_rejected, rejected_file, user_name, host, command, history_kept) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL, ?, ?, ?, TRUE)",
+            [load_id, str(src.path), file_sha256(src.path), table.name, datetime.now(), rep.rows_read,
+             who.user, who.host, who.command])
         return load_id
 
     def _write_rejected(self, rep: FileReport, src: Source, mapped: Mapped, load_id: int) -> Path:
@@ -267,24 +273,30 @@ class Loader:
         on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
         if table.name == "dossiers":
             self._merge_dossiers(rep, names, on, load_id)
-            return
-        row = con.execute(
-            f"""SELECT count(*) FILTER (WHERE cur.row_hash IS NULL),
-                       count(*) FILTER (WHERE cur.row_hash <> i.row_hash),
-                       count(*) FILTER (WHERE cur.row_hash = i.row_hash)
-                FROM incoming i LEFT JOIN {table.name} cur ON {on}"""
-        ).fetchone()
-        assert row is not None
-        rep.inserted, rep.updated, rep.unchanged = (int(x) for x in row)
-        all_cols = [*names, "row_hash", "load_id"]
-        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c not in key)
-        con.execute(
-            f"""INSERT INTO {table.name} ({", ".join(q(c) for c in all_cols)})
-                SELECT {", ".join("i." + q(c) for c in all_cols)} FROM incoming i
-                LEFT JOIN {table.name} cur ON {on}
-                WHERE cur.row_hash IS NULL OR cur.row_hash <> i.row_hash
-                ON CONFLICT ({", ".join(q(k) for k in key)}) DO UPDATE SET {sets}"""
-        )
+        else:
+            row = con.execute(
+                f"""SELECT count(*) FILTER (WHERE cur.row_hash IS NULL),
+                           count(*) FILTER (WHERE cur.row_hash <> i.row_hash),
+                           count(*) FILTER (WHERE cur.row_hash = i.row_hash)
+                    FROM incoming i LEFT JOIN {table.name} cur ON {on}"""
+            ).fetchone()
+            assert row is not None
+            rep.inserted, rep.updated, rep.unchanged = (int(x) for x in row)
+            keep_replaced(con, table.name, load_id)  # the rows about to be replaced, to <table>_history
+            all_cols = [*names, "row_hash", "load_id"]
+            sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c not in key)
+            con.execute(
+                f"""INSERT INTO {table.name} ({", ".join(q(c) for c in all_cols)})
+                    SELECT {", ".join("i." + q(c) for c in all_cols)} FROM incoming i
+                    LEFT JOIN {table.name} cur ON {on}
+                    WHERE cur.row_hash IS NULL OR cur.row_hash <> i.row_hash
+                    ON CONFLICT ({", ".join(q(k) for k in key)}) DO UPDATE SET {sets}"""
+            )
+        audit.record_load(con, load_id, {
+            "file": str(rep.path), "table": table.name, "rows_read": rep.rows_read, "inserted": rep.inserted,
+            "updated": rep.updated, "unchanged": rep.unchanged, "rejected": rep.rejected,
+            "rejected_file": str(rep.rejected_file) if rep.rejected_file else None,
+            "ignored_columns": rep.ignored_columns, "personal_columns": rep.personal_columns})
 
     def _merge_dossiers(self, rep: FileReport, names: list[str], on: str, load_id: int) -> None:
         con = self.con

@@ -1,6 +1,7 @@
 """Publishing results (công bố kết quả): freeze a period's scores with the rule set, the scoring moment, a
 fingerprint of the dossier data and the dossier versions behind them; later scoring of the period shows
-what changed since publication and why (which dossiers arrived, changed or left)."""
+what changed since publication and why (which dossiers arrived, changed or left). Each publication is recorded
+in the audit trail (:mod:`chiso.store.audit`) in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from chiso.store import audit
 from chiso.store.db import Store
 
 RELEVANT = "handled OR received_in_period"
@@ -40,6 +42,9 @@ def publish(store: Store, period: str, rule_set: str, scored_at: datetime, resul
                      json.dumps(results, ensure_ascii=False)])
         con.execute(f"INSERT INTO publication_dossiers SELECT {pid}, dossier_id, unit_code, row_hash "
                     f"FROM ({snapshot_sql()}) s")
+        audit.record(con, "publish", period, {
+            "publication_id": pid, "period": period, "rule_set": rule_set, "scored_at": scored_at.isoformat(sep=" "),
+            "data_fingerprint": fp, "units": len(results)})
     return pid
 
 

@@ -2,6 +2,8 @@
 
 The schema lives in ``migrations/*.sql`` in the SQL subset DuckDB and PostgreSQL share; the server
 issue will apply the same files to PostgreSQL. Every load runs in one transaction (:meth:`Store.transaction`).
+Opening a store for writing applies the pending migrations (after an automatic backup when the store already had
+some, :mod:`chiso.store.backup`) and records changes of the files the office edits (:mod:`chiso.store.audit`).
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ class Store:
         con = duckdb.connect(str(ws / DB_FILE), read_only=read_only)
         store = cls(ws, con)
         if not read_only:
-            store.migrate()
+            try:
+                store.migrate()
+                store.track_files()
+            except BaseException:
+                con.close()
+                raise
         return store
 
     def close(self) -> None:
@@ -70,10 +77,14 @@ class Store:
             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
         done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+        pending = [m for m in migrations() if m[0] not in done]
+        if pending and done:
+            from chiso.store.backup import backup_store
+
+            backup_store(self, reason=f"before migration {pending[0][1]}",
+                         prefix=f"auto-before-migration-{pending[0][0]:04d}-")
         applied = []
-        for version, name, sql in migrations():
-            if version in done:
-                continue
+        for version, name, sql in pending:
             with self.transaction():
                 self.con.execute(sql)
                 self.con.execute(
@@ -81,6 +92,14 @@ class Store:
                 )
             applied.append(name)
         return applied
+
+    def track_files(self) -> list[int]:
+        """Record in the audit trail the files the office edited since the last time (configuration, templates,
+        rule sets, departments list); returns the ids of the entries written."""
+        from chiso.store.audit import track_workspace_files
+
+        with self.transaction():
+            return track_workspace_files(self.con, self.workspace)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
