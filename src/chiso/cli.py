@@ -531,9 +531,11 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
 
 
 def _register() -> None:
+    from chiso.cli_admin import register as register_admin
     from chiso.cli_report import report
 
     main.add_command(report)
+    register_admin(main)
 
 
 _register()
