@@ -29,7 +29,7 @@ from chiso.config import Config, ConfigError, load_config
 from chiso.reports.common import ROMAN, province_name
 from chiso.reports.numbers import NumberFormat
 from chiso.reports.onestop import report_window
-from chiso.reports.templating import TemplateError, template_path
+from chiso.reports.templating import TemplateError, set_cell, template_path
 from chiso.rules.arithmetic import round_half_up
 from chiso.scoring.period import Period, parse_period
 from chiso.status.timeliness import StatusQuery, ts_literal
@@ -444,13 +444,15 @@ def write_input_template(path: Path, period: Period | str, rows: Sequence[RowDef
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="center")
 
-    ws["A1"] = "SỐ LIỆU BÁO CÁO CẢI CÁCH HÀNH CHÍNH DO CƠ QUAN, ĐƠN VỊ NHẬP"
+    # Every value through set_cell: a note typed by staff (stored, written back here) is text, never a formula.
+    set_cell(ws["A1"], "SỐ LIỆU BÁO CÁO CẢI CÁCH HÀNH CHÍNH DO CƠ QUAN, ĐƠN VỊ NHẬP")
     ws["A1"].font = Font(name="Times New Roman", size=13, bold=True)
-    ws["A2"], ws["C2"] = "Kỳ báo cáo", p.label
-    ws["D2"] = period_title(p)
-    ws["A3"] = (f"Nhập số vào cột \"Số liệu\": số nguyên cho thủ tục, văn bản; tỷ lệ % nhập số phần trăm (ví dụ "
-                f"99{nf.decimal}5 hoặc 99{nf.decimal}5%); dòng có mã (0, 1, 2) nhập đúng một mã. Dấu thập phân "
-                f"'{nf.decimal}'. Để trống là chưa nhập. Không sửa cột \"Biểu mẫu\" và \"STT\".")
+    set_cell(ws["A2"], "Kỳ báo cáo")
+    set_cell(ws["C2"], p.label)
+    set_cell(ws["D2"], period_title(p))
+    set_cell(ws["A3"], f"Nhập số vào cột \"Số liệu\": số nguyên cho thủ tục, văn bản; tỷ lệ % nhập số phần trăm "
+                       f"(ví dụ 99{nf.decimal}5 hoặc 99{nf.decimal}5%); dòng có mã (0, 1, 2) nhập đúng một mã. Dấu "
+                       f"thập phân '{nf.decimal}'. Để trống là chưa nhập. Không sửa cột \"Biểu mẫu\" và \"STT\".")
     for cell in ("A2", "C2", "D2", "A3"):
         ws[cell].font = font
     ws["A2"].font = bold
@@ -460,7 +462,8 @@ def write_input_template(path: Path, period: Period | str, rows: Sequence[RowDef
 
     fill = PatternFill("solid", fgColor="DDEBF7")
     for col, title in enumerate(INPUT_COLUMNS, start=1):
-        cell = ws.cell(_HEADER_ROW, col, title)
+        cell = ws.cell(_HEADER_ROW, col)
+        set_cell(cell, title)
         cell.font, cell.border, cell.fill = bold, border, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
@@ -475,7 +478,8 @@ def write_input_template(path: Path, period: Period | str, rows: Sequence[RowDef
         if value is not None and d.unit == PERCENT:
             shown = round_half_up(float(value) * 100, 4)
         for col, content in enumerate((FORMS[d.form].sheet, d.code, d.label, d.unit, shown, note or None), 1):
-            cell = ws.cell(r, col, content)
+            cell = ws.cell(r, col)
+            set_cell(cell, content)
             cell.font, cell.border, cell.alignment = font, border, wrap
         if d.unit == PERCENT:
             ws.cell(r, 5).number_format = '0.00"%"'
@@ -736,7 +740,7 @@ def _fill_tags(wb: Any, header: Mapping[str, str], template: Path) -> None:
                                             f"'{m[0]}' không có; dùng " + ", ".join(f"{{{{{t}}}}}" for t in TAGS))
                     return header.get(name, m[0])
 
-                cell.value = _TAG.sub(sub, cell.value)
+                set_cell(cell, _TAG.sub(sub, cell.value))  # the province name is data: text, never a formula
 
 
 def _find_columns(ws: Any) -> tuple[int, int]:
@@ -793,19 +797,19 @@ def write_forms(rows: Sequence[FormRow], out_path: Path, template: Path,
             value_cell, note_cell = ws.cell(r, value_col), ws.cell(r, note_col)
             alignment = copy(value_cell.alignment)
             if row.value is None:
-                value_cell.value = None
+                set_cell(value_cell, None)
             elif row.unit == PERCENT:
-                value_cell.value = percent_text(float(row.value), nf)
+                set_cell(value_cell, percent_text(float(row.value), nf))
                 value_cell.number_format = "@"
             elif isinstance(row.value, int) or float(row.value).is_integer():
-                value_cell.value = int(row.value)
+                set_cell(value_cell, int(row.value))
                 value_cell.number_format = integer_format if row.unit in COUNT_UNITS else "0"
             else:
-                value_cell.value = float(row.value)
+                set_cell(value_cell, float(row.value))
                 value_cell.number_format = "0.00"
             value_cell.alignment = Alignment(horizontal="right", vertical=alignment.vertical or "center",
                                              wrap_text=alignment.wrap_text)
-            note_cell.value = row.note or None
+            set_cell(note_cell, row.note or None)  # typed by staff: text, never a formula
     out_path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out_path)
     return out_path

@@ -1,8 +1,10 @@
 """Charts for the documents (biểu đồ), drawn offline with matplotlib (Agg backend, DejaVu Sans, which carries
-Vietnamese diacritics) into PNG files that the Word templates embed."""
+Vietnamese diacritics) into PNG files that the Word templates embed. Names on a chart are data: drawn as typed
+(no mathtext), without control characters."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,22 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # text.parse_math off: unit names are data, and "$…$" in a name must be drawn as typed, not parsed as
+    # mathtext (a name like "Xã $\frac{$" would otherwise stop the chart, and with it ``report all``).
     plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.fonttype": "none"})
+                         "axes.spines.right": False, "svg.fonttype": "none", "text.parse_math": False})
     return plt
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LABEL_LENGTH = 80
+
+
+def label(text: str, length: int = LABEL_LENGTH) -> str:
+    """A name as a chart shows it: control characters dropped, at most ``length`` characters (longer names end
+    with '…'; the documents' tables carry the full name)."""
+    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 class GroupChart:
@@ -35,13 +50,15 @@ class GroupChart:
         plt = _pyplot()
         self.nf, self.maxima = nf, maxima[::-1]
         self.fig, ax = plt.subplots(figsize=(6.3, 0.42 * len(names) + 1.1), dpi=dpi)
-        labels = names[::-1]
-        ax.barh(labels, self.maxima, color=GREY, label="Điểm tối đa")
-        self.bars = ax.barh(labels, [0.0] * len(labels), color=BLUE, label="Điểm đạt")
+        labels = [label(n) for n in names[::-1]]
+        ys = list(range(len(labels)))  # positions, not categories: two equal names stay two bars
+        ax.barh(ys, self.maxima, color=GREY, label="Điểm tối đa")
+        self.bars = ax.barh(ys, [0.0] * len(labels), color=BLUE, label="Điểm đạt")
+        ax.set_yticks(ys, labels)
         self.texts = [ax.text(m + 0.3, y, f"{nf.number(m)}/{nf.number(m)}", va="center", fontsize=8)
                       for y, m in enumerate(self.maxima)]
         ax.set_xlim(0, max(maxima) * 1.25)
-        self.title = ax.set_title(title, fontsize=10, loc="left")
+        self.title = ax.set_title(label(title, 200), fontsize=10, loc="left")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=7, frameon=False)
         self.fig.tight_layout()  # with the widest score labels in place
         self.moving = [*self.bars, *self.texts, self.title]
@@ -58,7 +75,7 @@ class GroupChart:
             bar.set_width(score)
             bar.set_color(RED if low else BLUE)
             text.set_text(f"{self.nf.number(score)}/{self.nf.number(m)}")
-        self.title.set_text(title)
+        self.title.set_text(label(title, 200))
         canvas = self.fig.canvas
         canvas.restore_region(self.background)
         for artist in self.moving:
@@ -100,15 +117,17 @@ def ranking(rows: list[dict[str, Any]], out: Path, nf: NumberFormat, title: str,
     rows = sorted(rows, key=lambda r: (-r["total"], r["name"]))
     height = max(2.0, 0.16 * len(rows) + 0.9)
     fig, ax = plt.subplots(figsize=(6.3, height), dpi=150)
-    names = [r["name"] for r in rows][::-1]
+    names = [label(r["name"]) for r in rows][::-1]
     totals = [r["total"] for r in rows][::-1]
     colors = [RED if r["code"] == highlight else BLUE for r in rows][::-1]
-    ax.barh(names, totals, color=colors, height=0.7)
+    ys = list(range(len(names)))  # positions, not categories: two units of the same name stay two bars
+    ax.barh(ys, totals, color=colors, height=0.7)
+    ax.set_yticks(ys, names)
     ax.tick_params(axis="y", labelsize=6 if len(rows) > 30 else 8)
     for y, t in enumerate(totals):
         ax.text(t + 0.5, y, nf.number(t), va="center", fontsize=5.5 if len(rows) > 30 else 7)
     ax.set_xlim(0, 110)
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(label(title, 200), fontsize=10, loc="left")
     ax.margins(y=0.01)
     fig.tight_layout()
     fig.savefig(out, pil_kwargs=PNG)
@@ -128,7 +147,7 @@ def trend(points: list[tuple[str, float]], out: Path, nf: NumberFormat, title: s
     low, high = min(values), max(values)
     ax.set_ylim(max(0, low - 10), min(100, high + 10))
     ax.set_ylabel("điểm")
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(label(title, 200), fontsize=10, loc="left")
     fig.tight_layout()
     fig.savefig(out, pil_kwargs=PNG)
     plt.close(fig)

@@ -11,6 +11,7 @@ from typing import Any
 
 from chiso import api
 from chiso.config import Config
+from chiso.outputs import safe_filename
 from chiso.reports.charts import ChartJob
 from chiso.reports.common import (
     ROMAN,
@@ -291,7 +292,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
         "overdue_dossiers": overdue_dossiers,
         "explanation_deadline": date_text(deadline).removeprefix("ngày "),
     }
-    safe = unit_code.replace("/", "-")
+    safe = safe_filename(unit_code)  # a code is data: no path separators, bounded length
     context["chart_jobs"] = {"chart_unit_groups": ChartJob(
         "groups", [{"name": g["name"], "score": g["score"], "max": g["max"],
                     "weak": g["score"] < settings.low_share * g["max"]} for g in groups],

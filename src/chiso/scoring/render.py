@@ -1,15 +1,22 @@
-"""Rendering unit results for the terminal and for files: JSON (stable shape), CSV (long), table."""
+"""Rendering unit results for the terminal and for files: JSON (stable shape), CSV (long), table.
+
+Unit names and codes are data: in CSV a text cell that starts with a formula prefix is neutralised
+(:func:`chiso.outputs.csv_text`); in the table they are shown as typed (no console markup, no control
+characters)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from chiso.outputs import csv_text
 from chiso.rules.model import RuleSet
 
 
@@ -31,13 +38,13 @@ def to_csv(results: list[dict[str, Any]]) -> str:
     w.writerow(["unit_code", "unit_name", "level", "rule_set", "item", "numerator", "denominator", "ratio", "score",
                 "max", "rank", "official_score", "provisional"])
     for r in results:
-        base = [r["code"], r["name"], r["level"], r["rule_set"]]
+        base = [csv_text(r["code"]), csv_text(r["name"]), r["level"], csv_text(r["rule_set"])]
         w.writerow([*base, "TOTAL", "", "", "", r["total"], 100, r["rank"], "", r["provisional"]])
         for code, g in r["groups"].items():
-            w.writerow([*base, code, "", "", "", g["score"], g["max"], g.get("rank"), "", ""])
+            w.writerow([*base, csv_text(code), "", "", "", g["score"], g["max"], g.get("rank"), "", ""])
         for code, i in r["indicators"].items():
-            w.writerow([*base, code, _n(i["numerator"]), _n(i["denominator"]), _n(i["ratio"]), i["score"], i["max"],
-                        "", _n(i.get("official_score")), i.get("provisional", False)])
+            w.writerow([*base, csv_text(code), _n(i["numerator"]), _n(i["denominator"]), _n(i["ratio"]), i["score"],
+                        i["max"], "", _n(i.get("official_score")), i.get("provisional", False)])
     return buf.getvalue()
 
 
@@ -47,11 +54,20 @@ def _n(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _name(r: dict[str, Any]) -> str:
+    """A unit's name (or code) for the terminal: shown as typed — no console markup ("[red]"), no control
+    characters (terminal escape sequences)."""
+    return escape(_CONTROL.sub("", str(r["name"] or r["code"])))
+
+
 def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
     console = Console(width=170, record=True, file=io.StringIO())
     if len(results) == 1:
         r = results[0]
-        t = Table(title=f"{title} — {r['name'] or r['code']}: {vn_number(r['total'])} điểm, hạng {r['rank']}, "
+        t = Table(title=f"{title} — {_name(r)}: {vn_number(r['total'])} điểm, hạng {r['rank']}, "
                         f"{r['classification']}")
         for col in ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ %", "Điểm", "Tối đa"):
             t.add_column(col, justify="left" if col == "Chỉ số" else "right")
@@ -76,7 +92,7 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
         t.add_column("Tổng", justify="right")
         t.add_column("Xếp loại")
         for r in sorted(results, key=lambda x: (x["level"], x["rank"] or 0, x["code"])):
-            t.add_row(str(r["rank"]), r["name"] or r["code"],
+            t.add_row(str(r["rank"]), _name(r),
                       *(vn_number(r["groups"][g.code]["score"]) for g in rs.groups),
                       vn_number(r["total"]), r["classification"])
         console.print(t)
@@ -84,7 +100,7 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
         pub = r.get("since_publication")
         if pub and (pub["change"] or pub["dossiers_added"] or pub["dossiers_changed"] or pub["dossiers_removed"]):
             change = pub["change"] or 0.0
-            console.print(f"{r['name'] or r['code']}: đã công bố {vn_number(pub['published_total'])} điểm lúc "
+            console.print(f"{_name(r)}: đã công bố {vn_number(pub['published_total'])} điểm lúc "
                           f"{pub['published_at']}; nay {'+' if change >= 0 else ''}{vn_number(change)} điểm do "
                           f"{pub['dossiers_added']} hồ sơ mới, {pub['dossiers_changed']} hồ sơ thay đổi, "
                           f"{pub['dossiers_removed']} hồ sơ không còn tính.")
