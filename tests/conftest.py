@@ -4,10 +4,12 @@ real loading path (files written to disk, then ``chiso.api.load``)."""
 from __future__ import annotations
 
 import csv
+import importlib
 import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -70,6 +72,27 @@ def ws(units_template: Path, tmp_path: Path) -> Iterator[Workspace]:
         store.close()
 
 
-def postgres_dsn() -> str | None:
-    """The PostgreSQL test database, or None (tests skip locally, fail in CI)."""
+def postgres_dsn() -> str:
+    """The PostgreSQL test database (``CHISO_TEST_PG`` overrides it); see :func:`require`."""
     return os.environ.get("CHISO_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=postgres")
+
+
+def require(condition: object, what: str) -> None:
+    """Something a test needs from outside (a binary, a module, a server). When it is missing the test FAILS if
+    ``CI=true`` (the CI machine must have everything: a skip there would hide a test that never runs), and is
+    skipped with ``what`` as the message elsewhere. Call it before any other skip."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} — required when CI=true", pytrace=False)
+    pytest.skip(what)
+
+
+def require_module(name: str, what: str) -> ModuleType:
+    """``import name`` under the rule of :func:`require` (instead of ``pytest.importorskip``, which skips in CI)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        error = str(exc)
+    require(False, f"{what} ({error})")
+    raise AssertionError("unreachable")

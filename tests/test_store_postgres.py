@@ -1,12 +1,12 @@
 """The same schema, migrations and deadline/status SQL on PostgreSQL (the future multi-user server).
 
-Runs against 127.0.0.1:5432, database ``test``: skipped with a message when the server is not reachable,
-failed when ``CI=true``. Each test works in a schema of its own, dropped afterwards.
+Runs against 127.0.0.1:5432, database ``test`` (``CHISO_TEST_PG`` overrides the connection string): when psycopg
+or the server is missing, skipped with a message, failed when ``CI=true`` (conftest.require). Each test works in a
+schema of its own, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,20 +17,18 @@ import pytest
 from chiso import api
 from chiso.status.timeliness import StatusQuery
 from chiso.store.db import migrations
-from conftest import UNIT, Workspace, postgres_dsn
+from conftest import UNIT, Workspace, postgres_dsn, require, require_module
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg() -> Iterator[Any]:
-    psycopg = pytest.importorskip("psycopg")
+    psycopg = require_module("psycopg", "psycopg is not installed (the dev extras: pip install -e '.[dev]')")
     try:
         conn = psycopg.connect(postgres_dsn(), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI but not reachable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc}); these tests run in CI")
+        require(False, f"PostgreSQL not reachable at '{postgres_dsn()}' ({str(exc).strip()}); these tests run in CI")
     schema = f"chiso_test_{uuid.uuid4().hex[:8]}"
     conn.execute(f"CREATE SCHEMA {schema}")
     conn.execute(f"SET search_path TO {schema}")
