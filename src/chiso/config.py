@@ -18,6 +18,33 @@ class ConfigError(ValueError):
     """A broken configuration file: names the file and the key."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What the loader reads at most (giới hạn khi nạp), ``[limits]`` in chiso.toml (docs/loading.md).
+
+    A file past a limit is refused with a located message before the reader allocates for it.
+    """
+
+    max_file_mb: int = 4096           # size of one input file
+    max_rows: int = 20_000_000        # data rows of one file
+    max_columns: int = 1000           # columns (headers, JSON keys) of one file
+    max_record_mb: int = 16           # one CSV record or one JSON line
+    xlsx_max_cells: int = 10_000_000  # rows x columns of the first sheet's used area (the Excel reader allocates it)
+    xlsx_max_unzipped_mb: int = 1024  # the workbook's parts read, uncompressed
+
+    @staticmethod
+    def parse(raw: dict[str, Any], where: str) -> Limits:
+        values: dict[str, int] = {}
+        for key, value in raw.items():
+            if key not in Limits.__dataclass_fields__:
+                raise ConfigError(f"{where}: khóa không hợp lệ '{key}' "
+                                  f"(có: {', '.join(Limits.__dataclass_fields__)})")
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{where}.{key}: cần một số nguyên dương, không phải '{value}'")
+            values[key] = value
+        return Limits(**values)
+
+
 def parse_clock(text: str, where: str) -> int:
     """'07:30' -> seconds after midnight."""
     try:
@@ -76,6 +103,7 @@ class Config:
     procedure_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     pause_kinds: tuple[str, ...] = PAUSE_KINDS_STOPPING_CLOCK
     calendar_years: tuple[int, int] = (2015, 2035)
+    limits: Limits = field(default_factory=Limits)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     # Raw [report] and [onestop] tables; the document and evaluation modules read and check their own keys.
     report: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +135,7 @@ def parse_config(path: Path) -> Config:
     years = raw.get("calendar", {}).get("years")
     if years:
         cfg.calendar_years = (int(years[0]), int(years[1]))
+    cfg.limits = Limits.parse(dict(raw.get("limits", {})), f"{path}: limits")
     cfg.aliases = {t: dict(m) for t, m in raw.get("aliases", {}).items()}
     cfg.report = dict(raw.get("report", {}))
     cfg.onestop = dict(raw.get("onestop", {}))

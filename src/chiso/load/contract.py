@@ -7,6 +7,7 @@ line here (and one in the store's migration).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,8 +18,16 @@ ColumnType = Literal["text", "datetime", "date", "bool", "number", "integer", "e
 CONTRACT_VERSION = 1
 
 
+# Lengths of text values (độ dài tối đa), in characters: codes and ids, names, free text. Codes end up in file names.
+CODE_LEN = 64
+NAME_LEN = 500
+TEXT_LEN = 1000
+
+
 @dataclass(frozen=True)
 class Column:
+    """One column of the contract. The bounds are checked at load (validate.py); docs/loading.md lists them."""
+
     name: str
     type: ColumnType = "text"
     required: bool = False
@@ -27,6 +36,16 @@ class Column:
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # For foreign keys: the store table and column the value must exist in.
     references: tuple[str, str] | None = None
+    # Numbers and integers: inclusive bounds; ``min_open`` makes the lower bound strict (x > min) except when
+    # the column ``min_open_unless[0]`` of the same row has the value ``min_open_unless[1]``.
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    min_open_unless: tuple[str, str] | None = None
+    # Text: at most this many characters (control and invisible direction characters are always refused).
+    max_length: int = TEXT_LEN
+    # Dates: must fall inside the working calendar ([calendar] years of chiso.toml) to be usable.
+    in_calendar: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,13 +84,15 @@ BOOL_FALSE = ("false", "0", "khong", "no", "n", "f", "sai")
 UNITS = Table(
     "units",
     (
-        Column("code", required=True, aliases=("ma don vi", "ma dinh danh", "ma co quan", "unit_code")),
-        Column("name", required=True, aliases=("ten don vi", "ten co quan", "don vi", "unit_name")),
+        Column("code", required=True, aliases=("ma don vi", "ma dinh danh", "ma co quan", "unit_code"),
+               max_length=CODE_LEN),
+        Column("name", required=True, aliases=("ten don vi", "ten co quan", "don vi", "unit_name"),
+               max_length=NAME_LEN),
         Column("level", "enum", required=True, aliases=("cap", "cap don vi"), values=LEVELS),
-        Column("parent_code", aliases=("ma don vi cha", "ma cap tren", "don vi cap tren")),
-        Column("valid_from", "date", aliases=("hieu luc tu", "ngay hieu luc")),
-        Column("valid_to", "date", aliases=("hieu luc den", "ngay het hieu luc")),
-        Column("successor_code", aliases=("ma don vi ke thua", "don vi ke thua")),
+        Column("parent_code", aliases=("ma don vi cha", "ma cap tren", "don vi cap tren"), max_length=CODE_LEN),
+        Column("valid_from", "date", aliases=("hieu luc tu", "ngay hieu luc"), in_calendar=False),
+        Column("valid_to", "date", aliases=("hieu luc den", "ngay het hieu luc"), in_calendar=False),
+        Column("successor_code", aliases=("ma don vi ke thua", "don vi ke thua"), max_length=CODE_LEN),
     ),
     key=("code",),
     label="đơn vị",
@@ -80,11 +101,12 @@ UNITS = Table(
 PROCEDURES = Table(
     "procedures",
     (
-        Column("code", required=True, aliases=("ma tthc", "ma thu tuc", "procedure_code")),
+        Column("code", required=True, aliases=("ma tthc", "ma thu tuc", "procedure_code"), max_length=CODE_LEN),
         Column("name", required=True, aliases=("ten tthc", "ten thu tuc", "thu tuc")),
-        Column("field", aliases=("linh vuc",)),
+        Column("field", aliases=("linh vuc",), max_length=NAME_LEN),
         Column("level", "enum", aliases=("cap thuc hien", "cap"), values=PROC_LEVELS),
-        Column("time_limit", "number", aliases=("thoi han giai quyet", "thoi han", "so ngay giai quyet")),
+        Column("time_limit", "number", aliases=("thoi han giai quyet", "thoi han", "so ngay giai quyet"),
+               min=0, max=730, min_open=True, min_open_unless=("time_unit", "same_day")),
         Column(
             "time_unit",
             "enum",
@@ -119,18 +141,20 @@ PROCEDURES = Table(
 DOSSIERS = Table(
     "dossiers",
     (
-        Column("dossier_id", required=True, aliases=("ma ho so", "so ho so", "ma so ho so")),
+        Column("dossier_id", required=True, aliases=("ma ho so", "so ho so", "ma so ho so"), max_length=CODE_LEN),
         Column(
             "unit_code",
             required=True,
             aliases=("don vi", "ma don vi", "co quan giai quyet", "ma co quan"),
             references=("units", "code"),
+            max_length=CODE_LEN,
         ),
         Column(
             "procedure_code",
             required=True,
             aliases=("ma tthc", "ma thu tuc"),
             references=("procedures", "code"),
+            max_length=CODE_LEN,
         ),
         Column(
             "channel",
@@ -160,8 +184,8 @@ DOSSIERS = Table(
                 "cancelled": ("cancelled", "canceled", "huy", "huy ho so"),
             },
         ),
-        Column("supplement_count", "integer", aliases=("so lan bo sung",)),
-        Column("fee_amount", "number", aliases=("phi le phi", "so tien", "le phi")),
+        Column("supplement_count", "integer", aliases=("so lan bo sung",), min=0, max=1000),
+        Column("fee_amount", "number", aliases=("phi le phi", "so tien", "le phi"), min=0, max=1e12),
         Column("paid_online", "bool", aliases=("thanh toan truc tuyen",)),
         Column("e_result", "bool", aliases=("ket qua dien tu",)),
         Column("digitized", "bool", aliases=("so hoa", "da so hoa")),
@@ -180,7 +204,7 @@ DOSSIERS = Table(
         ),
         Column("complained", "bool", aliases=("co phan anh", "khieu nai")),
         Column("apology_issued", "bool", aliases=("phieu xin loi", "da xin loi")),
-        Column("officer", aliases=("can bo xu ly", "cong chuc xu ly")),
+        Column("officer", aliases=("can bo xu ly", "cong chuc xu ly"), max_length=NAME_LEN),
         Column("updated_at", "datetime", aliases=("ngay cap nhat", "thoi gian cap nhat")),
     ),
     key=("dossier_id",),
@@ -199,7 +223,8 @@ PAUSE_KINDS = {
 PAUSES = Table(
     "pauses",
     (
-        Column("dossier_id", required=True, aliases=("ma ho so",), references=("dossiers", "dossier_id")),
+        Column("dossier_id", required=True, aliases=("ma ho so",), references=("dossiers", "dossier_id"),
+               max_length=CODE_LEN),
         Column("kind", "enum", required=True, aliases=("loai tam dung", "loai"), values=PAUSE_KINDS),
         Column("started_at", "datetime", required=True, aliases=("ngay bat dau", "ngay tam dung")),
         Column("ended_at", "datetime", aliases=("ngay ket thuc", "ngay tiep tuc")),
@@ -211,8 +236,9 @@ PAUSES = Table(
 FEEDBACK = Table(
     "feedback",
     (
-        Column("feedback_id", required=True, aliases=("ma phan anh", "ma pakn")),
-        Column("unit_code", required=True, aliases=("don vi", "ma don vi"), references=("units", "code")),
+        Column("feedback_id", required=True, aliases=("ma phan anh", "ma pakn"), max_length=CODE_LEN),
+        Column("unit_code", required=True, aliases=("don vi", "ma don vi"), references=("units", "code"),
+               max_length=CODE_LEN),
         Column("received_at", "datetime", required=True, aliases=("ngay tiep nhan",)),
         Column("due_at", "datetime", aliases=("han xu ly",)),
         Column("handled_at", "datetime", aliases=("ngay xu ly", "ngay tra loi")),
@@ -227,7 +253,7 @@ FEEDBACK = Table(
                 "other": ("other", "khac"),
             },
         ),
-        Column("dossier_id", aliases=("ma ho so",)),
+        Column("dossier_id", aliases=("ma ho so",), max_length=CODE_LEN),
     ),
     key=("feedback_id",),
     label="phản ánh, kiến nghị",
@@ -237,8 +263,9 @@ _SCORE = {"0": ("0",), "1": ("1",), "2": ("2",)}
 EVALUATIONS = Table(
     "evaluations",
     (
-        Column("dossier_id", required=True, aliases=("ma ho so",)),
-        Column("unit_code", required=True, aliases=("don vi", "ma don vi"), references=("units", "code")),
+        Column("dossier_id", required=True, aliases=("ma ho so",), max_length=CODE_LEN),
+        Column("unit_code", required=True, aliases=("don vi", "ma don vi"), references=("units", "code"),
+               max_length=CODE_LEN),
         Column("evaluated_at", "datetime", required=True, aliases=("ngay danh gia",)),
         Column(
             "evaluator",
@@ -251,7 +278,7 @@ EVALUATIONS = Table(
                 "supervisor": ("supervisor", "cap tren", "co quan cap tren"),
             },
         ),
-        *(Column(f"i{i}", "integer") for i in range(1, 10)),
+        *(Column(f"i{i}", "integer", min=0, max=2) for i in range(1, 10)),
     ),
     key=("dossier_id", "evaluator", "evaluated_at"),
     label="phiếu đánh giá",
@@ -260,12 +287,12 @@ EVALUATIONS = Table(
 INDICATOR_INPUTS = Table(
     "indicator_inputs",
     (
-        Column("period", required=True, aliases=("ky", "ky danh gia")),
-        Column("unit_code", required=True, aliases=("don vi", "ma don vi")),
-        Column("indicator", required=True, aliases=("chi so", "ma chi so")),
-        Column("numerator", "number", aliases=("tu so",)),
-        Column("denominator", "number", aliases=("mau so",)),
-        Column("score", "number", aliases=("diem",)),
+        Column("period", required=True, aliases=("ky", "ky danh gia"), max_length=16),
+        Column("unit_code", required=True, aliases=("don vi", "ma don vi"), max_length=CODE_LEN),
+        Column("indicator", required=True, aliases=("chi so", "ma chi so"), max_length=CODE_LEN),
+        Column("numerator", "number", aliases=("tu so",), min=0, max=1e12),
+        Column("denominator", "number", aliases=("mau so",), min=0, max=1e12),
+        Column("score", "number", aliases=("diem",), min=0, max=100),
     ),
     key=("period", "unit_code", "indicator"),
     label="chỉ số nhập tay",
@@ -286,7 +313,7 @@ CALENDAR = Table(
             },
         ),
         Column("note", aliases=("ghi chu",)),
-        Column("province", aliases=("tinh",)),
+        Column("province", aliases=("tinh",), max_length=NAME_LEN),
     ),
     key=("date", "province"),
     label="lịch làm việc",
@@ -298,17 +325,35 @@ TABLES: dict[str, Table] = {
     for t in (UNITS, PROCEDURES, CALENDAR, DOSSIERS, PAUSES, FEEDBACK, EVALUATIONS, INDICATOR_INPUTS)
 }
 
-# Columns that carry applicant personal data (dữ liệu cá nhân). They are never read into the store.
-PERSONAL_DATA_HEADERS = frozenset(
-    fold(h)
-    for h in (
-        "applicant_name", "applicant", "citizen_name", "full_name", "name_of_applicant", "id_number",
-        "citizen_id", "national_id", "cccd", "cmnd", "so cccd", "so cmnd", "so dinh danh", "ho ten",
-        "ho va ten", "ten nguoi nop", "nguoi nop", "chu ho so", "ten chu ho so", "ten to chuc ca nhan",
-        "dia chi", "address", "so dien thoai", "dien thoai", "phone", "phone_number", "email", "thu dien tu",
-        "ngay sinh", "date_of_birth", "birth_date", "ma so thue ca nhan",
-    )
+# Columns that carry applicant personal data (dữ liệu cá nhân) are never read into the store. A header is personal
+# when one of these phrases occurs in it as whole words, after folding (lower case, no diacritics, "_-./" as
+# spaces): "Họ tên người nộp", "Số CMND/CCCD", "SĐT", "E-mail", "date_of_birth"... Contract aliases are matched
+# first, so "Mã định danh" of a units file stays the unit code.
+PERSONAL_DATA_PHRASES: tuple[str, ...] = (
+    # names of the applicant (họ tên)
+    "ho ten", "ho va ten", "ten cong dan", "ten nguoi nop", "nguoi nop", "nguoi dung ten", "nguoi dang ky",
+    "nguoi yeu cau", "chu ho so", "to chuc ca nhan", "full name", "fullname", "first name", "last name",
+    "surname", "given name", "applicant", "citizen name", "name of applicant",
+    # identity papers (giấy tờ tùy thân)
+    "cmnd", "cccd", "cmt", "can cuoc", "chung minh", "so dinh danh", "dinh danh ca nhan", "giay to tuy than",
+    "ho chieu", "passport", "id card", "id number", "id no", "citizen id", "national id", "identity",
+    "personal id",
+    # addresses (địa chỉ, nơi cư trú)
+    "dia chi", "address", "cu tru", "thuong tru", "tam tru", "noi o", "que quan", "noi sinh",
+    # phone and e-mail
+    "sdt", "dien thoai", "di dong", "phone", "mobile", "tel", "telephone", "email", "e mail", "mail",
+    "thu dien tu",
+    # birth, sex, tax code, and other sensitive facts
+    "ngay sinh", "nam sinh", "sinh ngay", "date of birth", "birth date", "birthdate", "birthday", "dob",
+    "gioi tinh", "gender", "sex", "ma so thue", "mst", "tax id", "personal tax", "dan toc", "ton giao",
+    "quoc tich", "nationality", "religion", "ethnicity",
 )
+_PERSONAL = re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(p) for p in PERSONAL_DATA_PHRASES) + r")(?![a-z0-9])")
+
+
+def is_personal_header(header: str) -> bool:
+    """True when the header names applicant personal data (the header is folded here)."""
+    return _PERSONAL.search(fold(header)) is not None
 
 
 def alias_index(table: Table, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -2,9 +2,14 @@
 
 * Headers are matched to contract columns through aliases (Vietnamese, with or without diacritics) and
   the user's mapping; the table is guessed from the header when not given.
-* Columns with applicant personal data are never staged; other unknown columns are reported and ignored.
+* Columns with applicant personal data (recognised by the phrases of ``contract.PERSONAL_DATA_PHRASES``) are
+  never read, and are named in the report; other unknown columns are reported and ignored.
+* Readers stream each file within the ``[limits]`` of chiso.toml; what they cannot take in a row (a ragged
+  record, undecodable bytes, a nested value) is staged with its reason and rejected like a bad value.
 * By default any error rejects the whole load (nothing stored, exit status 1). With ``partial=True`` the
-  valid rows are loaded and the rejected ones written, with their reasons, to ``<workspace>/rejected/``.
+  valid rows are loaded and the rejected ones written, with their true row numbers and reasons, to
+  ``<workspace>/rejected/``. A file that cannot be read at all (past a limit, broken) rejects the load even then:
+  ``partial`` is about rows, and such a file's rows could be neither loaded nor listed.
 * Loading is idempotent: unchanged rows are left alone (row hash). A newer version of a dossier replaces
   the current one, which moves to ``dossier_history``; an older or already-superseded version only goes
   to history.
@@ -21,9 +26,11 @@ from pathlib import Path
 
 import duckdb
 
-from chiso.load.contract import PERSONAL_DATA_HEADERS, TABLES, Table, alias_index
-from chiso.load.readers import LoadIssue, ReadError, Source, open_source
-from chiso.load.validate import error_checks, q, typed_select
+from chiso.config import Config, load_config
+from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
+from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
+from chiso.load.validate import error_checks, post_checks, q, typed_select
+from chiso.outputs import csv_text_sql
 from chiso.store import audit
 from chiso.store.db import Store
 from chiso.store.history import keep_replaced
@@ -47,6 +54,7 @@ class FileReport:
     personal_columns: list[str] = field(default_factory=list)
     rejected_file: Path | None = None
     load_id: int | None = None
+    unreadable: bool = False  # the file itself could not be read: the load fails even with partial=True
 
 
 @dataclass
@@ -106,7 +114,7 @@ def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str
                 raise ReadError(LoadIssue(src.path.name, 1, header,
                                           f"cột trùng nghĩa với '{first}' (đều là {name})"))
             columns[name] = pos
-        elif key in PERSONAL_DATA_HEADERS:
+        elif is_personal_header(header):
             personal.append(header)
         else:
             ignored.append(header)
@@ -132,13 +140,14 @@ def _hash_expr(columns: Sequence[str], prefix: str = "v_") -> str:
 
 class Loader:
     def __init__(self, store: Store, *, partial: bool = False, mapping: dict[str, dict[str, str]] | None = None,
-                 encoding: str = "utf-8", progress: Progress | None = None):
+                 encoding: str = "utf-8", progress: Progress | None = None, config: Config | None = None):
         self.store = store
         self.con: duckdb.DuckDBPyConnection = store.con
         self.partial = partial
         self.mapping = mapping or {}
         self.encoding = encoding
         self.progress = progress
+        self.config = config or load_config(store.workspace)
 
     def load(self, paths: Sequence[Path], table: str | None = None) -> LoadReport:
         reports: list[FileReport] = []
@@ -147,7 +156,7 @@ class Loader:
             rep = FileReport(path)
             reports.append(rep)
             try:
-                src = open_source(path, self.encoding)
+                src = open_source(path, self.encoding, self.config.limits)
                 mapped = map_headers(src, table, self.mapping)
             except ReadError as exc:
                 rep.issues.append(exc.issue)
@@ -166,7 +175,7 @@ class Loader:
         try:
             for rep, src, mapped in planned:
                 self._load_one(rep, src, mapped)
-            if any(r.issues for r in reports) and not self.partial:
+            if any(r.issues and (r.unreadable or not self.partial) for r in reports):
                 raise LoadError(LoadReport(reports, committed=False))
             self._after_load({r.table for r in reports})
             self.con.execute("COMMIT")
@@ -189,28 +198,27 @@ class Loader:
         present = list(mapped.columns)
         con = self.con
         con.execute("DROP TABLE IF EXISTS stg")
-        con.execute("CREATE TEMP TABLE stg (_row BIGINT, "
+        con.execute("CREATE TEMP TABLE stg (_row BIGINT, _bad_col VARCHAR, _bad VARCHAR, "
                     + ", ".join(f"{q(c)} VARCHAR" for c in present) + ")")
-        select = ", ".join(f"c{pos} AS {q(name)}" for name, pos in mapped.columns.items())
-        done = 0
         try:
-            for batch in src.batches():
-                con.register("batch_in", batch)
-                con.execute(f"INSERT INTO stg SELECT _row, {select} FROM batch_in")
-                con.unregister("batch_in")
-                done += batch.num_rows
-                if self.progress:
-                    self.progress(src.path.name, done, src.total_rows)
+            try:
+                done = self._stage(src, mapped)
+            except Restart:  # the fast CSV reader gave up: what it staged is discarded, the exact one reads again
+                con.execute("DELETE FROM stg")
+                done = self._stage(src, mapped)
         except ReadError as exc:
             rep.issues.append(exc.issue)
+            rep.unreadable = True
             return
         rep.rows_read = done
         con.execute("DROP TABLE IF EXISTS typed")
         con.execute(f"CREATE TEMP TABLE typed AS {typed_select(table, present)}")
         store_tables = {"units", "procedures", "dossiers"}
-        checks = error_checks(table, present, store_tables)
+        checks = error_checks(table, present, store_tables, self.config.calendar_years)
         con.execute("DROP TABLE IF EXISTS errs")
         con.execute("CREATE TEMP TABLE errs AS " + " UNION ALL ".join(f"({c})" for c in checks))
+        for check in post_checks(table):
+            con.execute(f"INSERT INTO errs {check}")
         header_of = {name: src.headers[pos] for name, pos in mapped.columns.items()}
         rows = con.execute(
             f"SELECT _row, col, reason FROM errs ORDER BY _row, col LIMIT {MAX_ISSUES_KEPT}").fetchall()
@@ -230,6 +238,20 @@ class Loader:
             [rep.inserted, rep.updated, rep.unchanged, rep.rejected,
              str(rep.rejected_file) if rep.rejected_file else None, load_id])
 
+    def _stage(self, src: Source, mapped: Mapped) -> int:
+        """Stage the file's rows (text, with their row numbers and the reader's verdict); the number staged."""
+        con = self.con
+        select = ", ".join(f"c{pos} AS {q(name)}" for name, pos in mapped.columns.items())
+        done = 0
+        for batch in src.batches(list(mapped.columns.values())):
+            con.register("batch_in", batch)
+            con.execute(f"INSERT INTO stg SELECT _row, _bad_col, _bad, {select} FROM batch_in")
+            con.unregister("batch_in")
+            done += batch.num_rows
+            if self.progress:
+                self.progress(src.path.name, done, src.total_rows)
+        return done
+
     def _register_load(self, rep: FileReport, src: Source, table: Table) -> int:
         row = self.con.execute("SELECT nextval('load_seq')").fetchone()
         assert row is not None
@@ -247,7 +269,10 @@ class Loader:
         out_dir = self.store.rejected_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / f"{src.path.stem}-load{load_id}.csv"
-        raw_cols = ", ".join(f"t.{q('raw_' + c)} AS {q(src.headers[pos])}" for c, pos in mapped.columns.items())
+        # The values as the file had them, neutralised like every CSV written for people (a leading = + - @ gets
+        # an apostrophe; plain numbers stay as they are).
+        raw_cols = ", ".join(f"{_people_csv('t.' + q('raw_' + c))} AS {q(src.headers[pos])}"
+                             for c, pos in mapped.columns.items())
         self.con.execute(
             f"""COPY (SELECT {_sql_str(src.path.name)} AS tep, t._row AS dong,
                         string_agg(e.col || ': ' || e.reason, ' | ' ORDER BY e.col) AS ly_do, {raw_cols}
@@ -362,6 +387,11 @@ def update_province_codes(con: duckdb.DuckDBPyConnection) -> None:
                JOIN units p ON p.code = up.anc AND p.level = 'province' GROUP BY up.code) m
            WHERE units.code = m.code"""
     )
+
+
+def _people_csv(expr: str) -> str:
+    return (f"(CASE WHEN REGEXP_FULL_MATCH({expr}, '-?[0-9]+([.,][0-9]+)*') THEN {expr} "
+            f"ELSE {csv_text_sql(expr)} END)")
 
 
 def _sql_str(text: str) -> str:

@@ -1,10 +1,28 @@
 """Readers (đọc tệp): CSV, XLSX, JSON Lines and Parquet into batches of text columns.
 
-Every reader yields :class:`pyarrow.Table` batches whose columns are the file's headers, all as text, plus
-``_row``: the row number a person sees — the spreadsheet row for CSV and XLSX (header = row 1), the line
-for JSON Lines, the record number (from 1) for Parquet. Typing happens later, in SQL
-(:mod:`chiso.load.validate`), so that every bad value is reported with its location instead of failing
-the read.
+Every reader yields :class:`pyarrow.Table` batches with, for the file's columns asked for (``wanted``):
+
+* ``c<i>``: the text of the file's column *i* (typing happens later, in SQL: :mod:`chiso.load.validate`);
+* ``_row``: the row number a person sees — the spreadsheet row for CSV and XLSX (header = row 1; a CSV record
+  with line breaks inside quotes is one row, as a spreadsheet shows it), the line for JSON Lines, the record
+  number (from 1) for Parquet;
+* ``_bad_col``, ``_bad``: the reader's own verdict on the row, NULL when it is fine — a CSV record with more or
+  fewer fields than the header, bytes the encoding cannot decode, a nested JSON value, an Excel cell with a
+  value under no header. The validator turns it into an error row, so that row is rejected with its true
+  number and the others still load.
+
+Wholly blank rows (every field empty) carry no data and are skipped, as a spreadsheet shows them.
+
+Readers stream, within :class:`chiso.config.Limits` (``[limits]`` of chiso.toml): a file past a limit is
+refused with a located message *before* anything is allocated for it — the Excel reader allocates the whole
+used area of a sheet, so the sheet's XML is scanned for its extent first (:func:`scan_xlsx`).
+
+CSV has two paths: pyarrow's fast reader, and an exact one on Python's :mod:`csv` that numbers every record.
+The fast reader gives up at the first record it cannot take as is (wrong number of fields, bytes that are not
+text in the encoding); the file is then read again on the exact path (:class:`Restart`).
+
+No message quotes a row's content: a library's error text may hold an applicant's name, so messages say what
+and where, never what was there.
 """
 
 from __future__ import annotations
@@ -13,20 +31,35 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from chiso.config import Limits
+
 BATCH_ROWS = 250_000
+BATCH_CELLS = 2_000_000  # batches built in Python (XLSX, JSON Lines, exact CSV) hold at most this many values
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+MB = 1 << 20
+HEADER_CHARS = 200
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_DIRECTORY = 4 * MB
+XLSX_SMALL_PART = 64 * MB  # workbook parts other than the sheet and the shared strings
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -50,6 +83,11 @@ class ReadError(Exception):
         self.issue = issue
 
 
+class Restart(Exception):
+    """Raised by :meth:`Source.batches` at most once: everything staged from this source must be discarded and
+    the batches iterated again (the CSV fast path met a record only the exact path reads right)."""
+
+
 @dataclass
 class Source:
     path: Path
@@ -57,31 +95,55 @@ class Source:
     headers: list[str]
     total_rows: int | None
     encoding: str = "utf-8"
-    extra: dict[str, Any] = field(default_factory=dict)  # reader state: delimiter, rows already parsed
+    limits: Limits = field(default_factory=Limits)
+    extra: dict[str, Any] = field(default_factory=dict)  # reader state: delimiter, codec, open workbook
 
-    def batches(self) -> Iterator[pa.Table]:
+    def batches(self, wanted: Sequence[int] | None = None) -> Iterator[pa.Table]:
+        """Batches with ``c<i>`` for each position in ``wanted`` (default: every column), ``_row``, ``_bad_col``
+        and ``_bad``. May raise :class:`Restart` once, and :class:`ReadError` when the file breaks a limit."""
+        cols = list(range(len(self.headers))) if wanted is None else list(wanted)
         reader = {"csv": _csv_batches, "xlsx": _xlsx_batches, "jsonl": _jsonl_batches,
                   "parquet": _parquet_batches}[self.format]
-        yield from reader(self)
+        yield from reader(self, cols)
 
 
 def detect_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không nhận dạng được định dạng '{path.suffix}': "
-                                  "chỉ nhận .csv, .xlsx, .jsonl, .parquet"))
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không nhận dạng được định dạng '{clean_header(path.suffix)}'"
+                                  ": chỉ nhận .csv, .xlsx, .jsonl, .parquet"))
     return fmt
 
 
-def open_source(path: Path, encoding: str = "utf-8") -> Source:
+def open_source(path: Path, encoding: str = "utf-8", limits: Limits | None = None) -> Source:
+    limits = limits or Limits()
     fmt = detect_format(path)
+    size = path.stat().st_size
+    if size > limits.max_file_mb * MB:
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"tệp lớn {_n(round(size / MB))} MB, quá giới hạn "
+                                  f"{limits.max_file_mb} MB ([limits] max_file_mb trong chiso.toml)"))
     if fmt == "csv":
-        return _open_csv(path, encoding)
-    if fmt == "xlsx":
-        return _open_xlsx(path)
-    if fmt == "jsonl":
-        return _open_jsonl(path)
-    return _open_parquet(path)
+        src = _open_csv(path, encoding, limits)
+    elif fmt == "xlsx":
+        src = _open_xlsx(path, limits)
+    elif fmt == "jsonl":
+        src = _open_jsonl(path, limits)
+    else:
+        src = _open_parquet(path, limits)
+    if len(src.headers) > limits.max_columns:
+        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"tệp có {_n(len(src.headers))} cột, quá giới hạn "
+                                  f"{limits.max_columns} ([limits] max_columns trong chiso.toml)"))
+    return src
+
+
+def _n(x: int) -> str:
+    """1048576 -> '1.048.576', as numbers are written in Vietnamese."""
+    return f"{x:,}".replace(",", ".")
+
+
+def clean_header(text: str) -> str:
+    """A header as shown in messages and files: no control or invisible characters, at most 200 characters."""
+    return _INVISIBLE.sub("", text).strip()[:HEADER_CHARS]
 
 
 def _text(value: Any) -> str | None:
@@ -98,188 +160,754 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _table(headers: list[str], rows: list[list[str | None]], first_row: int) -> pa.Table:
-    cols = {f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
-            for i in range(len(headers))}
-    cols["_row"] = pa.array(range(first_row, first_row + len(rows)), pa.int64())
-    return pa.table(cols)
+def _too_many_rows(src_name: str, row: int, limits: Limits) -> ReadError:
+    return ReadError(LoadIssue(src_name, row, "(dòng)", f"tệp có hơn {_n(limits.max_rows)} dòng dữ liệu, quá giới "
+                               "hạn ([limits] max_rows trong chiso.toml); chia tệp hoặc nâng giới hạn"))
+
+
+class _Rows:
+    """Rows collected in Python, handed out as batches of at most BATCH_CELLS values."""
+
+    def __init__(self, cols: list[int]):
+        self.cols = cols
+        self.size = max(1000, min(BATCH_ROWS, BATCH_CELLS // max(1, len(cols))))
+        self._reset()
+
+    def _reset(self) -> None:
+        self.values: dict[int, list[str | None]] = {i: [] for i in self.cols}
+        self.rows: list[int] = []
+        self.bad_col: list[str | None] = []
+        self.bad: list[str | None] = []
+
+    def add(self, row: int, cells: Sequence[str | None], bad: tuple[str, str] | None = None) -> None:
+        n = len(cells)
+        for i in self.cols:
+            self.values[i].append(cells[i] if i < n else None)
+        self.rows.append(row)
+        self.bad_col.append(bad[0] if bad else None)
+        self.bad.append(bad[1] if bad else None)
+
+    @property
+    def full(self) -> bool:
+        return len(self.rows) >= self.size
+
+    def take(self) -> pa.Table:
+        cols: dict[str, pa.Array] = {f"c{i}": pa.array(v, pa.string()) for i, v in self.values.items()}
+        cols["_row"] = pa.array(self.rows, pa.int64())
+        cols["_bad_col"] = pa.array(self.bad_col, pa.string())
+        cols["_bad"] = pa.array(self.bad, pa.string())
+        self._reset()
+        return pa.table(cols)
+
+
+def _with_rows(columns: dict[str, pa.Array | pa.ChunkedArray], rows: pa.Array,
+               bad_col: pa.Array | None = None, bad: pa.Array | None = None) -> pa.Table:
+    n = len(rows)
+    out = dict(columns)
+    out["_row"] = rows
+    out["_bad_col"] = bad_col if bad_col is not None else pa.nulls(n, pa.string())
+    out["_bad"] = bad if bad is not None else pa.nulls(n, pa.string())
+    return pa.table(out)
+
+
+def _column_name(index: int) -> str:
+    """0 -> 'A', 27 -> 'AB' (Excel column letters)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _unnamed_value(headers: list[str], cells: Sequence[str | None], row: int, letters: bool) -> tuple[str, str] | None:
+    """A value in a column without header (it would be dropped unseen): the row's first such cell."""
+    width = len(headers)
+    for j, value in enumerate(cells):
+        if value is not None and value != "" and (j >= width or not headers[j]):
+            where = f"ô {_column_name(j)}{row}" if letters else f"trường thứ {j + 1}"
+            return "(dòng)", f"{where} có giá trị nhưng cột này không có tiêu đề"
+    return None
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
 
 
-def _check_encoding(path: Path, headers: list[str], delimiter: str) -> None:
-    """Fail with the exact row and column of the first byte that is not UTF-8 (e.g. Windows-1258 text)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line_no, carry = 1, b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            data = carry + chunk
-            lines = data.split(b"\n")
-            carry = lines.pop()
-            for raw in lines:
-                _check_line(path, raw, line_no, headers, delimiter, decoder)
-                line_no += 1
-        if carry:
-            _check_line(path, carry, line_no, headers, delimiter, decoder)
-
-
-def _check_line(path: Path, raw: bytes, line_no: int, headers: list[str], delimiter: str,
-                decoder: codecs.IncrementalDecoder) -> None:
+def _codecs(path: Path, encoding: str) -> tuple[str, str]:
+    """(Python codec, pyarrow codec) for ``--encoding``; a located error for an unknown name."""
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        col_index = raw[: exc.start].count(delimiter.encode())
-        column = headers[col_index] if col_index < len(headers) else f"cột {col_index + 1}"
-        guess = raw.decode("cp1258", errors="replace").strip()[:60]
-        raise ReadError(LoadIssue(
-            path.name, line_no, column,
-            f"tệp không phải UTF-8 (byte 0x{raw[exc.start]:02X}); có thể là Windows-1258 ('{guess}'). "
-            "Lưu lại tệp dạng 'CSV UTF-8' hoặc nạp lại với --encoding cp1258",
-        )) from None
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không biết bảng mã '{clean_header(encoding)[:40]}' "
+                                  "(--encoding); ví dụ: utf-8, cp1258, cp1252, utf-16")) from None
+    if name == "utf-8":
+        return "utf-8-sig", "utf8"
+    return name, name
+
+
+def _decode_hint(encoding: str, byte: int) -> str:
+    if encoding == "utf-8-sig":
+        return (f"tệp không phải UTF-8 (byte 0x{byte:02X}); có thể là Windows-1258: lưu lại tệp dạng "
+                "'CSV UTF-8' hoặc nạp lại với --encoding cp1258")
+    return f"byte 0x{byte:02X} không đọc được với bảng mã {encoding} (--encoding)"
 
 
 def _sniff_delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
-def _open_csv(path: Path, encoding: str) -> Source:
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _open_csv(path: Path, encoding: str, limits: Limits) -> Source:
+    py_enc, pa_enc = _codecs(path, encoding)
+    cap = limits.max_record_mb * MB
     try:
-        with path.open("r", encoding=enc, newline="") as fh:
-            first = fh.readline()
+        if "a,\n".encode(py_enc).endswith(b"a,\n"):  # ASCII-compatible: decode the header line alone
+            with path.open("rb") as raw:
+                first = raw.readline(cap + 1).decode(py_enc)
+        else:  # UTF-16 and the like: lines are only found in the decoded text
+            with path.open("r", encoding=py_enc, newline="") as fh:
+                first = fh.readline(cap + 1)
     except UnicodeDecodeError:
-        first = path.open("rb").readline().decode("utf-8", errors="replace")
+        raise ReadError(_undecodable_header(path, py_enc, cap)) from None
+    if len(first) > cap:
+        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"dòng tiêu đề dài hơn {limits.max_record_mb} MB "
+                                  "([limits] max_record_mb trong chiso.toml)"))
     delimiter = _sniff_delimiter(first)
-    headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
-    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    headers = [clean_header(h) for h in next(csv.reader(io.StringIO(first), delimiter=delimiter), [])]
     if not any(headers):
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", "tệp rỗng hoặc không có dòng tiêu đề"))
-    if enc == "utf-8-sig":
-        _check_encoding(path, headers, delimiter)
-    src = Source(path, "csv", headers, None, encoding)
-    src.extra["delimiter"] = delimiter
+    src = Source(path, "csv", headers, None, encoding, limits)
+    src.extra.update(delimiter=delimiter, py_encoding=py_enc, pa_encoding=pa_enc)
     return src
 
 
-def _csv_batches(src: Source) -> Iterator[pa.Table]:
-    names = [f"c{i}" for i in range(len(src.headers))]
-    enc = src.encoding if src.encoding.lower().replace("_", "-") not in ("utf-8", "utf8") else "utf8"
-    read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24, encoding=enc)
-    parse = pacsv.ParseOptions(delimiter=src.extra["delimiter"], newlines_in_values=True,
-                               invalid_row_handler=None)
+def _undecodable_header(path: Path, py_enc: str, cap: int) -> LoadIssue:
+    """The header line has bytes the encoding cannot decode: name the byte and the column, not the text."""
+    with path.open("rb") as fh:
+        raw = fh.readline(cap)
+    try:
+        raw.decode(py_enc)
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    delimiter = max((b",", b";", b"\t"), key=raw.count)
+    column = f"cột {raw[:start].count(delimiter) + 1}"
+    return LoadIssue(path.name, 1, column, _decode_hint(py_enc, raw[start] if start < len(raw) else 0))
+
+
+def _csv_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    if not src.extra.get("exact"):
+        yielded = False
+        try:
+            for table in _csv_fast(src, cols):
+                yielded = True
+                yield table
+            return
+        except _Fallback:
+            src.extra["exact"] = True
+            if yielded:
+                raise Restart from None
+    yield from _csv_exact(src, cols)
+
+
+class _Fallback(Exception):
+    """The fast CSV reader cannot take the file as is."""
+
+
+def _csv_fast(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    headers = src.headers
+    width = len(headers)
+    names = [f"c{i}" for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=max(MB, src.limits.max_record_mb * MB),
+                             encoding=src.extra["pa_encoding"])
+    # No invalid-row handler: pyarrow stops at the first record with a wrong number of fields (its message quotes
+    # the record, so it is never shown) and the exact reader takes over, knowing the row.
+    parse = pacsv.ParseOptions(delimiter=src.extra["delimiter"], newlines_in_values=True, ignore_empty_lines=False)
     conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                 quoted_strings_can_be_null=False)
+    unnamed = [i for i, h in enumerate(headers) if not h]
     next_row = 2
     try:
         reader = pacsv.open_csv(src.path, read_options=read, parse_options=parse, convert_options=conv)
         for batch in reader:
             n = batch.num_rows
-            table = pa.Table.from_batches([batch]).append_column(
-                "_row", pa.array(range(next_row, next_row + n), pa.int64()))
+            if next_row - 2 + n > src.limits.max_rows:
+                raise _too_many_rows(src.path.name, src.limits.max_rows + 2, src.limits)
+            rows = pa.array(range(next_row, next_row + n), pa.int64())
             next_row += n
+            empty = [pc.equal(batch.column(i), "") for i in range(width)]
+            blank = empty[0]
+            for e in empty[1:]:
+                blank = pc.and_(blank, e)
+            bad_col = bad = None
+            if unnamed:
+                # A value under a column without header would be dropped unseen: the exact reader reports it.
+                if any(pc.any(pc.invert(empty[i])).as_py() for i in unnamed):
+                    raise _Fallback
+            table = _with_rows({f"c{i}": batch.column(i) for i in cols}, rows, bad_col, bad)
+            if pc.any(blank).as_py():
+                table = table.filter(pc.invert(blank))
             yield table
-    except pa.ArrowInvalid as exc:
-        raise ReadError(LoadIssue(src.path.name, next_row, "(dòng)", f"không đọc được CSV: {exc}")) from None
+    except (pa.ArrowException, UnicodeError):
+        raise _Fallback from None
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The physical lines of a text file, each at most ``cap`` characters (a longer one raises, and is skipped)."""
+
+    def __init__(self, fh: IO[str], cap: int):
+        self.fh, self.cap = fh, cap
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(self.cap + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > self.cap:
+            while line and not line.endswith(("\n", "\r")):
+                line = self.fh.readline(self.cap)
+            raise _LineTooLong
+        return line
+
+
+def _csv_exact(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    """Every record numbered as a spreadsheet shows it; each record that cannot be taken as is is staged with
+    its reason (``_bad``) instead of failing the file."""
+    headers, width = src.headers, len(src.headers)
+    cap = src.limits.max_record_mb * MB
+    csv.field_size_limit(max(csv.field_size_limit(), cap))
+    delimiter = src.extra["delimiter"]
+    py_enc = src.extra["py_encoding"]
+    too_long = (f"dòng dài hơn {src.limits.max_record_mb} MB ([limits] max_record_mb trong chiso.toml) "
+                "hoặc có dấu ngoặc kép không đóng")
+    buf = _Rows(cols)
+    with src.path.open("r", encoding=py_enc, errors="surrogateescape", newline="") as fh:
+        lines = _Lines(fh, cap)
+        reader = csv.reader(lines, delimiter=delimiter)
+        try:
+            next(reader)  # the header, read at open
+        except (StopIteration, csv.Error, _LineTooLong):
+            return
+        row = 1
+        while True:
+            row += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except (_LineTooLong, csv.Error) as exc:
+                reason = too_long if isinstance(exc, _LineTooLong) or "field limit" in str(exc) else (
+                    "dòng CSV không hợp lệ (dấu ngoặc kép đặt sai chỗ)")
+                buf.add(row, [], ("(dòng)", reason))
+                reader = csv.reader(lines, delimiter=delimiter)
+                continue
+            if row - 1 > src.limits.max_rows:
+                raise _too_many_rows(src.path.name, row, src.limits)
+            if not any(record):
+                continue  # a blank line or a record of empty fields
+            bad: tuple[str, str] | None = None
+            if len(record) > width and not any(record[width:]):
+                record = record[:width]  # trailing empty fields: nothing is lost
+            try:
+                "".join(record).encode("utf-8")
+            except UnicodeEncodeError:
+                bad, record = _undecodable_fields(headers, record, py_enc)
+            if len(record) != width:
+                bad = bad or ("(dòng)", f"dòng có {len(record)} trường nhưng tiêu đề có {width} cột")
+            bad = bad or _unnamed_value(headers, record, row, letters=False)
+            buf.add(row, record, bad)
+            if buf.full:
+                yield buf.take()
+    if buf.rows:
+        yield buf.take()
+
+
+def _undecodable_fields(headers: list[str], record: list[str], py_enc: str) -> tuple[tuple[str, str], list[str]]:
+    """Bytes the encoding could not decode (kept as surrogates): the first field's column, the byte; the fields
+    with U+FFFD in their place."""
+    bad: tuple[str, str] | None = None
+    out = []
+    for j, value in enumerate(record):
+        m = _SURROGATE.search(value)
+        if m and bad is None:
+            column = headers[j] if j < len(headers) and headers[j] else f"trường thứ {j + 1}"
+            bad = (column, _decode_hint(py_enc, ord(m.group()) - 0xDC00))
+        out.append(_SURROGATE.sub("\ufffd", value) if m else value)
+    assert bad is not None
+    return bad, out
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------
 
 
-def _open_xlsx(path: Path) -> Source:
+def _open_xlsx(path: Path, limits: Limits) -> Source:
     from python_calamine import CalamineWorkbook
 
+    data_rows = scan_xlsx(path, limits)
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own types for broken files
-        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp Excel: {exc}")) from None
-    if not rows:
+        start = sheet.start
+        rows = sheet.iter_rows()
+        first = next(rows, None)
+    except Exception as exc:  # calamine raises its own types for broken files; their text is not shown
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp Excel ({type(exc).__name__}): "
+                                  "tệp hỏng hoặc không phải .xlsx")) from None
+    if first is None or start is None:
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", "trang tính đầu tiên trống"))
-    headers = [(_text(h) or "").strip() for h in rows[0]]
+    if start[0] > 0:
+        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"dòng 1 của trang tính đầu tiên trống (dữ liệu bắt "
+                                  f"đầu ở dòng {start[0] + 1}): dòng tiêu đề phải là dòng 1"))
+    pad: list[Any] = [None] * start[1]
+    headers = [clean_header(_text(h) or "") for h in pad + list(first)]
     while headers and not headers[-1]:
         headers.pop()
-    src = Source(path, "xlsx", headers, len(rows) - 1)
-    src.extra["rows"] = rows
+    src = Source(path, "xlsx", headers, data_rows, limits=limits)
+    src.extra.update(book=book, rows=rows, pad=pad)
     return src
 
 
-def _xlsx_batches(src: Source) -> Iterator[pa.Table]:
-    rows: list[list[Any]] = src.extra["rows"]
-    width = len(src.headers)
-    for start in range(1, len(rows), BATCH_ROWS):
-        chunk = rows[start: start + BATCH_ROWS]
-        texts, numbers = [], []
-        for offset, row in enumerate(chunk):
-            cells = [_text(v) for v in row[:width]]
-            cells = [None if c == "" else c for c in cells]
-            if any(c is not None for c in cells):  # a wholly blank row carries no data
-                texts.append(cells)
-                numbers.append(start + offset + 1)
-        if texts:
-            table = _table(src.headers, texts, 0)
-            yield table.set_column(table.num_columns - 1, "_row", pa.array(numbers, pa.int64()))
+def _xlsx_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    rows: Iterator[list[Any]] = src.extra["rows"]
+    pad: list[Any] = src.extra["pad"]
+    buf = _Rows(cols)
+    try:
+        for offset, values in enumerate(rows):
+            cells = [None if c == "" else c for c in map(_text, pad + values if pad else values)]
+            if all(c is None for c in cells):
+                continue  # a wholly blank row carries no data
+            row = offset + 2
+            buf.add(row, cells, _unnamed_value(src.headers, cells, row, letters=True))
+            if buf.full:
+                yield buf.take()
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise ReadError(LoadIssue(src.path.name, 0, "(tệp)", f"không đọc được tệp Excel ({type(exc).__name__})")
+                        ) from None
+    if buf.rows:
+        yield buf.take()
+
+
+_TAG = re.compile(rb"""<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>"'/]|"[^"]*"|'[^']*'|/(?!>))*)(/?)>""")
+_STD_CELL = re.compile(rb"""<c r="([A-Z]{1,3})([0-9]{1,7})"((?:[^>"'/]|"[^"]*"|'[^']*'|/(?!>))*)(/?)>""")
+_ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
+_COMPLETE_TAG = re.compile(rb"""<(?:[^<>"']|"[^"]*"|'[^']*')*>""")
+_SI = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si(?=[\s/>])")
+_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\b[^>]*>")
+_ATTR_TYPE = re.compile(rb"""\sType\s*=\s*["']([^"']*)["']""")
+_ATTR_TARGET = re.compile(rb"""\sTarget\s*=\s*["']([^"']*)["']""")
+_ATTR_ID = re.compile(rb"""\sId\s*=\s*["']([^"']*)["']""")
+_UNIQUE_COUNT = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\suniqueCount\s*=\s*["']\s*([0-9]+)""")
+
+
+def _letters_to_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+class _Extent:
+    """The used area of a sheet as calamine computes it: cells that have content (not ``<c/>``), by the
+    position calamine gives them (their ``r``, or the next column on the current row)."""
+
+    def __init__(self) -> None:
+        self.min_row = self.min_col = 1 << 62
+        self.max_row = self.max_col = -1
+        self.cells = 0
+
+    def add(self, row: int, col: int) -> None:
+        self.cells += 1
+        self.min_row, self.max_row = min(self.min_row, row), max(self.max_row, row)
+        self.min_col, self.max_col = min(self.min_col, col), max(self.max_col, col)
+
+    @property
+    def area(self) -> int:
+        if self.max_row < 0:
+            return 0
+        return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
+
+
+def _xlsx_error(path: Path, reason: str) -> ReadError:
+    return ReadError(LoadIssue(path.name, 0, "(tệp)", reason))
+
+
+def _zip_directory_size(path: Path) -> tuple[int, int] | None:
+    """(entries, central directory bytes) from the end record, before ``zipfile`` parses the directory."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+        i = tail.rfind(b"PK\x05\x06")
+        if i < 0 or len(tail) < i + 22:
+            return None
+        (entries,) = struct.unpack("<H", tail[i + 10: i + 12])
+        (cd_size,) = struct.unpack("<I", tail[i + 12: i + 16])
+        j = tail.rfind(b"PK\x06\x07", 0, i)
+        if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and j >= 0 and len(tail) >= j + 16:
+            fh.seek(struct.unpack("<Q", tail[j + 8: j + 16])[0])
+            rec = fh.read(56)
+            if rec[:4] == b"PK\x06\x06" and len(rec) == 56:
+                entries, cd_size = struct.unpack("<QQ", rec[32:48])
+    return entries, cd_size
+
+
+def _unzip(path: Path, fh: IO[bytes], info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """The entry's bytes, decompressed as they come; refused when they exceed the size the zip directory declares
+    (a lying directory is how a small file claims to be small) or ``cap``."""
+    if info.flag_bits & 0x1:
+        raise _xlsx_error(path, "tệp Excel có mật khẩu: lưu lại không đặt mật khẩu")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _xlsx_error(path, f"tệp Excel nén theo cách không hỗ trợ ({info.compress_type})")
+    if info.file_size > cap:
+        size = _n(round(info.file_size / MB))
+        raise _xlsx_error(path, f"phần {clean_header(info.filename)} của tệp Excel lớn {size} MB khi giải nén, "
+                                "quá giới hạn ([limits] xlsx_max_unzipped_mb trong chiso.toml)")
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise _xlsx_error(path, "tệp Excel hỏng (cấu trúc tệp nén sai)")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fh.seek(info.header_offset + 30 + name_len + extra_len)
+    left = info.compress_size
+    deflated = info.compress_type == zipfile.ZIP_DEFLATED
+    inflate = zlib.decompressobj(-15)
+    produced = 0
+    try:
+        while left > 0:
+            raw = fh.read(min(MB, left))
+            if not raw:
+                break
+            left -= len(raw)
+            pending = raw
+            while pending:
+                if deflated:
+                    out, pending = inflate.decompress(pending, MB), inflate.unconsumed_tail
+                else:
+                    out, pending = pending, b""
+                produced += len(out)
+                if produced > info.file_size:
+                    raise _xlsx_error(path, f"tệp Excel hỏng hoặc giả mạo: phần {clean_header(info.filename)} lớn "
+                                            "hơn kích thước khai báo")
+                if out:
+                    yield out
+    except zlib.error:
+        raise _xlsx_error(path, "tệp Excel hỏng (dữ liệu nén sai)") from None
+    if produced != info.file_size:
+        raise _xlsx_error(path, "tệp Excel hỏng: một phần bị cắt cụt")
+
+
+def _chunks_by_tag(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
+    """Chunks of XML cut before a tag that is not complete yet, so that no tag is split between two."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        last = data.rfind(b"<")
+        if last >= 0 and not _COMPLETE_TAG.match(data, last):
+            carry, data = data[last:], data[:last]
+            if len(carry) > MB:
+                raise _xlsx_error(path, "tệp Excel hỏng: thẻ XML dài bất thường")
+        else:
+            carry = b""
+        yield data
+    if carry:
+        yield carry
+
+
+def _sheet_extent_fast(chunks: list[bytes] | Iterator[bytes], ext: _Extent) -> bool:
+    """Standard sheets (every cell ``<c r="A1" ...>``): positions without Python per tag. False when a cell
+    is written another way; the caller then walks the tags."""
+    for data in chunks:
+        cells = _STD_CELL.findall(data)
+        if len(cells) != len(_ANY_CELL.findall(data)):
+            return False
+        filled = [(c, r) for c, r, _, empty in cells if not empty]
+        if not filled:
+            continue
+        rows = [int(r) - 1 for _, r in filled]
+        columns = {c for c, _ in filled}
+        ext.cells += len(filled)
+        ext.min_row, ext.max_row = min(ext.min_row, min(rows)), max(ext.max_row, max(rows))
+        indexes = [_letters_to_index(c) for c in columns]
+        ext.min_col, ext.max_col = min(ext.min_col, min(indexes)), max(ext.max_col, max(indexes))
+    return True
+
+
+def _sheet_extent_tags(chunks: Iterator[bytes], ext: _Extent) -> None:
+    """Every ``<row>`` and ``<c>`` tag, positions as calamine gives them (a cell without ``r`` is the next
+    column of the current row; ``</row>`` moves to the next row)."""
+    row = col = 0
+    for data in chunks:
+        for m in _TAG.finditer(data):
+            closing, name, attrs, empty = m.groups()
+            if name == b"row":
+                if closing:
+                    row, col = row + 1, 0
+                elif not empty:
+                    r = _R_ATTR.search(attrs)
+                    if r and r.group(2):
+                        row = int(r.group(2)) - 1
+                continue
+            if closing or empty:
+                continue
+            r = _R_ATTR.search(attrs)
+            if r and r.group(1) and r.group(2):
+                if len(r.group(1)) > 3 or len(r.group(2)) > 7:
+                    ext.add(EXCEL_ROWS, EXCEL_COLUMNS)  # out of Excel's grid: refused by the caller
+                    continue
+                cell_row, col = int(r.group(2)) - 1, _letters_to_index(r.group(1))
+            elif r:
+                ext.add(EXCEL_ROWS, EXCEL_COLUMNS)  # a reference calamine would not read as a cell
+                continue
+            else:
+                cell_row = row
+            ext.add(cell_row, col)
+            col += 1
+
+
+def _part(path: Path, names: dict[str, zipfile.ZipInfo], name: str, fh: IO[bytes], cap: int) -> bytes | None:
+    info = names.get(name)
+    if info is None:
+        return None
+    return b"".join(_unzip(path, fh, info, cap))
+
+
+def _first_sheet(path: Path, names: dict[str, zipfile.ZipInfo], fh: IO[bytes]) -> tuple[str, str]:
+    """(folder of the workbook part, e.g. 'xl/'; path of the first sheet's XML), as calamine finds them."""
+    rels = _part(path, names, "_rels/.rels", fh, XLSX_SMALL_PART) or b""
+    book = "xl/workbook.xml"
+    for rel in _RELATIONSHIP.findall(rels):
+        kind, where = _ATTR_TYPE.search(rel), _ATTR_TARGET.search(rel)
+        if kind and where and kind.group(1).endswith(b"/officeDocument"):
+            book = where.group(1).decode("utf-8", "replace").lstrip("/")
+    folder = book.rsplit("/", 1)[0] + "/" if "/" in book else ""
+    workbook = _part(path, names, book, fh, XLSX_SMALL_PART)
+    if workbook is None:
+        raise _xlsx_error(path, "không phải tệp .xlsx hợp lệ (thiếu phần workbook)")
+    sheet = re.search(rb"""<(?:\w+:)?sheet\b[^>]*?\s(?:\w+:)?id\s*=\s*["']([^"']+)["']""", workbook)
+    if sheet is None:
+        raise _xlsx_error(path, "tệp Excel không có trang tính nào")
+    book_rels = _part(path, names, f"{folder}_rels/{book[len(folder):]}.rels", fh, XLSX_SMALL_PART) or b""
+    target = None
+    for rel in _RELATIONSHIP.findall(book_rels):
+        rid, tgt = _ATTR_ID.search(rel), _ATTR_TARGET.search(rel)
+        if rid and tgt and rid.group(1) == sheet.group(1):
+            target = tgt.group(1).decode("utf-8", "replace")
+    if target is None:
+        raise _xlsx_error(path, "không tìm thấy trang tính đầu tiên trong tệp Excel")
+    sheet_path = target.lstrip("/") if target.startswith("/") else folder + target
+    parts: list[str] = []
+    for piece in sheet_path.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return folder, "/".join(parts)
+
+
+def scan_xlsx(path: Path, limits: Limits) -> int:
+    """Check, before the Excel reader runs, everything it would allocate for; return the number of data rows.
+
+    The reader (calamine) allocates the whole rectangle between the first and the last cell with content, and
+    reserves room for as many shared strings as the file declares. So: the zip directory is bounded; the parts
+    the reader reads are decompressed here with their real size checked against the declared one; the first
+    sheet's cell references are scanned for the rectangle (rows × columns ≤ ``xlsx_max_cells``, inside Excel's
+    grid, rows ≤ ``max_rows``); the shared strings' declared count must match the strings present.
+    """
+    directory = _zip_directory_size(path)
+    if directory and (directory[0] > ZIP_MAX_ENTRIES or directory[1] > ZIP_MAX_DIRECTORY):
+        raise _xlsx_error(path, f"tệp Excel có {_n(directory[0])} phần nén, bất thường: không đọc")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {i.filename: i for i in zf.infolist()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise _xlsx_error(path, "không phải tệp .xlsx hợp lệ (không đọc được như tệp nén zip)") from None
+    total_cap = limits.xlsx_max_unzipped_mb * MB
+    with path.open("rb") as fh:
+        folder, sheet_name = _first_sheet(path, names, fh)
+        sheet = names.get(sheet_name)
+        if sheet is None:
+            raise _xlsx_error(path, "không tìm thấy trang tính đầu tiên trong tệp Excel")
+        small = [f"{folder}styles.xml", f"{folder}_rels/workbook.xml.rels", "[Content_Types].xml"]
+        strings = names.get(f"{folder}sharedStrings.xml")
+        declared = sheet.file_size + (strings.file_size if strings else 0)
+        declared += sum(names[n].file_size for n in small if n in names)
+        if declared > total_cap:
+            raise _xlsx_error(path, f"tệp Excel giải nén lớn {_n(round(declared / MB))} MB, quá giới hạn "
+                                    f"{limits.xlsx_max_unzipped_mb} MB "
+                                    "([limits] xlsx_max_unzipped_mb trong chiso.toml)")
+        for name in small:
+            _part(path, names, name, fh, XLSX_SMALL_PART)
+        if strings is not None:
+            _check_shared_strings(path, fh, strings, total_cap, limits)
+        ext = _Extent()
+        if not _sheet_extent_fast(_chunks_by_tag(_unzip(path, fh, sheet, total_cap), path), ext):
+            ext = _Extent()
+            _sheet_extent_tags(_chunks_by_tag(_unzip(path, fh, sheet, total_cap), path), ext)
+    if ext.max_row >= EXCEL_ROWS or ext.max_col >= EXCEL_COLUMNS:
+        raise _xlsx_error(path, "tệp Excel có ô ngoài giới hạn của Excel (1.048.576 dòng, cột XFD)")
+    if ext.area > limits.xlsx_max_cells:
+        last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
+        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {last}: "
+                                f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} cột, "
+                                f"quá giới hạn {_n(limits.xlsx_max_cells)} ô "
+                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
+                                "hoặc lưu dạng CSV")
+    data_rows = max(0, ext.max_row)
+    if data_rows > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
+    return data_rows
+
+
+def _check_shared_strings(path: Path, fh: IO[bytes], info: zipfile.ZipInfo, cap: int, limits: Limits) -> None:
+    declared: int | None = None
+    present = 0
+    for data in _chunks_by_tag(_unzip(path, fh, info, cap), path):
+        if declared is None:
+            m = _UNIQUE_COUNT.search(data)
+            if m:
+                declared = int(m.group(1)[:20])
+        present += len(_SI.findall(data))
+    if declared is not None and declared > max(present + 1000, 0) and declared > present * 2:
+        raise _xlsx_error(path, f"tệp Excel hỏng hoặc giả mạo: khai báo {_n(declared)} chuỗi dùng chung nhưng chỉ "
+                                f"có {_n(present)}")
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------------
 
 
-def _open_jsonl(path: Path) -> Source:
-    headers: list[str] = []
+def _json_lines(src_path: Path, cap: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) of every line; None for a line longer than ``cap`` (its bytes are skipped)."""
+    with src_path.open("rb") as fh:
+        number = 0
+        while True:
+            line = fh.readline(cap + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > cap:
+                while line and not line.endswith(b"\n"):
+                    line = fh.readline(cap)
+                yield number, None
+                continue
+            if number == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8):]
+            yield number, line
+
+
+def _json_object(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The line's object, or why it is not one (no content quoted)."""
+    line = line.rstrip(b"\r\n")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"dòng không phải UTF-8 (byte 0x{line[exc.start]:02X})"
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"JSON không hợp lệ (ở ký tự {exc.pos + 1})"
+    except RecursionError:
+        return None, "JSON lồng nhau quá sâu"
+    except ValueError:
+        return None, "JSON có số quá dài"
+    if not isinstance(obj, dict):
+        return None, "mỗi dòng phải là một đối tượng JSON {…}"
+    return obj, None
+
+
+def _open_jsonl(path: Path, limits: Limits) -> Source:
+    keys: list[str] = []
     seen: set[str] = set()
-    records: list[tuple[int, dict[str, Any]]] = []
-    with path.open("r", encoding="utf-8-sig") as fh:
-        try:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ReadError(LoadIssue(path.name, line_no, "(dòng)", f"JSON không hợp lệ: {exc.msg}")) from None
-                if not isinstance(obj, dict):
-                    raise ReadError(LoadIssue(path.name, line_no, "(dòng)", "mỗi dòng phải là một đối tượng JSON"))
-                for key in obj:
-                    if key not in seen:
-                        seen.add(key)
-                        headers.append(key)
-                records.append((line_no, obj))
-        except UnicodeDecodeError as exc:
-            raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"tệp không phải UTF-8: {exc.reason}")) from None
-    src = Source(path, "jsonl", headers, len(records))
-    src.extra["records"] = records
+    rows = 0
+    for line_no, line in _json_lines(path, limits.max_record_mb * MB):
+        if line is not None and not line.strip():
+            continue
+        rows += 1
+        if rows > limits.max_rows:
+            raise _too_many_rows(path.name, line_no, limits)
+        obj = _json_object(line)[0] if line is not None else None
+        for key in obj or ():
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+                if len(keys) > limits.max_columns:
+                    raise ReadError(LoadIssue(path.name, line_no, "(dòng)", f"tệp có hơn {limits.max_columns} tên "
+                                              "trường khác nhau ([limits] max_columns trong chiso.toml)"))
+    src = Source(path, "jsonl", [clean_header(k) for k in keys], rows, limits=limits)
+    src.extra["keys"] = keys
     return src
 
 
-def _jsonl_batches(src: Source) -> Iterator[pa.Table]:
-    records: list[tuple[int, dict[str, Any]]] = src.extra["records"]
-    for start in range(0, len(records), BATCH_ROWS):
-        chunk = records[start: start + BATCH_ROWS]
-        rows = []
-        for line_no, obj in chunk:
-            for key, value in obj.items():
-                if isinstance(value, dict | list):
-                    raise ReadError(LoadIssue(src.path.name, line_no, key, "giá trị lồng nhau không được hỗ trợ"))
-            rows.append([_text(obj.get(h)) for h in src.headers])
-        table = _table(src.headers, rows, 0)
-        yield table.set_column(table.num_columns - 1, "_row", pa.array([n for n, _ in chunk], pa.int64()))
+def _jsonl_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    keys: list[str] = src.extra["keys"]
+    buf = _Rows(cols)
+    too_long = f"dòng dài hơn {src.limits.max_record_mb} MB ([limits] max_record_mb trong chiso.toml)"
+    for line_no, line in _json_lines(src.path, src.limits.max_record_mb * MB):
+        if line is None:
+            buf.add(line_no, [], ("(dòng)", too_long))
+        elif not line.strip():
+            continue
+        else:
+            obj, problem = _json_object(line)
+            if obj is None:
+                buf.add(line_no, [], ("(dòng)", problem or ""))
+            else:
+                cells, bad = _json_cells(src, keys, cols, obj)
+                buf.add(line_no, cells, bad)
+        if buf.full:
+            yield buf.take()
+    if buf.rows:
+        yield buf.take()
+
+
+def _json_cells(src: Source, keys: list[str], cols: list[int], obj: dict[str, Any]
+                ) -> tuple[list[str | None], tuple[str, str] | None]:
+    cells: list[str | None] = [None] * len(keys)
+    bad: tuple[str, str] | None = None
+    for i in cols:
+        value = obj.get(keys[i])
+        if isinstance(value, dict | list):
+            bad = bad or (src.headers[i], "giá trị lồng nhau (đối tượng hoặc mảng) không được hỗ trợ")
+            continue
+        text = _text(value)
+        if text is not None and _SURROGATE.search(text):
+            bad = bad or (src.headers[i], "chuỗi có ký tự Unicode không hợp lệ (\\ud800–\\udfff)")
+            text = _SURROGATE.sub("\ufffd", text)
+        cells[i] = text
+    return cells, bad
 
 
 # --- Parquet --------------------------------------------------------------------------------------------
 
 
-def _open_parquet(path: Path) -> Source:
+def _open_parquet(path: Path, limits: Limits) -> Source:
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp Parquet: {exc}")) from None
-    src = Source(path, "parquet", list(pf.schema_arrow.names), pf.metadata.num_rows)
+        names = list(pf.schema_arrow.names)
+        rows = pf.metadata.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp Parquet ({type(exc).__name__}): tệp "
+                                  "hỏng hoặc không phải Parquet")) from None
+    if rows > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 1, limits)
+    src = Source(path, "parquet", [clean_header(n) for n in names], rows, limits=limits)
+    src.extra.update(file=pf, names=names)
     return src
 
 
 def _as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
     if pa.types.is_timestamp(t):
         if t.tz is not None:  # to Asia/Ho_Chi_Minh wall time (UTC+7, no DST)
             arr = pc.add(arr.cast(pa.timestamp("us")), pa.scalar(7 * 3600 * 1_000_000, pa.duration("us")))
@@ -288,16 +916,41 @@ def _as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
         return pc.strftime(arr, format="%Y-%m-%d")
     if pa.types.is_boolean(t):
         return pc.if_else(arr, "true", "false")
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return arr.cast(pa.string())
     return arr.cast(pa.string())
 
 
-def _parquet_batches(src: Source) -> Iterator[pa.Table]:
-    pf = pq.ParquetFile(src.path)
+_NESTED = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list, pa.types.is_struct,
+           pa.types.is_map, pa.types.is_union)
+
+
+def _parquet_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+    """Only the columns asked for are read (so never the personal ones); a nested type in one of them, a page
+    that cannot be decoded, a value that cannot be text: a located error naming the column or the record."""
+    pf: pq.ParquetFile = src.extra["file"]
+    names: list[str] = src.extra["names"]
+    schema = pf.schema_arrow
+    for i in cols:
+        if any(test(schema.field(i).type) for test in _NESTED):
+            raise ReadError(LoadIssue(src.path.name, 0, src.headers[i], "cột có kiểu lồng nhau (danh sách, cấu "
+                                      f"trúc) không dùng được cho cột này ({schema.field(i).type})"))
+    wanted = [names[i] for i in cols]
     next_row = 1
-    for batch in pf.iter_batches(batch_size=BATCH_ROWS):
-        cols = {f"c{i}": _as_text(batch.column(i)) for i in range(batch.num_columns)}
-        cols["_row"] = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
+    batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted) if wanted else iter(())
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise ReadError(LoadIssue(src.path.name, next_row, "(tệp)", "dữ liệu Parquet hỏng, không đọc được từ "
+                                      f"bản ghi {next_row} ({type(exc).__name__})")) from None
+        out: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for k, i in enumerate(cols):
+            try:
+                out[f"c{i}"] = _as_text(batch.column(k))
+            except (pa.ArrowException, ValueError) as exc:
+                raise ReadError(LoadIssue(src.path.name, next_row, src.headers[i], "không chuyển được giá trị của "
+                                          f"cột thành văn bản ({type(exc).__name__})")) from None
+        rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
         next_row += batch.num_rows
-        yield pa.table(cols)
+        yield _with_rows(out, rows)
