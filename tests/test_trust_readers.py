@@ -378,6 +378,21 @@ def test_wrong_but_valid_encoding_rejects_the_rows_it_cannot_decode(ws: Workspac
     assert stored_ids(ws) == {"D1", "D2", "D4", "D5"}
 
 
+def test_a_bad_record_after_the_first_block_restarts_on_the_exact_reader(ws: Workspace, tmp_path: Path) -> None:
+    # With 1 MB records the fast reader reads 1 MB blocks: the ragged record at row 40,000 (1.6 MB in) comes after
+    # batches were staged, which must be discarded before the exact reader stages the file again.
+    ws.load("procedures", PROC)
+    ws.config("[limits]\nmax_record_mb = 1\n")
+    lines = [",".join(good(i)) for i in range(1, 50_001)]
+    lines[40_000 - 2] += ",thừa"
+    path = tmp_path / "lon.csv"
+    path.write_text(",".join(HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert len((",".join(HEADER) + "\n" + "\n".join(lines[: 40_000 - 2])).encode()) > 3 << 19
+    report = api.load(ws.store, [path], partial=True)
+    assert (report.files[0].rows_read, report.files[0].inserted) == (50_000, 49_999)
+    assert rejected(report) == [("40000", "(dòng): dòng có 6 trường nhưng tiêu đề có 5 cột")]
+
+
 def test_unclosed_quote_rejects_its_row_and_keeps_the_rows_before(ws: Workspace, tmp_path: Path) -> None:
     ws.load("procedures", PROC)
     lines = [",".join(good(i)) for i in range(1, 6)]

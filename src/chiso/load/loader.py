@@ -214,7 +214,9 @@ class Loader:
         con.execute("DROP TABLE IF EXISTS typed")
         con.execute(f"CREATE TEMP TABLE typed AS {typed_select(table, present)}")
         store_tables = {"units", "procedures", "dossiers"}
-        checks = error_checks(table, present, store_tables, self.config.calendar_years)
+        flagged = con.execute("SELECT count(*) FROM typed WHERE _bad IS NOT NULL").fetchone()
+        checks = error_checks(table, present, store_tables, self.config.calendar_years,
+                              reader_rows=bool(flagged and flagged[0]))
         con.execute("DROP TABLE IF EXISTS errs")
         con.execute("CREATE TEMP TABLE errs AS " + " UNION ALL ".join(f"({c})" for c in checks))
         for check in post_checks(table):

@@ -221,14 +221,16 @@ def bounds_check(col: Column) -> str | None:
 
 def text_checks(col: Column) -> list[str]:
     """Control or invisible characters anywhere in the value; more characters than ``max_length``."""
-    raw, t = q("raw_" + col.name), cleaned(q("raw_" + col.name))
+    raw, v = q("raw_" + col.name), q("v_" + col.name)  # v_: the value trimmed, as stored
     first = f"REGEXP_EXTRACT({raw}, {lit(INVISIBLE)})"
     return [
         f"SELECT _row, {lit(col.name)}, 'chứa ký tự điều khiển hoặc ký tự ẩn ' || PRINTF('U+%04X', UNICODE({first})) "
         f"|| ' ở vị trí ' || CAST(INSTR({raw}, {first}) AS VARCHAR) || ' (không được phép trong dữ liệu)' "
         f"FROM typed WHERE REGEXP_MATCHES({raw}, {lit(INVISIBLE)})",
-        f"SELECT _row, {lit(col.name)}, 'dài ' || CAST(LENGTH({t}) AS VARCHAR) || "
-        f"{lit(f' ký tự, tối đa {col.max_length}')} FROM typed WHERE LENGTH({t}) > {col.max_length}",
+        # Bytes first (cheap): a value has at least as many bytes as characters.
+        f"SELECT _row, {lit(col.name)}, 'dài ' || CAST(LENGTH({v}) AS VARCHAR) || "
+        f"{lit(f' ký tự, tối đa {col.max_length}')} FROM typed "
+        f"WHERE STRLEN({v}) > {col.max_length} AND LENGTH({v}) > {col.max_length}",
     ]
 
 
@@ -242,8 +244,9 @@ def calendar_check(col: Column, years: tuple[int, int]) -> str:
 
 
 def error_checks(table: Table, present: list[str], store_tables: set[str],
-                 calendar_years: tuple[int, int] = (2015, 2035)) -> list[str]:
-    """SELECT statements over ``typed`` yielding (_row, col, reason)."""
+                 calendar_years: tuple[int, int] = (2015, 2035), reader_rows: bool = True) -> list[str]:
+    """SELECT statements over ``typed`` yielding (_row, col, reason). ``reader_rows``: some rows carry a reader's
+    verdict (``_bad``); when none does, the checks need not leave them out."""
     checks: list[str] = []
     for col in table.columns:
         raw, v = q("raw_" + col.name), q("v_" + col.name)
@@ -280,6 +283,8 @@ def error_checks(table: Table, present: list[str], store_tables: set[str],
     # A row the reader could not take as is (a ragged record, undecodable bytes) gets the reader's reason only:
     # its values may be shifted or incomplete, so checking them would only add noise.
     reader = "SELECT _row, COALESCE(_bad_col, '(dòng)') AS col, _bad AS reason FROM typed WHERE _bad IS NOT NULL"
+    if not reader_rows:
+        return [reader, *checks]
     return [reader, *(f"SELECT * FROM ({c}) c WHERE _row NOT IN (SELECT _row FROM typed WHERE _bad IS NOT NULL)"
                       for c in checks)]
 
