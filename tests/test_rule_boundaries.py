@@ -245,10 +245,6 @@ def test_supplement_requested_on_the_due_day_after_the_due_moment_does_not_freez
     assert classes(ws, "2025-06-09 10:20") == {"A": "pending_late", "B": "pending"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: an unanswered supplement's open pause is added to the due date up to the as-of moment, and the "
-    "freeze compares the request with that extended due date; after as long a wait as the dossier was overdue "
-    "at the request, the request is 'before' the due date and the overdue dossier is cured"))
 def test_supplement_requested_after_the_due_moment_never_cures_the_overdue(ws: Workspace) -> None:
     # Same request (Mon 9/6 10:00, one hour after the due moment), still unanswered on Fri 20/6: pending_late.
     # C: the same, finished Thu 12/6 10:00; its end counts as the request time (9/6 10:00), after the due

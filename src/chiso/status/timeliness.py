@@ -7,8 +7,11 @@ One set-based query over the whole dossier table (no Python loop over dossiers):
 * the due date is the source's first ``due_at`` (``original_due_at``; edits by administrators do not
   move it), else computed from the procedure's statutory time (:mod:`chiso.calendar.deadlines`);
 * clock-stopping pauses (completed supplement requests by default, and the sector-law pause kinds in
-  the configuration) extend the due date by their working time (resume mode); in restart mode a
-  completed supplement restarts the count from the citizen's resubmission;
+  the configuration) extend the due date by their working time (resume mode) — only pauses that start
+  at or before the due moment as extended by the pauses before them: a request made when the dossier
+  is already overdue neither moves the due date nor cures the overdue (taken in order of start, the
+  pauses that count are a prefix, found with two window passes); in restart mode a completed
+  supplement restarts the count from the citizen's resubmission;
 * a supplement request still waiting for the citizen freezes the dossier: it cannot become late;
 * more than one supplement request makes the dossier late (766 method).
 
@@ -110,22 +113,14 @@ pz AS (
            count(*) FILTER (WHERE pa.kind = 'supplement') AS n_supp,
            min(pa.started_at) FILTER (WHERE pa.kind = 'supplement'
                                       AND (pa.ended_at IS NULL OR pa.ended_at > {t})) AS waiting_since,
-           max(pa.ended_at) FILTER (WHERE pa.kind = 'supplement' AND pa.ended_at <= {t}) AS last_supp_end,
-           sum(CASE WHEN pa.kind IN ({kinds})
-                     AND NOT (pa.kind = 'supplement' AND b.supplement_mode = 'restart')
-                     AND {pause_end} > pa.started_at
-                    THEN {work_seconds(pause_end, 'ce', 'b')} - {work_seconds('pa.started_at', 'cs', 'b')}
-                    ELSE 0 END) AS paused_s
+           max(pa.ended_at) FILTER (WHERE pa.kind = 'supplement' AND pa.ended_at <= {t}) AS last_supp_end
     FROM {self.pauses} pa
     JOIN base b ON b.dossier_id = pa.dossier_id
-    JOIN calendar_days cs ON cs.calendar_key = b.ck AND cs.day = CAST(pa.started_at AS DATE)
-    JOIN calendar_days ce ON ce.calendar_key = b.ck AND ce.day = CAST({pause_end} AS DATE)
     WHERE pa.started_at <= {t}
     GROUP BY pa.dossier_id
 ),
 st AS (
-    SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements,
-           pz.waiting_since, COALESCE(pz.paused_s, 0) AS paused_s,
+    SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements, pz.waiting_since,
            CASE WHEN b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
                      AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day')
                 THEN pz.last_supp_end ELSE b.received_at END AS start_at,
@@ -162,9 +157,39 @@ s4 AS (
            CASE WHEN s3.restarted OR s3.source_due IS NULL THEN 'computed' ELSE 'source' END AS due_source
     FROM s3
 ),
-s5 AS (
-    SELECT s4.*, {work_seconds('s4.base_due', 'cd', 's4')} + s4.paused_s AS adj_ws
+s4w AS (
+    SELECT s4.*, {work_seconds('s4.base_due', 'cd', 's4')} AS base_ws
     FROM s4 LEFT JOIN calendar_days cd ON cd.calendar_key = s4.ck AND cd.day = CAST(s4.base_due AS DATE)
+),
+pw AS (
+    SELECT pa.dossier_id, pa.kind, pa.started_at, b.base_ws,
+           {work_seconds('pa.started_at', 'cs', 'b')} AS s_ws,
+           CASE WHEN {pause_end} > pa.started_at
+                THEN {work_seconds(pause_end, 'ce', 'b')} - {work_seconds('pa.started_at', 'cs', 'b')}
+                ELSE 0 END AS d_ws
+    FROM {self.pauses} pa
+    JOIN s4w b ON b.dossier_id = pa.dossier_id
+    JOIN calendar_days cs ON cs.calendar_key = b.ck AND cs.day = CAST(pa.started_at AS DATE)
+    JOIN calendar_days ce ON ce.calendar_key = b.ck AND ce.day = CAST({pause_end} AS DATE)
+    WHERE pa.started_at <= {t} AND pa.kind IN ({kinds})
+      AND NOT (pa.kind = 'supplement' AND b.supplement_mode = 'restart')
+),
+pw2 AS (
+    SELECT pw.*, pw.s_ws - COALESCE(sum(pw.d_ws) OVER (PARTITION BY pw.dossier_id ORDER BY pw.started_at, pw.kind
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS slack
+    FROM pw
+),
+pw3 AS (
+    SELECT pw2.*, max(pw2.slack) OVER (PARTITION BY pw2.dossier_id ORDER BY pw2.started_at, pw2.kind
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS worst
+    FROM pw2
+),
+pt AS (
+    SELECT dossier_id, sum(d_ws) AS paused_s FROM pw3 WHERE worst <= base_ws GROUP BY dossier_id
+),
+s5 AS (
+    SELECT s4w.*, COALESCE(pt.paused_s, 0) AS paused_s, s4w.base_ws + COALESCE(pt.paused_s, 0) AS adj_ws
+    FROM s4w LEFT JOIN pt ON pt.dossier_id = s4w.dossier_id
 ),
 s6 AS (
     SELECT s5.*,
