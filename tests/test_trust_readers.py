@@ -264,6 +264,14 @@ def test_file_size_and_column_limits(ws: Workspace, tmp_path: Path) -> None:
         "lon.csv:0: (tệp): tệp lớn 2 MB, quá giới hạn 1 MB ([limits] max_file_mb trong chiso.toml)"]
 
 
+def test_a_pipe_is_refused_before_reading(ws: Workspace, tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "ong.csv"
+    os.mkfifo(path)  # nothing writes to it: reading would wait forever
+    assert load_error(ws, path) == ["ong.csv:0: (tệp): không phải tệp dữ liệu thông thường"]
+
+
 def test_a_broken_limits_setting_is_named(ws: Workspace, tmp_path: Path) -> None:
     from chiso.config import ConfigError
 

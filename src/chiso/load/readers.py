@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -118,7 +119,10 @@ def detect_format(path: Path) -> str:
 def open_source(path: Path, encoding: str = "utf-8", limits: Limits | None = None) -> Source:
     limits = limits or Limits()
     fmt = detect_format(path)
-    size = path.stat().st_size
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a device or a pipe has no size to check and may never end
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", "không phải tệp dữ liệu thông thường"))
+    size = info.st_size
     if size > limits.max_file_mb * MB:
         raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"tệp lớn {_n(round(size / MB))} MB, quá giới hạn "
                                   f"{limits.max_file_mb} MB ([limits] max_file_mb trong chiso.toml)"))
