@@ -135,16 +135,9 @@ def test_classification_bands_at_their_floors(tmp_path: Path) -> None:
 # --- 4. sector-law pauses stop the clock (appraisal among them); `other` does not ---------------------------
 
 
-UNDERSCORE_KINDS = pytest.mark.xfail(strict=True, reason=(
-    "src bug: the loader folds enum input ('other_agency' -> 'other agency') but compares it with unfolded "
-    "spellings, so the contract's own values financial_obligation and other_agency are refused "
-    "(chiso/load/contract.py PAUSE_KINDS lacks the folded spelling)"))
-
-
 @pytest.mark.parametrize("kind", [
     "appraisal", "thẩm định", "posting", "supplement", "nghĩa vụ tài chính", "liên thông",
-    pytest.param("financial_obligation", marks=UNDERSCORE_KINDS),
-    pytest.param("other_agency", marks=UNDERSCORE_KINDS),
+    "financial_obligation", "other_agency",
 ])
 def test_clock_stopping_pause_kinds(ws: Workspace, kind: str) -> None:
     # Pause Tue 3/6 09:00 -> Thu 5/6 09:00 = 6h + 8h + 2h = 16 working hours, added to Mon 9/6 09:00:

@@ -407,3 +407,18 @@ def test_docs_list_every_bound_of_the_contract_and_every_limit() -> None:
         assert f"| `{name}` | {spec.default} |" in loading
         assert f"| `{name}` | {spec.default} |" in configuration
         assert f"{name} = {spec.default}" in configuration
+
+
+def test_an_unreadable_file_with_partial_is_named_not_sent_back_to_partial(ws: Workspace, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from chiso.cli import main
+
+    bad = tmp_path / "hong.xlsx"
+    bad.write_bytes(b"not a zip at all")
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = CliRunner().invoke(main, ["-w", str(workspace), "load", "--partial", str(bad)])
+    assert result.exit_code == 1
+    assert "không đọc được hong.xlsx" in result.output
+    assert "dùng --partial" not in result.output

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -161,8 +162,14 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
             bar.stop()
             _print_report(exc.report)
             n = len(exc.report.issues)
-            err.print(f"[red]Không nạp tệp nào: {n} lỗi. Sửa tệp rồi nạp lại, "
-                      "hoặc dùng --partial để nạp các dòng hợp lệ.[/]")
+            unreadable = [f.path.name for f in exc.report.files if f.unreadable]
+            if partial and unreadable:
+                names = escape(", ".join(unreadable))
+                err.print(f"[red]Không nạp tệp nào: không đọc được {names} ({n} lỗi). Sửa hoặc bỏ tệp đó rồi "
+                          "nạp lại.[/]", highlight=False)
+            else:
+                err.print(f"[red]Không nạp tệp nào: {n} lỗi. Sửa tệp rồi nạp lại, "
+                          "hoặc dùng --partial để nạp các dòng hợp lệ.[/]")
             sys.exit(1)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None

@@ -160,9 +160,11 @@ class Loader:
                 mapped = map_headers(src, table, self.mapping)
             except ReadError as exc:
                 rep.issues.append(exc.issue)
+                rep.unreadable = True
                 continue
             except FileNotFoundError:
                 rep.issues.append(LoadIssue(path.name, 0, "(tệp)", f"không tìm thấy tệp {path}"))
+                rep.unreadable = True
                 continue
             rep.table, rep.ignored_columns, rep.personal_columns = (
                 mapped.table.name, mapped.ignored, mapped.personal)

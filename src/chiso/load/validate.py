@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chiso.load.contract import BOOL_FALSE, BOOL_TRUE, Column, Table
+from chiso.textnorm import fold
 
 DATE_FORMATS_HINT = ("yyyy-mm-dd[ HH:MM[:SS]][Z|+07|+0700|+07:00], dd/mm/yyyy[ HH:MM[:SS]] "
                      "hoặc số ngày Excel")
@@ -125,7 +126,8 @@ def parse_expr(col: Column, raw: str) -> str:
     if col.type == "enum":
         f = folded(raw)
         whens = " ".join(
-            f"WHEN {f} IN ({', '.join(lit(s) for s in spellings)}) THEN {lit(canon)}"
+            f"WHEN {f} IN ({', '.join(lit(s) for s in sorted({fold(x) for x in (canon, *spellings)}))}) "
+            f"THEN {lit(canon)}"  # folded like the input: 'other_agency' is 'other agency'
             for canon, spellings in col.values.items()
         )
         return f"(CASE {whens} END)"
