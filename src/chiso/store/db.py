@@ -8,6 +8,7 @@ some, :mod:`chiso.store.backup`) and records changes of the files the office edi
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,7 +108,8 @@ class Store:
         try:
             yield self.con
         except BaseException:
-            self.con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a fatal error leaves no transaction: report the original
+                self.con.execute("ROLLBACK")
             raise
         else:
             self.con.execute("COMMIT")
