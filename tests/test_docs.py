@@ -3,6 +3,8 @@ lines give the two commands; .ci/run calls the README's test command."""
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import click
@@ -42,3 +44,62 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert any(line.startswith("make demo") for line in head)
     assert any(line.startswith("make test") for line in head)
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# --- docs/reliability.md: every row is a test that runs in CI ---------------------------------------------------
+
+TRUST_SUITES = ("test_trust_*.py", "test_rule_boundaries.py", "test_backup.py", "test_unload.py", "test_audit.py",
+                "test_mutants.py", "test_ci_requirements.py")
+TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
+
+
+def _tests_of(path: Path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+
+
+def _cases(fn: ast.FunctionDef) -> int:
+    """How many cases pytest makes of ``fn``: the product of its literal ``parametrize`` lists (or ``range(n)``)."""
+    n = 1
+    for dec in fn.decorator_list:
+        if isinstance(dec, ast.Call) and ast.unparse(dec.func).endswith("parametrize"):
+            values = dec.args[1]
+            if isinstance(values, ast.List | ast.Tuple):
+                n *= len(values.elts)
+            elif isinstance(values, ast.Call) and ast.unparse(values.func) == "range":
+                n *= int(ast.literal_eval(values.args[0]))
+    return n
+
+
+def _examples(fn: ast.FunctionDef) -> int:
+    for dec in fn.decorator_list:
+        if isinstance(dec, ast.Call) and ast.unparse(dec.func) == "settings":
+            for kw in dec.keywords:
+                if kw.arg == "max_examples":
+                    return int(ast.literal_eval(kw.value))
+    return 0
+
+
+def test_reliability_rows_are_tests_that_run() -> None:
+    rows = [line for line in (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ") and "`tests/" in line]
+    assert len(rows) >= 40
+    referenced: set[tuple[str, str]] = set()
+    for line in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        times, refs = cells[2], TEST_REF.findall(cells[4])
+        assert refs, line
+        functions = []
+        for file, name in refs:
+            tests = _tests_of(ROOT / file)
+            assert name in tests, f"docs/reliability.md names {file}::{name}, which does not exist"
+            functions.append(tests[name])
+            referenced.add((file, name))
+        if m := re.fullmatch(r"(\d+)( cases)?", times):
+            assert sum(_cases(f) for f in functions) == int(m.group(1)), line
+        if m := re.fullmatch(r"(\d+) examples", times):
+            assert sum(_examples(f) for f in functions) == int(m.group(1)), line
+    files = [p for pattern in TRUST_SUITES for p in sorted((ROOT / "tests").glob(pattern))]
+    missing = [f"{p.relative_to(ROOT)}::{name}" for p in files for name in _tests_of(p)
+               if (str(p.relative_to(ROOT)), name) not in referenced]
+    assert not missing, f"tests of the trust suites missing from docs/reliability.md: {missing}"
