@@ -7,7 +7,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -53,6 +53,16 @@ def parse_moment(text: str | None) -> datetime:
         except ValueError:
             pass
     raise click.BadParameter(f"'{text}' không phải thời điểm (dùng yyyy-mm-dd [HH:MM] hoặc dd/mm/yyyy [HH:MM])")
+
+
+def parse_day(text: str, option: str) -> date:
+    """A day typed as yyyy-mm-dd or dd/mm/yyyy (--date, --since)."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            pass
+    raise click.BadParameter(f"'{text}' không phải ngày (dùng yyyy-mm-dd hoặc dd/mm/yyyy)", param_hint=option)
 
 
 def open_store(ctx: click.Context) -> Store:

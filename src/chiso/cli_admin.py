@@ -8,7 +8,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,14 +105,9 @@ HEADERS = {"id": "Số", "recorded_at": "Thời điểm", "user": "Người dùn
 
 
 def _since(text: str | None) -> date | None:
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            pass
-    raise click.BadParameter(f"'{text}' không phải ngày (dùng yyyy-mm-dd hoặc dd/mm/yyyy)", param_hint="--since")
+    from chiso.cli import parse_day
+
+    return parse_day(text, "--since") if text else None
 
 
 @click.command("audit")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,9 @@ def _ctx_store(ctx: click.Context) -> Any:
 
 
 def _letter_date(text: str | None) -> date:
-    from chiso.cli import now_local
+    from chiso.cli import now_local, parse_day
 
-    if not text:
-        return now_local().date()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            pass
-    raise click.BadParameter(f"'{text}' không phải ngày (dùng yyyy-mm-dd hoặc dd/mm/yyyy)", param_hint="--date")
+    return parse_day(text, "--date") if text else now_local().date()
 
 
 def _run(action: Callable[[], Any]) -> Any:
