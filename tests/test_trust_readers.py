@@ -603,3 +603,16 @@ def test_date_parser_never_fails_on_any_text(text: str) -> None:
 def test_date_parser_refuses_trailing_text(suffix: str) -> None:
     assert parse("2025-09-08 09:00") == datetime(2025, 9, 8, 9, 0)
     assert parse("2025-09-08 09:00" + suffix) is None
+
+
+def test_reform_inputs_workbook_is_bounded_like_a_load(tmp_path: Path) -> None:
+    """`chiso report cchc --inputs` opens the staff's workbook with openpyxl: the same pre-scan runs first."""
+    from chiso.reports.cchc import InputError, read_inputs
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "STT"
+    book.active["XFD1048576"] = "x"
+    path = tmp_path / "nhap-lieu.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match="XFD1048576"):
+        read_inputs(path)

@@ -598,7 +598,14 @@ def read_inputs(path: Path, number_format: NumberFormatLike = None) -> InputValu
     """
     from openpyxl import load_workbook
 
+    from chiso.config import Limits
+    from chiso.load.readers import ReadError, scan_xlsx
+
     nf = number_format_of(number_format)
+    try:
+        scan_xlsx(path, Limits())  # the size the workbook unpacks to, checked before openpyxl builds it
+    except ReadError as exc:
+        raise InputError([str(exc.issue)]) from None
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a broken file
