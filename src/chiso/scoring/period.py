@@ -31,12 +31,12 @@ class Period:
     def previous(self) -> Period:
         if self.kind == "month":
             d = self.start - timedelta(days=1)
-            return parse_period(f"{d.year}-{d.month:02d}")
+            return _parse(f"{d.year}-{d.month:02d}")
         if self.kind == "quarter":
             q = (self.start.month - 1) // 3 + 1
-            return parse_period(f"{self.start.year - (q == 1)}-Q{(q - 2) % 4 + 1}")
+            return _parse(f"{self.start.year - (q == 1)}-Q{(q - 2) % 4 + 1}")
         if self.kind == "year":
-            return parse_period(str(self.start.year - 1))
+            return _parse(str(self.start.year - 1))
         length = self.end - self.start
         return Period(f"{self.start - length}..{self.start - timedelta(days=1)}", "range", self.start - length,
                       self.start)
@@ -46,21 +46,37 @@ def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # what a person can mean; keeps previous() and next months inside `date`
+
+
 def parse_period(text: str) -> Period:
+    """A period typed by a person; :class:`PeriodError` (Vietnamese) for anything else, years 1900–2999."""
+    try:
+        period = _parse(text)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # a year 0, or a range past 9999
+        raise PeriodError(f"'{text.strip()}': năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}") from None
+    if not FIRST_YEAR <= period.start.year <= period.last_day.year <= LAST_YEAR:
+        raise PeriodError(f"'{text.strip()}': năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}")
+    return period
+
+
+def _parse(text: str) -> Period:
     t = text.strip()
-    if m := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", t):
+    if m := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", t, re.ASCII):
         start = date(int(m[1]), int(m[2]), 1)
         return Period(t, "month", start, _next_month(start))
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.IGNORECASE):
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.IGNORECASE | re.ASCII):
         start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
         return Period(f"{m[1]}-Q{m[2]}", "quarter", start, _next_month(_next_month(_next_month(start))))
-    if m := re.fullmatch(r"(\d{4})", t):
+    if m := re.fullmatch(r"(\d{4})", t, re.ASCII):
         return Period(t, "year", date(int(t), 1, 1), date(int(t) + 1, 1, 1))
-    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t, re.ASCII):
         try:
             start, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
-        except ValueError as exc:
-            raise PeriodError(f"'{t}': {exc}") from None
+        except ValueError:
+            raise PeriodError(f"'{t}': không phải ngày có thật (yyyy-mm-dd..yyyy-mm-dd)") from None
         if last < start:
             raise PeriodError(f"'{t}': ngày cuối trước ngày đầu")
         return Period(t, "range", start, last + timedelta(days=1))
