@@ -164,14 +164,15 @@ def test_a_load_that_cannot_fit_is_refused_before_it_starts(faults: Faults) -> N
 
 
 def test_space_estimate(tmp_path: Path) -> None:
-    # 3x for Parquet, 1.5x for CSV, plus the 64 MiB margin (chiso.failures.GROWTH, MARGIN_BYTES).
+    # 3x for Parquet, 1.5x for CSV, plus 16 MiB and a tenth of the database (chiso.failures).
     parquet, text = tmp_path / "a.parquet", tmp_path / "b.csv"
     for path in (parquet, text):
         with path.open("wb") as fh:
             fh.truncate(10 << 20)
-    assert space_needed([]) == 64 << 20
-    assert space_needed([parquet]) == (30 << 20) + (64 << 20)
-    assert space_needed([parquet, text, tmp_path / "missing.csv"]) == (45 << 20) + (64 << 20)
+    assert space_needed([]) == 16 << 20
+    assert space_needed([parquet]) == (30 << 20) + (16 << 20)
+    assert space_needed([parquet, text, tmp_path / "missing.csv"], store_bytes=100 << 20) == (
+        (45 << 20) + (16 << 20) + (10 << 20))
 
 
 def test_a_busy_store_gets_a_message_not_a_traceback(faults: Faults) -> None:

@@ -22,7 +22,7 @@ from chiso.scoring import publish as publications
 from chiso.scoring.engine import score_period
 from chiso.scoring.period import parse_period
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
-from chiso.store.db import Store
+from chiso.store.db import DB_FILE, Store
 from chiso.textnorm import fold
 from chiso.units import catalog
 
@@ -30,7 +30,7 @@ from chiso.units import catalog
 def load(store: Store, paths: Sequence[Path], *, table: str | None = None, partial: bool = False,
          mapping: dict[str, dict[str, str]] | None = None, encoding: str = "utf-8",
          progress: Progress | None = None) -> LoadReport:
-    check_free_space(store.workspace, list(paths))
+    check_free_space(store.workspace, list(paths), store.workspace / DB_FILE)
     config = load_config(store.workspace)
     merged = {t: {**config.aliases.get(t, {}), **(mapping or {}).get(t, {})}
               for t in {*config.aliases, *(mapping or {})}}

@@ -133,28 +133,34 @@ def _origin(exc: BaseException) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Free space before a load
 
-MARGIN_BYTES = 64 << 20  # room for DuckDB's write-ahead log and checkpoint
+MARGIN_BYTES = 16 << 20  # room for DuckDB's write-ahead log and checkpoint …
+MARGIN_SHARE = 0.10  # … plus a tenth of the database, which a checkpoint may rewrite
 GROWTH = {".parquet": 3.0, ".pq": 3.0, ".xlsx": 4.0, ".xlsm": 4.0, ".xls": 4.0, ".xlsb": 4.0, ".ods": 4.0}
 
 
-def space_needed(paths: list[Path]) -> int:
-    """A generous estimate of what loading ``paths`` adds to the store: compressed formats (Parquet, Excel) grow
-    up to 3-4 times, text formats (CSV, JSON Lines) about 1.5 times, plus a fixed margin."""
+def space_needed(paths: list[Path], store_bytes: int = 0) -> int:
+    """A generous estimate of the disk space loading ``paths`` needs: compressed formats (Parquet, Excel) grow up
+    to 3-4 times in the store, text formats (CSV, JSON Lines) about 1.5 times; plus 16 MiB and a tenth of the
+    database (``store_bytes``) for the write-ahead log and the checkpoint."""
     total = 0
     for p in paths:
         try:
             total += int(p.stat().st_size * GROWTH.get(p.suffix.lower(), 1.5))
         except OSError:
             continue  # a missing file is reported by the loader, with its name
-    return total + MARGIN_BYTES
+    return total + MARGIN_BYTES + int(store_bytes * MARGIN_SHARE)
 
 
-def check_free_space(folder: Path, paths: list[Path]) -> None:
+def check_free_space(folder: Path, paths: list[Path], database: Path | None = None) -> None:
     """Refuse a load that could fill the disk: a store whose disk fills during a checkpoint cannot be opened
     again until space is freed, so it is better not to start."""
     import shutil
 
-    need = space_needed(paths)
+    try:
+        store_bytes = database.stat().st_size if database is not None else 0
+    except OSError:
+        store_bytes = 0
+    need = space_needed(paths, store_bytes)
     free = shutil.disk_usage(folder).free
     if free < need:
         raise InsufficientSpace(
