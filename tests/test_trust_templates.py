@@ -170,3 +170,36 @@ def test_the_sandbox_keeps_what_templates_use(tmp_path: Path) -> None:
     out = render_docx(template, {"total": 71.31, "rows": [{"x": 13597}, {"x": 4}], "name": "Xã A", "flag": None},
                       tmp_path / "out.docx", NumberFormat())
     assert docx.Document(str(out)).paragraphs[0].text == "71,31 33,33 XÃ A 1.13.5972.4 không 2 Xã B"
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ chart_groups.tpl.save(TARGET) }}",  # docxtpl's InlineImage holds the whole template object
+    "{{ chart_groups.image_descriptor }}",  # and the picture's path on this machine
+    "{{ chart_groups.tpl.template_file }}",
+])
+def test_a_picture_is_not_an_object_to_explore(province: Workspace, tmp_path: Path, attack: str) -> None:  # noqa: F811
+    """Found by the adversarial review: the sandbox blocked `_` names, but a picture in the context exposed its
+    path (`Path.read_text`, `write_text`) and docxtpl's template (`tpl.save(any path)`) — a template could
+    overwrite the store. Attributes are now readable only on plain data."""
+    database = province.store.workspace / "chiso.duckdb"
+    before = database.read_bytes()
+    letter = next(p for p in copy_templates(province.store) if p.name == "cong-van-thang.docx")
+    _edit(letter, "{{ local_addressee }}", attack.replace("TARGET", repr(str(database))))
+    with pytest.raises(TemplateError, match="cong-van-thang.docx: thân văn bản đoạn"):
+        monthly(province, tmp_path / "out")
+    assert database.read_bytes() == before
+
+
+def test_pictures_never_reach_a_workbook_and_are_opaque_in_a_letter(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("bí mật", encoding="utf-8")
+    picture = templating.Image(secret)
+    book = openpyxl.Workbook()
+    book.active["A1"] = "{{ pic.path.read_text() }}"
+    book.save(tmp_path / "t.xlsx")
+    with pytest.raises(TemplateError, match="'pic'"):
+        render_xlsx(tmp_path / "t.xlsx", {"pic": picture}, tmp_path / "o.xlsx", NumberFormat())
+    with pytest.raises(TemplateError, match="không được phép|path"):
+        render_docx(_tiny_docx(tmp_path / "t.docx", "{{ pic.path }}"), {"pic": picture}, tmp_path / "o.docx",
+                    NumberFormat())
+    assert not (tmp_path / "o.xlsx").exists() and not (tmp_path / "o.docx").exists()

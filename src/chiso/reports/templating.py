@@ -80,6 +80,8 @@ class Image:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), date, datetime, Image})
+# The only types whose attributes a template may read or call (str.upper, dict.items …); ``Markup`` is a str.
+_ATTRIBUTE_TYPES = (str, int, float, bool, date, dict, list, tuple, jinja2.runtime.LoopContext)
 _CONTAINERS = frozenset({dict, list, tuple})
 
 
@@ -243,6 +245,13 @@ class _Environment(ImmutableSandboxedEnvironment):
         for name in DROPPED_FILTERS:
             self.filters.pop(name, None)
         self._compiled: dict[str, jinja2.Template] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Attributes (and methods) only of plain data: a picture (``Image``, docxtpl's ``InlineImage``) is an
+        opaque value to place, never an object to explore (its path, its template, their methods)."""
+        if not isinstance(obj, _ATTRIBUTE_TYPES) or isinstance(obj, Image | Path):
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
 
     def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
                   defer_init: bool = False) -> str:
@@ -412,11 +421,12 @@ def _docx_tags(path: Path) -> list[tuple[str, str]]:
     then the paragraphs python-docx does not list but docxtpl renders (text boxes, content controls, other
     headers and footers, footnotes)."""
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.oxml import parse_xml
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as exc:
         raise TemplateError(f"mẫu {path}: không mở được tệp Word ({exc})") from None
     found: list[tuple[str, str]] = []
     seen: set[Any] = set()
@@ -546,6 +556,7 @@ def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFo
     import openpyxl
 
     check_context(context)
+    context = {k: v for k, v in context.items() if not isinstance(v, Image)}  # pictures go in Word letters only
     try:
         wb = openpyxl.load_workbook(template)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
