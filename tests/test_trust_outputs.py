@@ -40,7 +40,7 @@ def dossier_count(workspace: Path) -> int:
 
 
 @pytest.mark.parametrize("target", [DB_FILE, "chiso.toml", "departments.csv", "templates/x.csv", "units/u.csv",
-                                    "rejected/r.csv", "backups/b.json"])
+                                    "rejected/r.csv", "backups/b.json", "chiso.duckdb.tmp"])
 def test_status_out_into_the_store_is_refused_and_the_store_survives(ws: Workspace, target: str) -> None:
     setup_dossiers(ws)
     workspace = ws.store.workspace
@@ -185,5 +185,25 @@ def test_file_names_from_data_are_bounded_and_have_no_path() -> None:
     assert "/" not in safe_filename("../../etc/passwd") and not safe_filename("../x").startswith(".")
     long_a, long_b = "A" * 300, "A" * 299 + "B"
     assert len(safe_filename(long_a)) <= 60 and safe_filename(long_a) != safe_filename(long_b)
-    assert safe_filename("a\x00b\nc") == "a-b-c"
+    assert safe_filename("a\x00b\nc").startswith("a-b-c-")
+    # Codes that clean to the same text keep apart (found by the adversarial review: two units, one letter).
+    codes = ["A/B", "A-B", "-2+3", "2+3", "A:B", "A\\B"]
+    assert len({safe_filename(c) for c in codes}) == len(codes)
 
+
+
+def test_generate_replaces_a_link_instead_of_writing_through_it(ws: Workspace, tmp_path: Path) -> None:
+    """Found by the adversarial review: `generate --out` wrote its units.csv through a link to the database."""
+    workspace = ws.store.workspace
+    ws.store.close()
+    database = workspace / DB_FILE
+    before = database.read_bytes()
+    out = tmp_path / "sinh"
+    out.mkdir()
+    (out / "units.csv").symlink_to(database)
+    code, _ = cli(workspace, "generate", "--province", "Sơn La", "--from", "2025-09", "--to", "2025-09", "--scale",
+                  "0.01", "--out", str(out))
+    assert code == 0
+    assert database.read_bytes() == before
+    assert not (out / "units.csv").is_symlink() and (out / "units.csv").read_text(encoding="utf-8").startswith("code")
+    assert dossier_count(workspace) == 0

@@ -22,7 +22,15 @@ from chiso.config import ConfigError, read_mapping_file
 from chiso.failures import EXIT_SOFTWARE, debugging, describe
 from chiso.load.contract import TABLES
 from chiso.load.loader import LoadError, LoadReport
-from chiso.outputs import OutputError, atomic_file, check_output, csv_text, csv_text_sql, write_text
+from chiso.outputs import (
+    OutputError,
+    atomic_file,
+    check_output,
+    csv_text,
+    csv_text_sql,
+    staged_dir,
+    write_text,
+)
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store, workspace_path
 from chiso.units.catalog import UnitCatalogError
@@ -540,7 +548,10 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
 
     _check_out(click.get_current_context(), out, directory=True)
     try:
-        summary = generate_province(province, start, end, Path(out), scale=scale, seed=seed, fmt=fmt)
+        # Written in a staging folder and moved into place: a file (or a link) already in --out is replaced,
+        # never written through.
+        with staged_dir(Path(out)) as stage:
+            summary = generate_province(province, start, end, stage, scale=scale, seed=seed, fmt=fmt)
     except (GeneratorError, UnitCatalogError) as exc:
         raise click.ClickException(str(exc)) from None
     for name, n in summary.items():

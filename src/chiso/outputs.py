@@ -46,14 +46,14 @@ _UNSAFE = re.compile(r"[\\/:*?\"<>|\x00-\x1f\x7f]+")
 
 def safe_filename(text: str, max_length: int = 60) -> str:
     """A file-name part made from data: path separators, reserved and control characters become ``-``, no
-    leading dot, at most ``max_length`` characters (longer names are cut and end with a short hash, so two
-    long codes never share a file)."""
+    leading dot or dash, at most ``max_length`` characters. A name that had to be changed (or cut) ends with a
+    short hash of the original, so two codes never share a file (``A/B`` and ``A-B``, ``-2+3`` and ``2+3``)."""
     clean = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf")
     clean = _UNSAFE.sub("-", clean).strip(" .-") or "x"
-    if len(clean) > max_length:
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-        clean = clean[: max_length - 9].rstrip(" .-") + "-" + digest
-    return clean
+    if clean == text and len(clean) <= max_length:
+        return clean
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return clean[: max_length - 9].rstrip(" .-") + "-" + digest
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def safe_filename(text: str, max_length: int = 60) -> str:
 # The workspace's own files and folders (kho dữ liệu): no output may be written there. Outputs in other folders of
 # the workspace (``chiso-data/van-ban/``) are fine.
 PROTECTED_FILES = ("chiso.duckdb", "chiso.duckdb.wal", "chiso.toml", "departments.csv")
-PROTECTED_DIRS = ("templates", "rules", "units", "rejected", "backups", "logs")
+PROTECTED_DIRS = ("templates", "rules", "units", "rejected", "backups", "logs", "chiso.duckdb.tmp")
 
 
 class OutputError(ValueError):
