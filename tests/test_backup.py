@@ -4,7 +4,9 @@ the same `status` and `score`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -309,7 +311,8 @@ def test_restore_over_a_damaged_store(made: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     (auto,) = (ws / "backups").iterdir()
     assert auto.name.startswith("auto-before-restore-") and (auto / "chiso.duckdb").read_bytes() == damaged
-    assert api_admin.verify_backup(auto).schema_version is None  # the damaged database could not say
+    with pytest.raises(api_admin.BackupError, match="không phải kho dữ liệu chiso"):
+        api_admin.verify_backup(auto)  # kept as it was, but it cannot be restored: it is not a store
     with Store.open(ws) as store:
         assert store.count("dossiers") == len(DOSSIERS)
 
@@ -335,3 +338,28 @@ def test_restore_over_a_busy_store_changes_nothing(made: Path, tmp_path: Path) -
         holder.kill()
         holder.wait()
     assert (ws / "chiso.duckdb").read_bytes() == before and not (ws / "backups").exists()
+
+
+def test_restore_refuses_a_database_that_is_not_a_store_even_with_a_matching_manifest(made: Path,
+                                                                                        tmp_path: Path) -> None:
+    """Found by the adversarial review: random bytes with a rewritten manifest were swapped in."""
+    database = made / "chiso.duckdb"
+    database.write_bytes(os.urandom(database.stat().st_size))
+    manifest = json.loads((made / "manifest.json").read_text())
+    for f in manifest["files"]:
+        if f["path"] == "chiso.duckdb":
+            f["sha256"] = hashlib.sha256(database.read_bytes()).hexdigest()
+    (made / "manifest.json").write_text(json.dumps(manifest))
+    _refused(made, tmp_path / "ws2", "không phải kho dữ liệu chiso")
+
+
+def test_restore_into_a_linked_workspace_restores_where_the_link_points(made: Path, tmp_path: Path) -> None:
+    """Found by the adversarial review: the link became a folder and its target kept the old store."""
+    real = tmp_path / "o-du-lieu"
+    real.mkdir()
+    link = tmp_path / "chiso-data"
+    link.symlink_to(real)
+    api_admin.restore(made, link)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert (real / "chiso.duckdb").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".chiso-data")]

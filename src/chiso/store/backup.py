@@ -289,13 +289,31 @@ def verify(source: Path, *, known_schema: int) -> Manifest:
         rel = path.relative_to(source).as_posix()
         if path.is_file() and rel != MANIFEST and rel not in listed:
             raise BackupError(f"{source}: tệp {rel} không có trong tệp kê khai: bản sao lưu bị sửa")
+    _check_database(source / DB_FILE, source)
     return manifest
+
+
+def _check_database(path: Path, source: Path) -> None:
+    """The backup's database must open as a chiso store before it replaces anything (a manifest can be rewritten
+    to match any file)."""
+    if not path.exists():
+        return
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            schema_version(con)
+            con.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        raise BackupError(f"{source}: {DB_FILE} không phải kho dữ liệu chiso (hỏng hoặc bị thay); không khôi phục"
+                          ) from None
 
 
 def replace_workspace(source: Path, manifest: Manifest, workspace: Path) -> None:
     """Copy the backup's files beside the workspace (checking each hash again), then swap by renames; the
     workspace's ``backups/`` moves into the new one."""
-    workspace = workspace.absolute()
+    workspace = workspace.resolve()  # a workspace behind a symbolic link is restored where the link points
     parent = workspace.parent
     parent.mkdir(parents=True, exist_ok=True)
     stamp = f"{_timestamp()}-{os.getpid()}"
@@ -307,6 +325,7 @@ def replace_workspace(source: Path, manifest: Manifest, workspace: Path) -> None
             digest, size = _copy(source / f.path, staging / f.path)
             if (digest, size) != (f.sha256, f.size):
                 raise BackupError(f"{source}: tệp {f.path} thay đổi trong khi khôi phục; không khôi phục")
+        _check_database(staging / DB_FILE, source)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
