@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -77,6 +78,13 @@ def open_store(ctx: click.Context) -> Store:
     return Store.open(ctx.obj["workspace"])
 
 
+def check_unit(store: Store, unit: str | None) -> None:
+    """--unit must name a unit of the catalogue (an unknown code would silently print nothing)."""
+    if unit and store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit]).fetchone() is None:
+        raise click.BadParameter(f"không có đơn vị '{unit}' trong danh mục (xem chiso units list)",
+                                 param_hint="--unit")
+
+
 class CommandFailure(click.ClickException):
     """A failure reported to the user in Vietnamese ("Lỗi: …") with its own exit status."""
 
@@ -97,6 +105,10 @@ class ChisoGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, SystemExit, CommandFailure):
             raise
+        except BrokenPipeError:  # `chiso status | head`: the reader has gone, which is not an error to report
+            with contextlib.suppress(OSError, ValueError):  # no real stdout (tests)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except click.ClickException as exc:
             if type(exc) is not click.ClickException:  # usage errors keep click's form (command, option)
                 raise
@@ -264,6 +276,7 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
     moment = parse_moment(as_of)
     _check_out(ctx, out)
     store = open_store(ctx)
+    check_unit(store, unit)
     if by_unit:
         rows = api.status_summary(store, moment, unit=unit)
         _print_summary(rows, moment, fmt, out)
@@ -289,7 +302,8 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
 
             with tempfile.TemporaryDirectory(dir=store.workspace) as tmp:
                 path = Path(tmp) / "status.json"
-                store.con.execute(f"COPY ({rel.sql_query()}) TO '{path}' (FORMAT JSON, ARRAY true)")
+                target = str(path).replace("'", "''")  # the workspace path may hold a quote
+                store.con.execute(f"COPY ({rel.sql_query()}) TO '{target}' (FORMAT JSON, ARRAY true)")
                 with path.open("rb") as fh:
                     shutil.copyfileobj(fh, sink)
 
@@ -463,6 +477,7 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
     from chiso.scoring.period import PeriodError
 
     store = open_store(ctx)
+    check_unit(store, unit)
     try:
         rs, results = api.score(store, period, as_of=parse_moment(as_of), rules=rules_name, level=level, unit=unit)
     except (PeriodError, RuleSetError) as exc:

@@ -25,14 +25,23 @@ def _letter_date(text: str | None) -> date:
 
 
 def _run(action: Callable[[], Any]) -> Any:
+    from chiso.outputs import OutputError, PartialOutput
     from chiso.reports.templating import TemplateError
     from chiso.rules.model import RuleSetError
     from chiso.scoring.period import PeriodError
 
     try:
         return action()
-    except (TemplateError, ConfigError, PeriodError, RuleSetError, ValueError, KeyError, RuntimeError, OSError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+    except OutputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None  # wrong use: status 2, as for --out elsewhere
+    except KeyError as exc:  # an unknown unit: str() of a KeyError quotes its message
+        raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
+    except (TemplateError, ConfigError, PeriodError, RuleSetError, PartialOutput) as exc:
+        raise click.ClickException(str(exc)) from None
+    except (ValueError, RuntimeError) as exc:
+        if type(exc).__module__.startswith("chiso.") or type(exc) in (ValueError, RuntimeError):
+            raise click.ClickException(str(exc)) from None
+        raise
 
 
 def _print_written(written: Any) -> None:

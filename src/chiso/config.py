@@ -123,23 +123,47 @@ def parse_config(path: Path) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: không phải tệp văn bản UTF-8 (lưu lại tệp dạng UTF-8)") from None
+    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop"):
+        if not isinstance(raw.get(key, {}), dict):
+            raise ConfigError(f"{path}: [{key}] phải là một bảng (ví dụ [{key}] rồi các dòng khóa = giá trị)")
     cfg = Config(source=path)
     dl = raw.get("deadline", {})
     cfg.deadline = DeadlineRule().merged(dl, f"{path}: deadline")
+    for key in ("province", "procedure"):
+        if not isinstance(dl.get(key, {}), dict) or not all(isinstance(v, dict) for v in dl.get(key, {}).values()):
+            raise ConfigError(f"{path}: deadline.{key}: mỗi mục phải là một bảng, ví dụ [deadline.{key}.\"…\"]")
     cfg.province_rules = dict(dl.get("province", {}))
     cfg.procedure_rules = dict(dl.get("procedure", {}))
     for name, rule in {**cfg.province_rules, **cfg.procedure_rules}.items():
         cfg.deadline.merged(rule, f"{path}: deadline.{name}")  # validate early
     if "pause_kinds" in dl:
-        cfg.pause_kinds = tuple(dl["pause_kinds"])
+        kinds = dl["pause_kinds"]
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise ConfigError(f"{path}: deadline.pause_kinds: cần danh sách loại tạm dừng, ví dụ [\"supplement\"]")
+        cfg.pause_kinds = tuple(kinds)
     years = raw.get("calendar", {}).get("years")
-    if years:
-        cfg.calendar_years = (int(years[0]), int(years[1]))
+    if years is not None:
+        cfg.calendar_years = _calendar_years(years, f"{path}: calendar.years")
     cfg.limits = Limits.parse(dict(raw.get("limits", {})), f"{path}: limits")
-    cfg.aliases = {t: dict(m) for t, m in raw.get("aliases", {}).items()}
+    aliases = raw.get("aliases", {})
+    if not all(isinstance(m, dict) for m in aliases.values()):
+        raise ConfigError(f"{path}: aliases: mỗi bảng dữ liệu là một bảng [aliases.dossiers] \"Tiêu đề\" = \"cột\"")
+    cfg.aliases = {t: {str(k): str(v) for k, v in m.items()} for t, m in aliases.items()}
     cfg.report = dict(raw.get("report", {}))
     cfg.onestop = dict(raw.get("onestop", {}))
     return cfg
+
+
+def _calendar_years(value: Any, where: str) -> tuple[int, int]:
+    """``[calendar] years = [2015, 2035]``: two whole years, first ≤ last, inside 1990–2100."""
+    ok = (isinstance(value, list) and len(value) == 2 and all(type(y) is int for y in value)
+          and 1990 <= value[0] <= value[1] <= 2100)
+    if not ok:
+        raise ConfigError(f"{where}: cần hai năm [đầu, cuối] trong khoảng 1990–2100, năm đầu không sau năm cuối, "
+                          "ví dụ [2015, 2035]")
+    return int(value[0]), int(value[1])
 
 
 def read_mapping_file(path: Path) -> dict[str, dict[str, str]]:

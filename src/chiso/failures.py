@@ -83,10 +83,17 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
                        "trang tải lên hoặc dừng máy chủ trước.", EXIT_TEMPFAIL)
     if isinstance(exc, InsufficientSpace):
         return Failure(exc.message, EXIT_IOERR)
+    if _ours(exc):  # our own refusals (a bad setting, rule set, template, period, output path): their message
+        from chiso.outputs import OutputError
+
+        return Failure(str(exc).strip(), EXIT_USAGE if isinstance(exc, OutputError) else 1)
     if _is_space(exc):
         return Failure(f"Hết dung lượng đĩa khi ghi{where}. Thao tác đã được hoàn tác, dữ liệu đã lưu trước đó "
                        "không mất. Giải phóng dung lượng (hoặc chuyển thư mục dữ liệu sang ổ khác) rồi chạy lại.",
                        EXIT_IOERR)
+    if isinstance(exc, duckdb.Error) and "Permission denied" in text:
+        return Failure(f"Không có quyền ghi vào kho dữ liệu{where}. Kiểm tra quyền của thư mục và tệp "
+                       "chiso.duckdb (người chạy lệnh phải ghi được).", EXIT_CANTCREAT)
     if isinstance(exc, duckdb.Error) and _CORRUPT_TEXT.search(text):
         return Failure(f"Tệp kho dữ liệu{where} bị hỏng hoặc không phải kho của chiso. Khôi phục từ bản sao lưu "
                        "(chiso restore THƯ_MỤC_SAO_LƯU).", EXIT_IOERR)
@@ -105,6 +112,13 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
     return Failure(f"Lỗi không mong đợi ({type(exc).__name__}{_origin(exc)}). Không có thay đổi dở dang nào được "
                    "lưu. Chạy lại với biến môi trường CHISO_DEBUG=1 để xem chi tiết và báo cho nhóm phát triển.",
                    EXIT_SOFTWARE)
+
+
+def _ours(exc: BaseException) -> bool:
+    """A refusal raised by chiso itself with a message for the user: an ``…Error`` class of ours (ConfigError,
+    RuleSetError, PeriodError, TemplateError, OutputError, BackupError, LoadError …)."""
+    kind = type(exc)
+    return kind.__module__.startswith("chiso.") and kind.__name__.endswith("Error")
 
 
 def _is_space(exc: BaseException) -> bool:

@@ -30,7 +30,7 @@ from chiso.config import Config, load_config
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
 from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
 from chiso.load.validate import error_checks, post_checks, q, typed_select
-from chiso.outputs import csv_text_sql
+from chiso.outputs import csv_text, csv_text_sql, safe_filename
 from chiso.store import audit
 from chiso.store.db import Store
 from chiso.store.history import keep_replaced
@@ -272,13 +272,13 @@ class Loader:
     def _write_rejected(self, rep: FileReport, src: Source, mapped: Mapped, load_id: int) -> Path:
         out_dir = self.store.rejected_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f"{src.path.stem}-load{load_id}.csv"
+        out = out_dir / f"{safe_filename(src.path.stem)}-load{load_id}.csv"
         # The values as the file had them, neutralised like every CSV written for people (a leading = + - @ gets
         # an apostrophe; plain numbers stay as they are).
-        raw_cols = ", ".join(f"{_people_csv('t.' + q('raw_' + c))} AS {q(src.headers[pos])}"
+        raw_cols = ", ".join(f"{_people_csv('t.' + q('raw_' + c))} AS {q(str(csv_text(src.headers[pos])))}"
                              for c, pos in mapped.columns.items())
         self.con.execute(
-            f"""COPY (SELECT {_sql_str(src.path.name)} AS tep, t._row AS dong,
+            f"""COPY (SELECT {_sql_str(str(csv_text(src.path.name)))} AS tep, t._row AS dong,
                         string_agg(e.col || ': ' || e.reason, ' | ' ORDER BY e.col) AS ly_do, {raw_cols}
                  FROM typed t JOIN errs e ON e._row = t._row
                  GROUP BY ALL ORDER BY t._row) TO {_sql_str(str(out))} (HEADER, DELIMITER ',')"""

@@ -237,13 +237,20 @@ def _unnamed_value(headers: list[str], cells: Sequence[str | None], row: int, le
 # --- CSV ------------------------------------------------------------------------------------------------
 
 
+_NOT_FILE_ENCODINGS = frozenset({"punycode", "idna", "raw-unicode-escape", "unicode-escape", "undefined"})
+
+
 def _codecs(path: Path, encoding: str) -> tuple[str, str]:
     """(Python codec, pyarrow codec) for ``--encoding``; a located error for an unknown name."""
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
+        info = None
+    # Only text encodings that read a file front to back (not hex, base64, rot13, punycode, idna …).
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
         raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không biết bảng mã '{clean_header(encoding)[:40]}' "
                                   "(--encoding); ví dụ: utf-8, cp1258, cp1252, utf-16")) from None
+    name = info.name
     if name == "utf-8":
         return "utf-8-sig", "utf8"
     return name, name
@@ -272,6 +279,9 @@ def _open_csv(path: Path, encoding: str, limits: Limits) -> Source:
                 first = fh.readline(cap + 1)
     except UnicodeDecodeError:
         raise ReadError(_undecodable_header(path, py_enc, cap)) from None
+    except UnicodeError:  # e.g. UTF-16 without its byte-order mark
+        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"tệp không đọc được theo bảng mã '{py_enc}' "
+                                  "(--encoding); kiểm tra lại bảng mã của tệp")) from None
     if len(first) > cap:
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"dòng tiêu đề dài hơn {limits.max_record_mb} MB "
                                   "([limits] max_record_mb trong chiso.toml)"))

@@ -178,6 +178,8 @@ def load_rule_set(path: Path) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleSetError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RuleSetError(f"{path}: không phải tệp văn bản UTF-8 (bộ quy tắc là tệp TOML)") from None
     return parse_rule_set(text, str(path))
 
 

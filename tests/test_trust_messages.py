@@ -1,0 +1,113 @@
+"""Every refusal ends in a Vietnamese message and the right exit status, never "Lỗi không mong đợi" (70) nor a
+traceback (issue 14, item 7): the paths the adversarial review found still ending in status 70 — broken settings,
+rule sets that are not text, a Word template that is not a Word file, encodings that are not text encodings, a
+quote in the workspace path, an unknown --unit, a very long file name under --partial, a report into the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from chiso.cli import main
+from chiso.failures import EXIT_SOFTWARE
+from conftest import UNIT, Workspace
+
+BROKEN_SETTINGS = {
+    "syntax": b"[calendar\nyears = 1\n",
+    "not UTF-8": b"\xff\xfe[report]\n",
+    "years not a list": b"[calendar]\nyears = \"abc\"\n",
+    "years out of range": b"[calendar]\nyears = [1, 99999]\n",
+    "years reversed": b"[calendar]\nyears = [2035, 2015]\n",
+    "report not a table": b"report = 3\n",
+    "negative limit": b"[limits]\nmax_rows = -1\n",
+}
+
+
+def run(workspace: Path, *args: str) -> Result:
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args])
+    assert result.exit_code != EXIT_SOFTWARE, result.output
+    assert "Traceback" not in result.output and "Lỗi không mong đợi" not in result.output
+    return result
+
+
+@pytest.mark.parametrize("content", list(BROKEN_SETTINGS.values()), ids=list(BROKEN_SETTINGS))
+def test_a_broken_chiso_toml_is_named(ws: Workspace, content: bytes) -> None:
+    (ws.store.workspace / "chiso.toml").write_bytes(content)
+    workspace = ws.store.workspace
+    ws.store.close()
+    for args in (["status", "--by-unit"], ["score", "--period", "2025-09"]):
+        result = run(workspace, *args)
+        assert result.exit_code == 1
+        assert result.output.startswith("Lỗi: ") and "chiso.toml" in result.output
+
+
+def test_a_rule_set_that_is_not_text(ws: Workspace, tmp_path: Path) -> None:
+    (ws.store.workspace / "rules").mkdir()
+    (ws.store.workspace / "rules" / "x.toml").write_bytes(b"\xff\xfe\x00binary")
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = run(workspace, "score", "--period", "2025-09")
+    assert result.exit_code == 1 and "x.toml: không phải tệp văn bản UTF-8" in result.output
+    result = run(workspace, "rules", "check", str(workspace / "rules" / "x.toml"))
+    assert result.exit_code == 1 and "không phải tệp văn bản UTF-8" in result.output
+
+
+def test_a_word_template_that_is_not_a_word_file(ws: Workspace, tmp_path: Path) -> None:
+    (ws.store.workspace / "templates").mkdir()
+    (ws.store.workspace / "templates" / "cong-van-thang.docx").write_bytes(b"not a zip")
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = run(workspace, "report", "monthly", "--period", "2025-09", "--out", str(tmp_path / "o"), "--no-pdf")
+    assert result.exit_code == 1 and "cong-van-thang.docx: không mở được tệp Word" in result.output
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "punycode", "utf-16"])
+def test_encodings_that_cannot_read_a_text_file(ws: Workspace, tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("code,name,level\nX,Y,commune\n", encoding="utf-8")
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = run(workspace, "load", "--encoding", encoding, str(path))
+    assert result.exit_code == 1 and "bảng mã" in result.output
+
+
+def test_a_quote_in_the_workspace_path(ws: Workspace, tmp_path: Path) -> None:
+    import shutil
+
+    quoted = tmp_path / "o'ws"
+    ws.store.close()
+    shutil.copytree(ws.store.workspace, quoted)
+    result = run(quoted, "status", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_an_unknown_unit_is_refused_not_silently_empty(ws: Workspace) -> None:
+    workspace = ws.store.workspace
+    ws.store.close()
+    for args in (["status", "--unit", "NOPE"], ["score", "--period", "2025-09", "--unit", "NOPE"]):
+        result = run(workspace, *args)
+        assert result.exit_code == 2 and "không có đơn vị 'NOPE'" in result.output
+    assert run(workspace, "status", "--unit", UNIT).exit_code == 0
+
+
+def test_a_very_long_file_name_under_partial(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / ("=HYPERLINK(1)" + "x" * 230 + ".csv")
+    path.write_text("code,name,time_limit\nP1,Một,nan\nP2,Hai,5\n", encoding="utf-8")
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = run(workspace, "load", "--partial", "--table", "procedures", str(path))
+    assert result.exit_code == 0, result.output
+    (rejected,) = (workspace / "rejected").iterdir()
+    assert len(rejected.name) < 100
+    assert rejected.read_text(encoding="utf-8").splitlines()[1].startswith("'=HYPERLINK(1)")  # the file column
+
+
+def test_a_report_into_the_store_is_wrong_use(ws: Workspace) -> None:
+    workspace = ws.store.workspace
+    ws.store.close()
+    result = run(workspace, "report", "monthly", "--period", "2025-09", "--out", str(workspace / "templates"),
+                 "--no-pdf")
+    assert result.exit_code == 2 and f"'{workspace / 'templates'}'" in result.output
