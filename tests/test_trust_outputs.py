@@ -155,6 +155,7 @@ def test_csv_cells_for_people_never_start_a_formula() -> None:
         assert csv_text(hostile) == "'" + hostile
     assert csv_text("Sở Tư pháp") == "Sở Tư pháp"
     assert csv_text(-5) == -5  # numbers stay numbers
+    assert csv_text("-5") == "-5" and csv_text("-1.500,5") == "-1.500,5"  # so does a plain number as text
 
 
 def test_unit_list_csv_neutralises_formulas(ws: Workspace) -> None:

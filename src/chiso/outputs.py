@@ -27,10 +27,14 @@ from typing import BinaryIO
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)*")
+_PLAIN_NUMBER_SQL = "'^-?[0-9]+([.,][0-9]+)*$'"
+
+
 def csv_text(value: object) -> object:
-    """A CSV cell for people: text starting with a formula prefix is prefixed with ``'``; other values as they
-    are (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A CSV cell for people: text starting with a formula prefix is prefixed with ``'``, unless it is a plain
+    number (``-5``, ``-1.500,5``: a spreadsheet reads it as that number); other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -38,7 +42,7 @@ def csv_text(value: object) -> object:
 def csv_text_sql(expr: str) -> str:
     """The same rule as :func:`csv_text` as a SQL expression over a text expression (DuckDB and PostgreSQL)."""
     return (f"(CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-            f"THEN '''' || {expr} ELSE {expr} END)")
+            f"AND NOT {expr} ~ {_PLAIN_NUMBER_SQL} THEN '''' || {expr} ELSE {expr} END)")
 
 
 _UNSAFE = re.compile(r"[\\/:*?\"<>|\x00-\x1f\x7f]+")

@@ -275,7 +275,7 @@ class Loader:
         out = out_dir / f"{safe_filename(src.path.stem)}-load{load_id}.csv"
         # The values as the file had them, neutralised like every CSV written for people (a leading = + - @ gets
         # an apostrophe; plain numbers stay as they are).
-        raw_cols = ", ".join(f"{_people_csv('t.' + q('raw_' + c))} AS {q(str(csv_text(src.headers[pos])))}"
+        raw_cols = ", ".join(f"{csv_text_sql('t.' + q('raw_' + c))} AS {q(str(csv_text(src.headers[pos])))}"
                              for c, pos in mapped.columns.items())
         self.con.execute(
             f"""COPY (SELECT {_sql_str(str(csv_text(src.path.name)))} AS tep, t._row AS dong,
@@ -391,11 +391,6 @@ def update_province_codes(con: duckdb.DuckDBPyConnection) -> None:
                JOIN units p ON p.code = up.anc AND p.level = 'province' GROUP BY up.code) m
            WHERE units.code = m.code"""
     )
-
-
-def _people_csv(expr: str) -> str:
-    return (f"(CASE WHEN REGEXP_FULL_MATCH({expr}, '-?[0-9]+([.,][0-9]+)*') THEN {expr} "
-            f"ELSE {csv_text_sql(expr)} END)")
 
 
 def _sql_str(text: str) -> str:

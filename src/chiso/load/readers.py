@@ -48,6 +48,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from chiso.config import Limits
+from chiso.textnorm import INVISIBLE
 
 BATCH_ROWS = 250_000
 BATCH_CELLS = 2_000_000  # batches built in Python (XLSX, JSON Lines, exact CSV) hold at most this many values
@@ -59,7 +60,6 @@ EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 ZIP_MAX_ENTRIES = 10_000
 ZIP_MAX_DIRECTORY = 4 * MB
 XLSX_SMALL_PART = 64 * MB  # workbook parts other than the sheet and the shared strings
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -147,7 +147,7 @@ def _n(x: int) -> str:
 
 def clean_header(text: str) -> str:
     """A header as shown in messages and files: no control or invisible characters, at most 200 characters."""
-    return _INVISIBLE.sub("", text).strip()[:HEADER_CHARS]
+    return INVISIBLE.sub("", text).strip()[:HEADER_CHARS]
 
 
 def _text(value: Any) -> str | None:

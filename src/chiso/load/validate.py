@@ -20,13 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chiso.load.contract import BOOL_FALSE, BOOL_TRUE, Column, Table
-from chiso.textnorm import fold
+from chiso.textnorm import INVISIBLE_SQL, fold
 
 DATE_FORMATS_HINT = ("yyyy-mm-dd[ HH:MM[:SS]][Z|+07|+0700|+07:00], dd/mm/yyyy[ HH:MM[:SS]] "
                      "hoặc số ngày Excel")
-# Control characters (C0, DEL, C1) and the invisible format characters that reorder or hide text (zero-width
-# marks, line and paragraph separators, bidi embeddings, overrides and isolates, word joiners, BOM).
-INVISIBLE = r"[\x00-\x1f\x7f-\x9f\x{200B}-\x{200F}\x{2028}-\x{202E}\x{2060}-\x{206F}\x{FEFF}]"
+# Control and invisible characters (chiso.textnorm.INVISIBLE_RANGES), as the SQL pattern.
+INVISIBLE = INVISIBLE_SQL
 SHOWN_CHARS = 60
 # Parsed dates outside these years are not dates (a typo or a misread serial); the calendar check is narrower.
 SANE_YEARS = (1900, 2100)

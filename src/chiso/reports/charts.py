@@ -4,12 +4,12 @@ Vietnamese diacritics) into PNG files that the Word templates embed. Names on a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chiso.reports.numbers import NumberFormat
+from chiso.textnorm import CONTROL
 
 BLUE, RED, GREY = "#1f5fa8", "#c0392b", "#d5d8dc"
 PNG = {"compress_level": 1}  # fast zlib: a unit letter's chart is 30 kB instead of 25 kB, drawn 25 % faster
@@ -28,14 +28,13 @@ def _pyplot() -> Any:
     return plt
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LABEL_LENGTH = 80
 
 
 def label(text: str, length: int = LABEL_LENGTH) -> str:
     """A name as a chart shows it: control characters dropped, at most ``length`` characters (longer names end
     with '…'; the documents' tables carry the full name)."""
-    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    text = " ".join(CONTROL.sub(" ", str(text)).split())
     return text if len(text) <= length else text[: length - 1] + "…"
 
 

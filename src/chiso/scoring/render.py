@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from typing import Any
 
 from rich.console import Console
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from chiso.outputs import csv_text
 from chiso.rules.model import RuleSet
+from chiso.textnorm import CONTROL
 
 
 def vn_number(value: float | None, places: int = 2) -> str:
@@ -54,13 +54,12 @@ def _n(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _name(r: dict[str, Any]) -> str:
     """A unit's name (or code) for the terminal: shown as typed — no console markup ("[red]"), no control
     characters (terminal escape sequences)."""
-    return escape(_CONTROL.sub("", str(r["name"] or r["code"])))
+    return escape(CONTROL.sub("", str(r["name"] or r["code"])))
 
 
 def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
