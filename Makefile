@@ -9,10 +9,10 @@ DEMO_DIR  ?= demo-data
 
 # Debian packages for PDF copies of the documents (LibreOffice Writer) and page pictures (pdftoppm), with
 # metric-compatible Times New Roman (Liberation). Installed once when missing; needs root or sudo.
-DEBIAN_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation2
+DEBIAN_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation2 chromium
 
 system-packages:
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v chromium >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null || \

@@ -90,6 +90,21 @@ def status_relation(store: Store, as_of: datetime, *, unit: str | None = None,
     return store.con.sql(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id")
 
 
+def status_rows(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False,
+                timeliness: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The status rows as ``chiso status`` prints them (timestamps as text, local time), as dicts; optionally
+    only the given timeliness classes."""
+    query = status_query(store, as_of, unit)
+    timestamps = {"received_at", "due_at", "end_at", "original_due_at", "waiting_since"}
+    names = [*OUTPUT_COLUMNS, *(DETAIL_COLUMNS if details else ())]
+    cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in timestamps else c for c in names)
+    where, params = "", list(timeliness or ())
+    if timeliness:
+        where = " WHERE timeliness IN (" + ", ".join("?" for _ in params) + ")"
+    cur = store.con.execute(f"SELECT {cols} FROM ({query.sql()}) s{where} ORDER BY dossier_id", params)
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def status_summary(store: Store, as_of: datetime, *, unit: str | None = None) -> list[dict[str, object]]:
     query = status_query(store, as_of, unit)
     cur = store.con.execute(query.summary_sql())

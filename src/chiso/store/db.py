@@ -61,6 +61,11 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def duplicate(self) -> Store:
+        """Another handle on the same database with a connection of its own, for another thread (the web
+        server gives each request one). Closing it leaves this store open."""
+        return type(self)(self.workspace, self.con.cursor())
+
     def __enter__(self) -> Store:
         return self
 
