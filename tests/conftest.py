@@ -6,11 +6,15 @@ from __future__ import annotations
 import csv
 import importlib
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -75,6 +79,68 @@ def ws(units_template: Path, tmp_path: Path) -> Iterator[Workspace]:
 def postgres_dsn() -> str:
     """The PostgreSQL test database (``CHISO_TEST_PG`` overrides it); see :func:`require`."""
     return os.environ.get("CHISO_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=postgres")
+
+
+@dataclass
+class PgSchema:
+    """A fresh schema of the test database: ``conn`` (psycopg, autocommit, search_path set) and the two
+    forms ``chiso --database`` takes that select it: libpq's ``key=value`` (``dsn``) and a URL (``url``)."""
+
+    conn: Any
+    name: str
+    dsn: str
+    url: str
+
+
+@contextmanager
+def postgres_schema() -> Iterator[PgSchema]:
+    """Create a schema of its own in the test database, drop it afterwards. PostgreSQL missing: the test fails
+    when CI=true, is skipped otherwise (:func:`require`)."""
+    psycopg = require_module("psycopg", "psycopg is not installed (the dev extras: pip install -e '.[dev]')")
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        conn = psycopg.connect(postgres_dsn(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        require(False, f"PostgreSQL not reachable at '{postgres_dsn()}' ({str(exc).strip()}); these tests run in CI")
+    name = f"chiso_test_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"CREATE SCHEMA {name}")
+    conn.execute(f"SET search_path TO {name}")
+    params = conninfo_to_dict(postgres_dsn())
+    auth = quote(str(params.get("user", ""))) + (":" + quote(str(params["password"])) if "password" in params else "")
+    where = f"{params.get('host', '')}:{params.get('port', 5432)}"
+    url = (f"postgresql://{auth}@{where}/{quote(str(params.get('dbname', '')))}"
+           f"?options={quote('-csearch_path=' + name, safe='')}")
+    try:
+        yield PgSchema(conn, name, make_conninfo(postgres_dsn(), options=f"-csearch_path={name}"), url)
+    finally:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+        conn.close()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[PgSchema]:
+    with postgres_schema() as schema:
+        yield schema
+
+
+@pytest.fixture
+def pg(pg_schema: PgSchema) -> Any:
+    """A psycopg connection to an empty schema of the test database (no chiso tables)."""
+    return pg_schema.conn
+
+
+@pytest.fixture
+def pg_ws(pg_schema: PgSchema, tmp_path: Path) -> Iterator[Workspace]:
+    """As ``ws``, on PostgreSQL: a workspace folder whose store is the test schema (``db upgrade`` done),
+    with the Sơn La units."""
+    target = tmp_path / "ws"
+    store = Store.open(target, database=pg_schema.url, upgrade=True)
+    try:
+        api.init_units(store, "Sơn La")
+        yield Workspace(store, tmp_path)
+    finally:
+        store.close()
 
 
 def require(condition: object, what: str) -> None:

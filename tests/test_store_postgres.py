@@ -2,13 +2,12 @@
 
 Runs against 127.0.0.1:5432, database ``test`` (``CHISO_TEST_PG`` overrides the connection string): when psycopg
 or the server is missing, skipped with a message, failed when ``CI=true`` (conftest.require). Each test works in a
-schema of its own, dropped afterwards.
+schema of its own, dropped afterwards (the ``pg`` fixture of conftest). The whole store on PostgreSQL
+(``--database``) is tested in test_postgres_store.py.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -17,26 +16,9 @@ import pytest
 from chiso import api
 from chiso.status.timeliness import StatusQuery
 from chiso.store.db import migrations
-from conftest import UNIT, Workspace, postgres_dsn, require, require_module
+from conftest import UNIT, Workspace
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg() -> Iterator[Any]:
-    psycopg = require_module("psycopg", "psycopg is not installed (the dev extras: pip install -e '.[dev]')")
-    try:
-        conn = psycopg.connect(postgres_dsn(), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        require(False, f"PostgreSQL not reachable at '{postgres_dsn()}' ({str(exc).strip()}); these tests run in CI")
-    schema = f"chiso_test_{uuid.uuid4().hex[:8]}"
-    conn.execute(f"CREATE SCHEMA {schema}")
-    conn.execute(f"SET search_path TO {schema}")
-    try:
-        yield conn
-    finally:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
 
 
 def copy_store(ws: Workspace, pg: Any, tables: tuple[str, ...]) -> None:

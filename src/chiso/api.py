@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from chiso.calendar.deadlines import sync_deadline_rules
@@ -30,7 +29,8 @@ from chiso.units import catalog
 def load(store: Store, paths: Sequence[Path], *, table: str | None = None, partial: bool = False,
          mapping: dict[str, dict[str, str]] | None = None, encoding: str = "utf-8",
          progress: Progress | None = None) -> LoadReport:
-    check_free_space(store.workspace, list(paths), store.workspace / DB_FILE)
+    if store.dialect == "duckdb":  # PostgreSQL's disk is the server's; the scratch of a load is in memory
+        check_free_space(store.workspace, list(paths), store.workspace / DB_FILE)
     config = load_config(store.workspace)
     merged = {t: {**config.aliases.get(t, {}), **(mapping or {}).get(t, {})}
               for t in {*config.aliases, *(mapping or {})}}
@@ -81,7 +81,7 @@ def status(store: Store, as_of: datetime, *, unit: str | None = None, details: b
 
 
 def status_relation(store: Store, as_of: datetime, *, unit: str | None = None,
-                    details: bool = False) -> duckdb.DuckDBPyRelation:
+                    details: bool = False) -> Any:
     """The status rows for output: timestamps as 'yyyy-mm-dd HH:MM:SS' text, local time."""
     query = status_query(store, as_of, unit)
     timestamps = {"received_at", "due_at", "end_at", "original_due_at", "waiting_since"}

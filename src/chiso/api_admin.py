@@ -44,7 +44,10 @@ def known_schema() -> int:
 
 def backup(store: Store, out: str | os.PathLike[str] | None = None) -> BackupInfo:
     """A consistent copy of the whole workspace into ``out`` (a new or empty folder outside the workspace's data),
-    default ``<workspace>/backups/<time>``."""
+    default ``<workspace>/backups/<time>``. A PostgreSQL store is backed up with PostgreSQL's tools."""
+    if store.dialect != "duckdb":
+        raise BackupError("chiso backup sao lưu kho DuckDB; cơ sở dữ liệu PostgreSQL sao lưu bằng pg_dump "
+                          "--format=custom và khôi phục bằng pg_restore (xem docs/postgres.md)")
     return backups.backup_store(store, Path(out) if out is not None else None)
 
 

@@ -75,7 +75,9 @@ def parse_day(text: str, option: str) -> date:
 
 
 def open_store(ctx: click.Context) -> Store:
-    return Store.open(ctx.obj["workspace"])
+    """The store the global options name: ``--database URL`` (PostgreSQL), else the workspace's DuckDB file."""
+    obj = ctx.find_root().obj or {}
+    return Store.open(obj.get("workspace"), database=obj.get("database"))
 
 
 def check_unit(store: Store, unit: str | None) -> None:
@@ -124,10 +126,18 @@ class ChisoGroup(click.Group):
 @click.version_option(__version__, prog_name="chiso")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="Thư mục dữ liệu (mặc định $CHISO_WORKSPACE hoặc ./chiso-data).")
+@click.option("--database", envvar="CHISO_DATABASE", default=None, metavar="URL",
+              help="Cơ sở dữ liệu PostgreSQL dùng chung (postgresql://người-dùng@máy/csdl; mặc định $CHISO_DATABASE). "
+                   "Không có: kho DuckDB trong thư mục dữ liệu.")
 @click.pass_context
-def main(ctx: click.Context, workspace: str | None) -> None:
+def main(ctx: click.Context, workspace: str | None, database: str | None) -> None:
     """chiso — Bộ chỉ số phục vụ người dân, doanh nghiệp: nạp hồ sơ, tính hạn, tình trạng, báo cáo."""
-    ctx.obj = {"workspace": workspace}
+    from chiso.store.pg import is_postgres_url
+
+    if database is not None and not is_postgres_url(database):
+        raise click.BadParameter(f"'{database}' không phải địa chỉ PostgreSQL (postgresql://…)",
+                                 param_hint="--database")
+    ctx.obj = {"workspace": workspace, "database": database or None}
 
 
 # --- load -----------------------------------------------------------------------------------------------
@@ -282,6 +292,13 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
         _print_summary(rows, moment, fmt, out)
         return
     rel = api.status_relation(store, moment, unit=unit, details=details)
+    local = store.con
+    if store.dialect != "duckdb":  # rows computed by the server; written out by an in-memory DuckDB, same format
+        import duckdb
+
+        local = duckdb.connect()
+        local.register("status_rows", rel.to_arrow_table())
+        rel = local.sql("SELECT * FROM status_rows")
     if fmt == "table":
         click.echo(rel.limit(200))
         return
@@ -300,10 +317,10 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
             import shutil
             import tempfile
 
-            with tempfile.TemporaryDirectory(dir=store.workspace) as tmp:
+            with tempfile.TemporaryDirectory(dir=store.workspace if store.workspace.is_dir() else None) as tmp:
                 path = Path(tmp) / "status.json"
                 target = str(path).replace("'", "''")  # the workspace path may hold a quote
-                store.con.execute(f"COPY ({rel.sql_query()}) TO '{target}' (FORMAT JSON, ARRAY true)")
+                local.execute(f"COPY ({rel.sql_query()}) TO '{target}' (FORMAT JSON, ARRAY true)")
                 with path.open("rb") as fh:
                     shutil.copyfileobj(fh, sink)
 
@@ -571,6 +588,25 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
         raise click.ClickException(str(exc)) from None
     for name, n in summary.items():
         click.echo(f"{name}: {vn_int(n)} dòng")
+
+
+@main.group()
+def db() -> None:
+    """Cơ sở dữ liệu: tạo, nâng cấp lược đồ."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Tạo hoặc nâng cấp lược đồ (các bước migration chưa áp dụng, ghi lại trong cơ sở dữ liệu)."""
+    obj = ctx.find_root().obj or {}
+    store = Store.open(obj.get("workspace"), database=obj.get("database"), upgrade=True)
+    with store:
+        done = store.applied_migrations()
+    where = "PostgreSQL" if obj.get("database") else f"kho {workspace_path(obj.get('workspace'))}"
+    if store.upgraded:
+        click.echo(f"Lược đồ {where}: đã áp dụng " + ", ".join(store.upgraded) + ".")
+    click.echo(f"Lược đồ {where} đã mới nhất: {len(done)} bước, bước cuối {max(done):04d}.")
 
 
 def _register() -> None:

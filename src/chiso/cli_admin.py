@@ -29,16 +29,24 @@ def _workspace(ctx: click.Context) -> str | None:
 @contextmanager
 def _store(ctx: click.Context) -> Iterator[Any]:
     """The open store; a busy or damaged store is reported by the ``chiso`` group (chiso.failures)."""
-    from chiso.store.db import Store
+    from chiso.cli import open_store
 
     try:
-        store = Store.open(_workspace(ctx))
+        store = open_store(ctx)
     except api_admin.BackupError as exc:  # the automatic backup before a migration
         raise click.ClickException(str(exc)) from None
     try:
         yield store
     finally:
         store.close()
+
+
+def _no_postgres(ctx: click.Context, what: str, tool: str) -> None:
+    """backup/restore copy the workspace's DuckDB file: a PostgreSQL database is backed up by its own tools."""
+    if (ctx.find_root().obj or {}).get("database"):
+        raise click.ClickException(
+            f"chiso {what} làm việc với kho DuckDB; cơ sở dữ liệu PostgreSQL dùng công cụ của PostgreSQL "
+            f"({tool}, xem docs/postgres.md)")
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -63,6 +71,7 @@ def _size(n: int) -> str:
 @click.pass_context
 def backup(ctx: click.Context, out: str | None) -> None:
     """Sao lưu toàn bộ thư mục dữ liệu: kho, cấu hình, mẫu văn bản, bộ quy tắc, kết quả đã công bố."""
+    _no_postgres(ctx, "sao lưu", "pg_dump --format=custom")
     with _store(ctx) as store:
         info = _run(lambda: api_admin.backup(store, out))
     click.echo(f"Đã sao lưu {store.workspace} vào {info.path}: {len(info.manifest.files)} tệp, "
@@ -81,6 +90,7 @@ def restore(ctx: click.Context, source: str, check: bool) -> None:
                    f"tạo lúc {manifest.created_at} bởi {manifest.user}@{manifest.host}, lược đồ kho số "
                    f"{manifest.schema_version}.")
         return
+    _no_postgres(ctx, "khôi phục", "pg_restore")
     info = _run(lambda: api_admin.restore(source, _workspace(ctx)))
     if info.auto_backup:
         click.echo(f"Dữ liệu trước khi khôi phục đã được sao lưu vào {info.auto_backup}")

@@ -13,9 +13,9 @@ from chiso.config import ConfigError
 
 
 def _ctx_store(ctx: click.Context) -> Any:
-    from chiso.store.db import Store
+    from chiso.cli import open_store
 
-    return Store.open(ctx.obj["workspace"])
+    return open_store(ctx)
 
 
 def _letter_date(text: str | None) -> date:

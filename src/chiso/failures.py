@@ -11,7 +11,9 @@ The exit statuses follow ``sysexits.h`` so scripts can tell them apart (docs/cli
 70    an unexpected internal error (the message names the error's type; ``CHISO_DEBUG=1`` shows the trace)
 73    an output could not be created (no permission)
 74    input/output failure: the disk is full, the database file is damaged
+69    the PostgreSQL server given with ``--database`` cannot be reached (down, wrong address, refused login)
 75    the store is busy: another ``chiso`` process (or ``chiso serve``) holds it; try again later
+78    the PostgreSQL database has no chiso schema, or an old one: run ``chiso --database URL db upgrade``
 130   interrupted (Ctrl-C); the work under way was rolled back
 ===== ==================================================================================================
 
@@ -36,6 +38,8 @@ EXIT_SOFTWARE = 70
 EXIT_CANTCREAT = 73
 EXIT_IOERR = 74
 EXIT_TEMPFAIL = 75
+EXIT_UNAVAILABLE = 69
+EXIT_CONFIG = 78
 EXIT_INTERRUPTED = 130
 
 _SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -83,6 +87,9 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
                        "trang tải lên hoặc dừng máy chủ trước.", EXIT_TEMPFAIL)
     if isinstance(exc, InsufficientSpace):
         return Failure(exc.message, EXIT_IOERR)
+    postgres = _postgres_failure(exc)
+    if postgres is not None:
+        return postgres
     if _ours(exc):  # our own refusals (a bad setting, rule set, template, period, output path): their message
         from chiso.outputs import OutputError
 
@@ -112,6 +119,24 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
     return Failure(f"Lỗi không mong đợi ({type(exc).__name__}{_origin(exc)}). Không có thay đổi dở dang nào được "
                    "lưu. Chạy lại với biến môi trường CHISO_DEBUG=1 để xem chi tiết và báo cho nhóm phát triển.",
                    EXIT_SOFTWARE)
+
+
+def _postgres_failure(exc: BaseException) -> Failure | None:
+    from chiso.store.db import SchemaOutOfDate
+
+    if isinstance(exc, SchemaOutOfDate):
+        return Failure(str(exc), EXIT_CONFIG)
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        first = (str(exc).strip().splitlines() or [""])[0][:300]  # libpq's reason: host, port, refused, auth
+        return Failure("Không kết nối được cơ sở dữ liệu PostgreSQL (--database hoặc $CHISO_DATABASE): "
+                       f"{first}. Kiểm tra địa chỉ, máy chủ PostgreSQL đang chạy và quyền đăng nhập.",
+                       EXIT_UNAVAILABLE)
+    if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        return Failure("Lược đồ cơ sở dữ liệu PostgreSQL không khớp phiên bản chiso: chạy chiso --database URL "
+                       "db upgrade.", EXIT_CONFIG)
+    return None
 
 
 def _ours(exc: BaseException) -> bool:

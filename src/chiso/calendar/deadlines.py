@@ -17,6 +17,9 @@ The SQL is the subset DuckDB and PostgreSQL share (EXTRACT, CASE, interval arith
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from chiso.config import Config, DeadlineRule
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -136,8 +139,15 @@ def sync_deadline_rules(store: Store, config: Config) -> None:
         for code, (key, praw) in prov_rules.items():
             merged = base.merged(praw, f"deadline.province.{key}").merged(raw, f"deadline.procedure.{proc}")
             rows.append(_rule_row(code, proc, merged))
-    store.con.execute("DELETE FROM deadline_rules")
-    store.con.executemany("INSERT INTO deadline_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    # Written only when they changed, in one transaction: reading commands (and every request of the web
+    # server) call this, and must neither write each time nor see the table half written.
+    fp = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    if store.get_setting("deadline_rules_fingerprint") == fp:
+        return
+    with store.transaction() as con:
+        con.execute("DELETE FROM deadline_rules")
+        con.executemany("INSERT INTO deadline_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        store.set_setting("deadline_rules_fingerprint", fp)
 
 
 def resolved_rules_sql() -> str:

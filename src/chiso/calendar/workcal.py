@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from chiso.config import Config
 from chiso.store.db import Store
+from chiso.store.dialect import refresh_statistics
 from chiso.textnorm import fold
 
 NATIONAL = ""
@@ -113,15 +114,19 @@ def ensure_calendar(store: Store, config: Config) -> bool:
             columns["working_ordinal"].append(ordinal)
             columns["note"].append(note)
     table = pa.table(columns)
-    con = store.con
-    con.register("new_calendar_days", table)
-    try:
-        con.execute("DELETE FROM calendar_days")
-        con.execute(
-            "INSERT INTO calendar_days SELECT calendar_key, day, is_working, working_ordinal, note "
-            "FROM new_calendar_days"
-        )
-    finally:
-        con.unregister("new_calendar_days")
-    store.set_setting("calendar_fingerprint", fp)
+    # One transaction, so a reader (another request, another process) never sees a half-built calendar.
+    with store.transaction() as con:
+        if store.get_setting("calendar_fingerprint") == fp:  # another process rebuilt it meanwhile
+            return False
+        con.register("new_calendar_days", table)
+        try:
+            con.execute("DELETE FROM calendar_days")
+            con.execute(
+                "INSERT INTO calendar_days SELECT calendar_key, day, is_working, working_ordinal, note "
+                "FROM new_calendar_days"
+            )
+        finally:
+            con.unregister("new_calendar_days")
+        store.set_setting("calendar_fingerprint", fp)
+    refresh_statistics(store.con, store.dialect, ["calendar_days"])
     return True

@@ -10,6 +10,10 @@
   valid rows are loaded and the rejected ones written, with their true row numbers and reasons, to
   ``<workspace>/rejected/``. A file that cannot be read at all (past a limit, broken) rejects the load even then:
   ``partial`` is about rows, and such a file's rows could be neither loaded nor listed.
+* On PostgreSQL (``--database``) staging, typing and validation run unchanged in a scratch in-memory DuckDB that
+  mirrors the store's keys the checks refer to (unit, procedure and dossier codes), so both stores accept and
+  reject exactly the same rows with the same messages; the valid rows are then streamed into PostgreSQL with
+  ``COPY`` and merged there, in the load's one PostgreSQL transaction.
 * Loading is idempotent: unchanged rows are left alone (row hash). A newer version of a dossier replaces
   the current one, which moves to ``dossier_history``; an older or already-superseded version only goes
   to history.
@@ -19,12 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import psycopg
 
 from chiso.config import Config, load_config
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
@@ -33,6 +39,7 @@ from chiso.load.validate import error_checks, post_checks, q, typed_select
 from chiso.outputs import csv_text, csv_text_sql, safe_filename
 from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.dialect import lock_writers, refresh_statistics
 from chiso.store.history import keep_replaced
 from chiso.textnorm import fold
 
@@ -142,7 +149,12 @@ class Loader:
     def __init__(self, store: Store, *, partial: bool = False, mapping: dict[str, dict[str, str]] | None = None,
                  encoding: str = "utf-8", progress: Progress | None = None, config: Config | None = None):
         self.store = store
-        self.con: duckdb.DuckDBPyConnection = store.con
+        self.con = store.con  # the store: registering, merging, history, audit
+        # Where files are staged and checked: the store itself on DuckDB, a scratch DuckDB on PostgreSQL.
+        self.on_postgres = store.dialect == "postgres"
+        self.scratch = tempfile.TemporaryDirectory(prefix="chiso-load-") if self.on_postgres else None
+        self.work: duckdb.DuckDBPyConnection = (
+            duckdb.connect(config={"temp_directory": self.scratch.name}) if self.scratch else store.con)
         self.partial = partial
         self.mapping = mapping or {}
         self.encoding = encoding
@@ -175,6 +187,7 @@ class Loader:
         planned.sort(key=lambda item: order.index(item[2].table.name))
         self.con.execute("BEGIN TRANSACTION")
         try:
+            lock_writers(self.con, self.store.dialect)  # PostgreSQL: one chiso writer at a time, as on DuckDB
             for rep, src, mapped in planned:
                 self._load_one(rep, src, mapped)
             if any(r.issues and (r.unreadable or not self.partial) for r in reports):
@@ -184,21 +197,47 @@ class Loader:
         except BaseException:
             # A failed COMMIT (disk full) has already ended the transaction, and a fatal error leaves none to
             # roll back: the original error is the one to report.
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(duckdb.Error, psycopg.Error):
                 self.con.execute("ROLLBACK")
             for rep in reports:
                 if rep.rejected_file is not None:
                     rep.rejected_file.unlink(missing_ok=True)  # the rows it lists were not loaded either
                 rep.rejected_file = None
             raise
+        finally:
+            if self.scratch is not None:
+                self.work.close()
+                self.scratch.cleanup()
+        changed = {r.table for r in reports if r.table and (r.inserted or r.updated)}
+        refresh_statistics(self.con, self.store.dialect, changed)
         return LoadReport(reports, committed=True)
+
+    def _mirror_references(self, table: Table) -> None:
+        """On PostgreSQL: the store's keys the checks of ``table`` refer to, copied into the scratch DuckDB (as
+        they stand in the load's transaction, so a units file earlier in the same load counts)."""
+        wanted = {"units": "*", "procedures": "*", "dossiers": "dossier_id"}  # units, procedures: small tables
+        refs = {c.references[0] for c in table.columns if c.references} | {"units"}
+        for name, cols in wanted.items():
+            if name not in refs:
+                continue
+            rows = self.con.sql(f"SELECT {cols} FROM {name}").to_arrow_table()
+            self.work.execute(f"DROP TABLE IF EXISTS {name}")
+            if rows.num_rows:
+                self.work.register("mirror_in", rows)
+                self.work.execute(f"CREATE TABLE {name} AS SELECT * FROM mirror_in")
+                self.work.unregister("mirror_in")
+            else:  # the same columns, no rows
+                names = [d[0] for d in self.con.execute(f"SELECT {cols} FROM {name} LIMIT 0").description]
+                self.work.execute(f"CREATE TABLE {name} (" + ", ".join(f'"{n}" VARCHAR' for n in names) + ")")
 
     # --- one file ---------------------------------------------------------------------------------------
 
     def _load_one(self, rep: FileReport, src: Source, mapped: Mapped) -> None:
         table = mapped.table
         present = list(mapped.columns)
-        con = self.con
+        con = self.work
+        if self.on_postgres:
+            self._mirror_references(table)
         con.execute("DROP TABLE IF EXISTS stg")
         con.execute("CREATE TEMP TABLE stg (_row BIGINT, _bad_col VARCHAR, _bad VARCHAR, "
                     + ", ".join(f"{q(c)} VARCHAR" for c in present) + ")")
@@ -236,7 +275,7 @@ class Loader:
         if rep.rejected:
             rep.rejected_file = self._write_rejected(rep, src, mapped, load_id)
         self._merge(rep, table, load_id)
-        con.execute(
+        self.con.execute(
             "UPDATE loads SET rows_inserted = ?, rows_updated = ?, rows_unchanged = ?, rows_rejected = ?, "
             "rejected_file = ? WHERE load_id = ?",
             [rep.inserted, rep.updated, rep.unchanged, rep.rejected,
@@ -244,7 +283,7 @@ class Loader:
 
     def _stage(self, src: Source, mapped: Mapped) -> int:
         """Stage the file's rows (text, with their row numbers and the reader's verdict); the number staged."""
-        con = self.con
+        con = self.work
         select = ", ".join(f"c{pos} AS {q(name)}" for name, pos in mapped.columns.items())
         done = 0
         for batch in src.batches(list(mapped.columns.values())):
@@ -277,7 +316,7 @@ class Loader:
         # an apostrophe; plain numbers stay as they are).
         raw_cols = ", ".join(f"{csv_text_sql('t.' + q('raw_' + c))} AS {q(str(csv_text(src.headers[pos])))}"
                              for c, pos in mapped.columns.items())
-        self.con.execute(
+        self.work.execute(
             f"""COPY (SELECT {_sql_str(str(csv_text(src.path.name)))} AS tep, t._row AS dong,
                         string_agg(e.col || ': ' || e.reason, ' | ' ORDER BY e.col) AS ly_do, {raw_cols}
                  FROM typed t JOIN errs e ON e._row = t._row
@@ -291,13 +330,16 @@ class Loader:
         con = self.con
         names = list(table.names)
         cols = ", ".join(f"{q('v_' + c)} AS {q(c)}" for c in names)
-        con.execute("DROP TABLE IF EXISTS incoming")
-        con.execute(
+        work = self.work
+        work.execute("DROP TABLE IF EXISTS incoming")
+        work.execute(
             f"CREATE TEMP TABLE incoming AS SELECT {cols}, {_hash_expr(names)} AS row_hash, "
             f"CAST({load_id} AS BIGINT) AS load_id FROM typed WHERE _row NOT IN (SELECT _row FROM errs)"
         )
         if table.name == "calendar":
-            con.execute("UPDATE incoming SET province = COALESCE(province, '')")
+            work.execute("UPDATE incoming SET province = COALESCE(province, '')")
+        if self.on_postgres:  # the valid rows, streamed into a PostgreSQL temporary table with COPY
+            con.register("incoming", work.sql("SELECT * FROM incoming").to_arrow_table())
         key = list(table.key)
         on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
         if table.name == "dossiers":

@@ -15,6 +15,10 @@ One set-based query over the whole dossier table (no Python loop over dossiers):
 * a supplement request still waiting for the citizen freezes the dossier: it cannot become late;
 * more than one supplement request makes the dossier late (766 method).
 
+The steps are CTEs; the ones whose columns later steps build on are ``MATERIALIZED`` (both engines accept
+the word): PostgreSQL otherwise inlines each once-used CTE into the next, and the expression trees grow with
+every step (a status of 40,000 dossiers took 6 s instead of 1.8 s). DuckDB's plans are the same either way.
+
 Classes (``timeliness``): ``early`` (ended, not late, end date before due date), ``on_time`` (ended, not
 late, same date), ``late`` (ended after the due moment, or >1 supplement), ``pending`` (not ended, due
 not passed, or waiting for the citizen), ``pending_late`` (not ended and due passed).
@@ -128,7 +132,7 @@ st AS (
                     AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day'), FALSE) AS restarted
     FROM base b LEFT JOIN pz ON pz.dossier_id = b.dossier_id
 ),
-s1 AS (
+s1 AS MATERIALIZED (
     SELECT st.*, {start_seconds('st.start_at', 'c', 'st')} AS start_ws,
            {calendar_raw_due('st.start_at', 'st.time_limit')} AS cal_raw
     FROM st JOIN calendar_days c ON c.calendar_key = st.ck AND c.day = CAST(st.start_at AS DATE)
@@ -137,7 +141,7 @@ s2 AS (
     SELECT s1.*, {due_work_seconds('s1.start_ws', 's1.time_limit', 's1.time_unit', 's1')} AS due_ws
     FROM s1
 ),
-s3 AS (
+s3 AS MATERIALIZED (
     SELECT s2.*,
            CASE WHEN s2.time_limit IS NULL AND s2.time_unit <> 'same_day' THEN NULL
                 WHEN s2.time_unit = 'calendar_days' THEN
@@ -187,7 +191,7 @@ pw3 AS (
 pt AS (
     SELECT dossier_id, sum(d_ws) AS paused_s FROM pw3 WHERE worst <= base_ws GROUP BY dossier_id
 ),
-s5 AS (
+s5 AS MATERIALIZED (
     SELECT s4w.*, COALESCE(pt.paused_s, 0) AS paused_s, s4w.base_ws + COALESCE(pt.paused_s, 0) AS adj_ws
     FROM s4w LEFT JOIN pt ON pt.dossier_id = s4w.dossier_id
 ),
@@ -208,7 +212,7 @@ SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
             WHEN waiting_since IS NOT NULL AND waiting_since <= due_at THEN 'pending'
             WHEN {t} > due_at THEN 'pending_late'
             ELSE 'pending' END AS timeliness,
-       base_due AS original_due_at, due_source, paused_s AS paused_seconds, supplements, waiting_since
+       base_due AS original_due_at, due_source, CAST(paused_s AS BIGINT) AS paused_seconds, supplements, waiting_since
 FROM s6
 """
 

@@ -67,7 +67,8 @@ def actor() -> Actor:
 
 def has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     """False in a store older than migration 0004 (an automatic backup before migrating it)."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'").fetchone()
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log' "
+                      "AND table_schema = current_schema()").fetchone()
     return bool(row and row[0])
 
 

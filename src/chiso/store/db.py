@@ -1,7 +1,9 @@
 """The store (kho dữ liệu): a workspace folder with one DuckDB database and its migrations.
 
-The schema lives in ``migrations/*.sql`` in the SQL subset DuckDB and PostgreSQL share; the server
-issue will apply the same files to PostgreSQL. Every load runs in one transaction (:meth:`Store.transaction`).
+The schema lives in ``migrations/*.sql`` in the SQL subset DuckDB and PostgreSQL share. With ``database`` a
+PostgreSQL URL (``chiso --database URL``) the same store runs on a shared PostgreSQL server
+(:mod:`chiso.store.pg`); the workspace folder still holds the office's files (chiso.toml, templates, rules,
+rejected rows). Every load runs in one transaction (:meth:`Store.transaction`).
 Opening a store for writing applies the pending migrations (after an automatic backup when the store already had
 some, :mod:`chiso.store.backup`) and records changes of the files the office edits (:mod:`chiso.store.audit`).
 """
@@ -12,12 +14,16 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import psycopg
+
+from chiso.store.dialect import lock_writers, migration_lock
 
 DEFAULT_WORKSPACE = "chiso-data"
 DB_FILE = "chiso.duckdb"
@@ -38,20 +44,51 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+class SchemaOutOfDate(Exception):
+    """The PostgreSQL database lacks migrations this version of chiso needs (run ``chiso db upgrade``)."""
+
+    def __init__(self, pending: list[str], fresh: bool):
+        self.pending, self.fresh = pending, fresh
+        what = "chưa có lược đồ chiso" if fresh else "lược đồ cũ, thiếu " + ", ".join(pending)
+        super().__init__(f"cơ sở dữ liệu PostgreSQL {what}: chạy chiso --database URL db upgrade")
+
+
 @dataclass
 class Store:
     workspace: Path
-    con: duckdb.DuckDBPyConnection
+    con: Any  # duckdb.DuckDBPyConnection, or chiso.store.pg.PgConnection on PostgreSQL
+    dialect: str = "duckdb"
+    database: str | None = None
+    upgraded: list[str] = field(default_factory=list)  # migrations applied when this store was opened
 
     @classmethod
-    def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
+    def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+             database: str | None = None, upgrade: bool = False) -> Store:
+        """The workspace's store: its DuckDB file, or the PostgreSQL database ``database`` names. A PostgreSQL
+        schema is migrated only with ``upgrade`` (``chiso db upgrade``); otherwise pending migrations raise
+        :class:`SchemaOutOfDate`."""
         ws = workspace_path(workspace)
+        if database:
+            from chiso.store.pg import PgConnection
+
+            pg = cls(ws, PgConnection(database, read_only=read_only), "postgres", database)
+            try:
+                if upgrade:
+                    pg.upgraded = pg.migrate()
+                else:
+                    pg.check_schema()
+                if not read_only and ws.is_dir():
+                    pg.track_files()
+            except BaseException:
+                pg.close()
+                raise
+            return pg
         ws.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(ws / DB_FILE), read_only=read_only)
         store = cls(ws, con)
         if not read_only:
             try:
-                store.migrate()
+                store.upgraded = store.migrate()
                 store.track_files()
             except BaseException:
                 con.close()
@@ -64,7 +101,27 @@ class Store:
     def duplicate(self) -> Store:
         """Another handle on the same database with a connection of its own, for another thread (the web
         server gives each request one). Closing it leaves this store open."""
-        return type(self)(self.workspace, self.con.cursor())
+        return type(self)(self.workspace, self.con.cursor(), self.dialect, self.database)
+
+    def applied_migrations(self) -> set[int]:
+        """The versions recorded in ``schema_migrations`` (none when the table does not exist yet)."""
+        exists = self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                  "'schema_migrations' AND table_schema = current_schema()").fetchone()
+        if not (exists and exists[0]):
+            return set()
+        return {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+    def check_schema(self) -> None:
+        done = self.applied_migrations()
+        pending = [name for version, name, _ in migrations() if version not in done]
+        if pending:
+            raise SchemaOutOfDate(pending, fresh=not done)
+
+    def _create_migrations_table(self) -> None:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
 
     def __enter__(self) -> Store:
         return self
@@ -77,14 +134,16 @@ class Store:
         return self.workspace / "rejected"
 
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied; returns their names."""
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
+        """Apply the migrations not yet applied; returns their names. On PostgreSQL under an advisory lock, so
+        two processes upgrading at once apply each migration once."""
+        with migration_lock(self.con, self.dialect):
+            self._create_migrations_table()
+            return self._apply_pending()
+
+    def _apply_pending(self) -> list[str]:
         done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         pending = [m for m in migrations() if m[0] not in done]
-        if pending and done:
+        if pending and done and self.dialect == "duckdb":
             from chiso.store.backup import backup_store
 
             backup_store(self, reason=f"before migration {pending[0][1]}",
@@ -108,12 +167,15 @@ class Store:
             return track_workspace_files(self.con, self.workspace)
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Iterator[Any]:
+        """One transaction; on PostgreSQL it first waits for the other chiso writers (:mod:`chiso.store.dialect`)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
+            lock_writers(self.con, self.dialect)
             yield self.con
         except BaseException:
-            with contextlib.suppress(duckdb.Error):  # a fatal error leaves no transaction: report the original
+            # a fatal error leaves no transaction: report the original
+            with contextlib.suppress(duckdb.Error, psycopg.Error):
                 self.con.execute("ROLLBACK")
             raise
         else:
@@ -124,8 +186,8 @@ class Store:
         return int(row[0]) if row else 0
 
     def get_setting(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return None if row is None else str(row[0])
+        rows = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()  # read to the end
+        return str(rows[0][0]) if rows else None
 
     def set_setting(self, key: str, value: str) -> None:
         self.con.execute(
