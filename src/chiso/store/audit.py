@@ -179,18 +179,27 @@ def _action_for(rel: str) -> str:
     return TRACKED_FILES.get(rel) or TRACKED_FOLDERS[rel.split("/", 1)[0]]
 
 
+def _file_changes(con: duckdb.DuckDBPyConnection, workspace: Path
+                  ) -> list[tuple[str, tuple[str, int] | None, tuple[str, int] | None]]:
+    """(path, stored (sha256, size), current (sha256, size)) of every tracked file that differs."""
+    now = tracked_files(workspace)
+    before = {str(r[0]): (str(r[1]), int(r[2]))
+              for r in con.execute("SELECT path, sha256, size FROM workspace_files").fetchall()}
+    return [(rel, before.get(rel), now.get(rel)) for rel in sorted(set(now) | set(before))
+            if before.get(rel) != now.get(rel)]
+
+
+def workspace_files_changed(con: duckdb.DuckDBPyConnection, workspace: Path) -> bool:
+    """Whether :func:`track_workspace_files` has anything to record (checked without writing)."""
+    return bool(_file_changes(con, workspace))
+
+
 def track_workspace_files(con: duckdb.DuckDBPyConnection, workspace: Path, who: Actor | None = None) -> list[int]:
     """Compare the edited files with their stored fingerprint; record one entry per added, changed or removed
     file and store the new fingerprint. Returns the ids of the entries written. Runs in the caller's
     transaction."""
-    now = tracked_files(workspace)
-    before = {str(r[0]): (str(r[1]), int(r[2]))
-              for r in con.execute("SELECT path, sha256, size FROM workspace_files").fetchall()}
     written: list[int] = []
-    for rel in sorted(set(now) | set(before)):
-        old, new = before.get(rel), now.get(rel)
-        if old == new:
-            continue
+    for rel, old, new in _file_changes(con, workspace):
         change = "added" if old is None else "removed" if new is None else "changed"
         details: dict[str, Any] = {"path": rel, "change": change,
                                    "old_sha256": old[0] if old else None, "new_sha256": new[0] if new else None,

@@ -161,8 +161,10 @@ class Store:
     def track_files(self) -> list[int]:
         """Record in the audit trail the files the office edited since the last time (configuration, templates,
         rule sets, departments list); returns the ids of the entries written."""
-        from chiso.store.audit import track_workspace_files
+        from chiso.store.audit import track_workspace_files, workspace_files_changed
 
+        if not workspace_files_changed(self.con, self.workspace):  # the usual case: no write, no writer lock
+            return []
         with self.transaction():
             return track_workspace_files(self.con, self.workspace)
 
