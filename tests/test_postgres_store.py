@@ -11,6 +11,7 @@ import contextlib
 import csv
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from chiso import api, api_admin
 from chiso.cli import main
 from chiso.load.loader import LoadError
 from chiso.store.db import Store, migrations
+from chiso.store.dialect import WRITER_LOCK
 from chiso.store.pg import is_postgres_url, placeholders
 from conftest import UNIT, PgSchema, Workspace, postgres_schema, write_csv
 
@@ -169,6 +171,44 @@ def test_units_and_their_dossiers_in_one_load(pg_ws: Workspace, tmp_path: Path) 
     report = api.load(pg_ws.store, [dossiers, procs, units])
     assert {f.table: f.inserted for f in report.files} == {"units": 1, "procedures": 1, "dossiers": 1}
     assert pg_ws.store.con.execute("SELECT province_code FROM units WHERE code = '99.NEW'").fetchall() == [("14",)]
+
+
+def test_a_load_waits_for_the_other_writer(pg_ws: Workspace, pg_schema: PgSchema, tmp_path: Path) -> None:
+    """Writers take turns as on DuckDB: while another chiso write transaction is open (here one that holds the
+    writer lock), a load waits for it instead of merging against rows that are about to change."""
+    pg_ws.load("procedures", PROC)
+    path = tmp_path / "hoso.csv"
+    path.write_text(HEADER + f"W1,{UNIT},P5,online,2025-07-01 08:00\n", encoding="utf-8")
+    store = Store.open(pg_ws.store.workspace, database=pg_schema.url)  # another process's handle
+    other = pg_schema.conn
+    other.execute("BEGIN")
+    other.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            with store:
+                api.load(store, [path])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        waiting = 0
+        for _ in range(300):  # until the load queues for the lock (or has finished without it)
+            waiting = other.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                                    "AND objid = %s", [WRITER_LOCK]).fetchone()[0]
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert waiting == 1
+        assert other.execute("SELECT count(*) FROM dossiers").fetchone() == (0,)
+    finally:
+        other.execute("COMMIT")
+        thread.join()
+    assert errors == []
+    assert pg_ws.store.con.execute("SELECT dossier_id FROM dossiers").fetchall() == [("W1",)]
 
 
 def _bad_file(folder: Path) -> Path:
