@@ -100,6 +100,15 @@ def test_a_command_on_a_database_without_the_schema_asks_for_db_upgrade(pg_schem
     assert pg_schema.conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
 
 
+def test_a_database_upgraded_by_a_newer_chiso_is_refused(pg_schema: PgSchema, tmp_path: Path) -> None:
+    ok("-w", str(tmp_path), "--database", pg_schema.url, "db", "upgrade")
+    pg_schema.conn.execute("INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', now())")
+    code, _, err = chiso("-w", str(tmp_path), "--database", pg_schema.url, "status", "--as-of", AS_OF)
+    assert code == 78 and "mới hơn phiên bản chiso này (bước 9999)" in err
+    code, _, err = chiso("-w", str(tmp_path), "--database", pg_schema.url, "db", "upgrade")
+    assert code == 78 and "cập nhật chiso" in err
+
+
 def test_two_upgrades_at_once_apply_each_migration_once(pg_schema: PgSchema, tmp_path: Path) -> None:
     applied: list[list[str]] = []
     errors: list[BaseException] = []

@@ -45,12 +45,19 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class SchemaOutOfDate(Exception):
-    """The PostgreSQL database lacks migrations this version of chiso needs (run ``chiso db upgrade``)."""
+    """The PostgreSQL database lacks migrations this version of chiso needs (run ``chiso db upgrade``), or has
+    migrations it does not know (a newer chiso upgraded it: update this one)."""
 
-    def __init__(self, pending: list[str], fresh: bool):
-        self.pending, self.fresh = pending, fresh
-        what = "chưa có lược đồ chiso" if fresh else "lược đồ cũ, thiếu " + ", ".join(pending)
-        super().__init__(f"cơ sở dữ liệu PostgreSQL {what}: chạy chiso --database URL db upgrade")
+    def __init__(self, pending: list[str], fresh: bool, unknown: list[int] | None = None):
+        self.pending, self.fresh, self.unknown = pending, fresh, unknown or []
+        if self.unknown:
+            steps = ", ".join(f"{v:04d}" for v in self.unknown)
+            message = (f"cơ sở dữ liệu PostgreSQL có lược đồ mới hơn phiên bản chiso này (bước {steps}): "
+                       "cập nhật chiso trước khi dùng cơ sở dữ liệu này")
+        else:
+            what = "chưa có lược đồ chiso" if fresh else "lược đồ cũ, thiếu " + ", ".join(pending)
+            message = f"cơ sở dữ liệu PostgreSQL {what}: chạy chiso --database URL db upgrade"
+        super().__init__(message)
 
 
 @dataclass
@@ -75,8 +82,7 @@ class Store:
             try:
                 if upgrade:
                     pg.upgraded = pg.migrate()
-                else:
-                    pg.check_schema()
+                pg.check_schema()
                 if not read_only and ws.is_dir():
                     pg.track_files()
             except BaseException:
@@ -112,10 +118,12 @@ class Store:
         return {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
 
     def check_schema(self) -> None:
+        """Refuse a schema that is not exactly the one this chiso ships (:class:`SchemaOutOfDate`)."""
         done = self.applied_migrations()
+        known = {version for version, _, _ in migrations()}
         pending = [name for version, name, _ in migrations() if version not in done]
-        if pending:
-            raise SchemaOutOfDate(pending, fresh=not done)
+        if pending or done - known:
+            raise SchemaOutOfDate(pending, fresh=not done, unknown=sorted(done - known))
 
     def _create_migrations_table(self) -> None:
         self.con.execute(

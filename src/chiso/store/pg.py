@@ -64,6 +64,12 @@ _ARROW_TO_PG = {
 }
 
 
+_PG_TO_ARROW = {  # type OIDs (pg_type) of the columns chiso reads back; others are inferred from the values
+    16: pa.bool_(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 25: pa.string(), 1043: pa.string(),
+    700: pa.float64(), 701: pa.float64(), 1700: pa.float64(), 1082: pa.date32(), 1114: pa.timestamp("us"),
+}
+
+
 def pg_type(arrow_type: pa.DataType) -> str:
     if arrow_type in _ARROW_TO_PG:
         return _ARROW_TO_PG[arrow_type]
@@ -108,10 +114,12 @@ class Relation:
         return self.con.execute(self.query).fetchall()
 
     def to_arrow_table(self) -> pa.Table:
+        """The rows, each column typed from the server's column type (so an all-NULL column keeps its type)."""
         cur = self.con.execute(self.query)
-        names = [d.name for d in cur.description or []]
+        columns = list(cur.description or [])
         rows = cur.fetchall()
-        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+        return pa.table({d.name: pa.array([r[i] for r in rows], type=_PG_TO_ARROW.get(d.type_code))
+                         for i, d in enumerate(columns)})
 
 
 class PgConnection:
