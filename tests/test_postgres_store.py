@@ -363,3 +363,19 @@ def test_the_environment_variable_selects_the_database(twins: Twins) -> None:
     pg = ok(*twins.pg[:2], "status", "--as-of", AS_OF, "--by-unit", "--format", "json",
             env={"CHISO_DATABASE": url})
     assert json.loads(pg) == json.loads(duck)
+
+
+def test_the_audit_trail_is_the_same(twins: Twins) -> None:
+    duck, pg = (json.loads(x) for x in _both(twins, "audit", "--action", "load", "--format", "json"))
+    assert [(e["object"], e["summary"]) for e in pg] == [(e["object"], e["summary"]) for e in duck]
+    files = {Path(str(e["details"]["file"])).name for e in pg}
+    assert files >= {p.name for p in twins.generated.iterdir()}  # every generated file, as loaded
+
+
+def test_a_duplicate_handle_is_a_connection_of_its_own(pg_ws: Workspace) -> None:
+    twin = pg_ws.store.duplicate()
+    assert twin.dialect == "postgres"
+    assert twin.con.execute("SELECT pg_backend_pid()").fetchone() != pg_ws.store.con.execute(
+        "SELECT pg_backend_pid()").fetchone()
+    twin.close()
+    assert pg_ws.store.count("units") == 98  # Sơn La: 1 province, 22 departments, 75 communes (units init)
