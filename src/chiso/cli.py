@@ -132,11 +132,12 @@ class ChisoGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, workspace: str | None, database: str | None) -> None:
     """chiso — Bộ chỉ số phục vụ người dân, doanh nghiệp: nạp hồ sơ, tính hạn, tình trạng, báo cáo."""
-    from chiso.store.pg import is_postgres_url
+    if database:
+        from chiso.store.pg import is_postgres_url  # psycopg is imported only for a PostgreSQL store
 
-    if database is not None and not is_postgres_url(database):
-        raise click.BadParameter(f"'{database}' không phải địa chỉ PostgreSQL (postgresql://…)",
-                                 param_hint="--database")
+        if not is_postgres_url(database):
+                raise click.BadParameter(f"'{database}' không phải địa chỉ PostgreSQL (postgresql://…)",
+                                     param_hint="--database")
     ctx.obj = {"workspace": workspace, "database": database or None}
 
 

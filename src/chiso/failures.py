@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,8 +127,9 @@ def _postgres_failure(exc: BaseException) -> Failure | None:
 
     if isinstance(exc, SchemaOutOfDate):
         return Failure(str(exc), EXIT_CONFIG)
-    import psycopg
-
+    psycopg = sys.modules.get("psycopg")  # not imported: the error cannot be PostgreSQL's
+    if psycopg is None:
+        return None
     if isinstance(exc, psycopg.OperationalError):
         first = (str(exc).strip().splitlines() or [""])[0][:300]  # libpq's reason: host, port, refused, auth
         return Failure("Không kết nối được cơ sở dữ liệu PostgreSQL (--database hoặc $CHISO_DATABASE): "

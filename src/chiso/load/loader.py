@@ -30,7 +30,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import psycopg
 
 from chiso.config import Config, load_config
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
@@ -38,7 +37,7 @@ from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_sourc
 from chiso.load.validate import error_checks, post_checks, q, typed_select
 from chiso.outputs import csv_text, csv_text_sql, safe_filename
 from chiso.store import audit
-from chiso.store.db import Store
+from chiso.store.db import Store, database_errors
 from chiso.store.dialect import lock_writers, refresh_statistics
 from chiso.store.history import keep_replaced
 from chiso.textnorm import fold
@@ -197,7 +196,7 @@ class Loader:
         except BaseException:
             # A failed COMMIT (disk full) has already ended the transaction, and a fatal error leaves none to
             # roll back: the original error is the one to report.
-            with contextlib.suppress(duckdb.Error, psycopg.Error):
+            with contextlib.suppress(*database_errors()):
                 self.con.execute("ROLLBACK")
             for rep in reports:
                 if rep.rejected_file is not None:

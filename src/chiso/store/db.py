@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg
 
 from chiso.store.dialect import lock_writers, migration_lock
 
@@ -42,6 +42,13 @@ def migrations() -> list[tuple[int, str, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """The engines' own error classes (psycopg's only once a PostgreSQL store was opened: the embedded store
+    never imports it)."""
+    psycopg = sys.modules.get("psycopg")
+    return (duckdb.Error,) if psycopg is None else (duckdb.Error, psycopg.Error)
 
 
 class SchemaOutOfDate(Exception):
@@ -185,7 +192,7 @@ class Store:
             yield self.con
         except BaseException:
             # a fatal error leaves no transaction: report the original
-            with contextlib.suppress(duckdb.Error, psycopg.Error):
+            with contextlib.suppress(*database_errors()):
                 self.con.execute("ROLLBACK")
             raise
         else:
