@@ -5,10 +5,12 @@ See docs/configuration.md. Deadline rules can be set nationally, per province an
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 CONFIG_FILE = "chiso.toml"
 PAUSE_KINDS_STOPPING_CLOCK = ("supplement", "financial_obligation", "appraisal", "posting", "other_agency")
@@ -108,6 +110,7 @@ class Config:
     # Raw [report] and [onestop] tables; the document and evaluation modules read and check their own keys.
     report: dict[str, Any] = field(default_factory=dict)
     onestop: dict[str, Any] = field(default_factory=dict)
+    alerts: AlertsConfig = field(default_factory=lambda: AlertsConfig())
     source: Path | None = None
 
 
@@ -125,7 +128,7 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: không phải tệp văn bản UTF-8 (lưu lại tệp dạng UTF-8)") from None
-    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop"):
+    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop", "alerts"):
         if not isinstance(raw.get(key, {}), dict):
             raise ConfigError(f"{path}: [{key}] phải là một bảng (ví dụ [{key}] rồi các dòng khóa = giá trị)")
     cfg = Config(source=path)
@@ -153,6 +156,7 @@ def parse_config(path: Path) -> Config:
     cfg.aliases = {t: {str(k): str(v) for k, v in m.items()} for t, m in aliases.items()}
     cfg.report = dict(raw.get("report", {}))
     cfg.onestop = dict(raw.get("onestop", {}))
+    cfg.alerts = AlertsConfig.parse(dict(raw.get("alerts", {})), f"{path}: alerts")
     return cfg
 
 
@@ -174,3 +178,138 @@ def read_mapping_file(path: Path) -> dict[str, dict[str, str]]:
         raise ConfigError(f"{path}: {exc}") from None
     raw = raw.get("aliases", raw)
     return {t: {str(k): str(v) for k, v in m.items()} for t, m in raw.items() if isinstance(m, dict)}
+
+
+# --- [alerts]: `chiso alerts` and the server's daily run (docs/alerts.md) ------------------------------------------
+
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+DEFAULT_RECIPIENTS = "default"  # [alerts.recipients] default = [...]: the province office (văn phòng UBND tỉnh)
+
+
+def check_email(value: Any, where: str) -> str:
+    """One plain address (no display name, no spaces or line breaks), at most 254 characters."""
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise ConfigError(f"{where}: '{value}' không phải địa chỉ thư điện tử hợp lệ (ví dụ van.thu@sonla.gov.vn)")
+    return value
+
+
+def _keys(raw: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in raw:
+        if key == "password":
+            raise ConfigError(f"{where}.password: không ghi mật khẩu trong tệp cấu hình; đặt mật khẩu vào một biến "
+                              "môi trường và ghi tên biến ở password_env")
+        if key not in allowed:
+            raise ConfigError(f"{where}: khóa không hợp lệ '{key}' (có: {', '.join(allowed)})")
+
+
+def _positive(value: Any, where: str, *, integer: bool = False, maximum: float | None = None) -> float:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0 or (maximum and value > maximum):
+        limit = f" không quá {maximum:g}" if maximum else ""
+        raise ConfigError(f"{where}: cần một số {'nguyên ' if integer else ''}dương{limit}, không phải '{value}'")
+    return float(value)
+
+
+def _env_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+        raise ConfigError(f"{where}: cần TÊN một biến môi trường (ví dụ CHISO_SMTP_PASSWORD), không phải '{value}'")
+    return value
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """``[alerts.smtp]``: the mail server. The password is read from the environment variable ``password_env``."""
+
+    host: str
+    sender: str
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    user: str | None = None
+    password_env: str | None = None
+    timeout: float = 30.0
+
+    @staticmethod
+    def parse(raw: dict[str, Any], where: str) -> SmtpSettings:
+        _keys(raw, ("host", "port", "security", "user", "password_env", "from", "timeout"), where)
+        host = raw.get("host")
+        if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host):
+            raise ConfigError(f"{where}.host: cần tên hoặc địa chỉ máy chủ thư, ví dụ \"mail.sonla.gov.vn\"")
+        if "from" not in raw:
+            raise ConfigError(f"{where}.from: cần địa chỉ gửi, ví dụ from = \"chiso@sonla.gov.vn\"")
+        security = raw.get("security", "starttls")
+        if security not in ("starttls", "ssl", "none"):
+            raise ConfigError(f"{where}.security: chỉ nhận 'starttls', 'ssl' hoặc 'none', không phải '{security}'")
+        port = int(_positive(raw.get("port", 465 if security == "ssl" else 587), f"{where}.port", integer=True,
+                             maximum=65535))
+        user = raw.get("user")
+        if user is not None and (not isinstance(user, str) or not user or any(c in user for c in "\r\n")):
+            raise ConfigError(f"{where}.user: cần tên đăng nhập (một dòng chữ)")
+        env = _env_name(raw["password_env"], f"{where}.password_env") if "password_env" in raw else None
+        if user and not env:
+            raise ConfigError(f"{where}: có user thì cần password_env (tên biến môi trường giữ mật khẩu)")
+        return SmtpSettings(host.strip(), check_email(raw["from"], f"{where}.from"), port, security, user, env,
+                            _positive(raw.get("timeout", 30), f"{where}.timeout", maximum=600))
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """``[alerts.webhook]``: a JSON POST; signed with HMAC-SHA256 when ``secret_env`` names the secret's variable."""
+
+    url: str
+    secret_env: str | None = None
+    timeout: float = 10.0
+
+    @staticmethod
+    def parse(raw: dict[str, Any], where: str) -> WebhookSettings:
+        _keys(raw, ("url", "secret_env", "timeout"), where)
+        url = raw.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+                or any(c.isspace() or ord(c) < 32 for c in str(url))):
+            raise ConfigError(f"{where}.url: cần địa chỉ http:// hoặc https://, không phải '{url}'")
+        if parts.username or parts.password:
+            raise ConfigError(f"{where}.url: không ghi tên đăng nhập, mật khẩu trong địa chỉ; dùng secret_env")
+        env = _env_name(raw["secret_env"], f"{where}.secret_env") if "secret_env" in raw else None
+        return WebhookSettings(str(url), env, _positive(raw.get("timeout", 10), f"{where}.timeout", maximum=600))
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """``[alerts]``: look-ahead in working days, the hour of the daily run, channels and recipients by unit code."""
+
+    days: int = 2
+    hour: int = 7 * 3600 + 30 * 60  # seconds after midnight
+    send_empty: bool = False
+    smtp: SmtpSettings | None = None
+    webhook: WebhookSettings | None = None
+    recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unit code (or "default") -> addresses
+
+    @staticmethod
+    def parse(raw: dict[str, Any], where: str) -> AlertsConfig:
+        _keys(raw, ("days", "hour", "send_empty", "smtp", "webhook", "recipients"), where)
+        for key in ("smtp", "webhook", "recipients"):
+            if not isinstance(raw.get(key, {}), dict):
+                raise ConfigError(f"{where}.{key}: phải là một bảng [alerts.{key}]")
+        days = raw.get("days", 2)
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 60:
+            raise ConfigError(f"{where}.days: cần số ngày làm việc từ 0 đến 60, không phải '{days}'")
+        hour = parse_clock(raw.get("hour", "07:30"), f"{where}.hour")
+        if hour >= 24 * 3600:
+            raise ConfigError(f"{where}.hour: '{raw.get('hour')}' phải trước 24:00")
+        send_empty = raw.get("send_empty", False)
+        if not isinstance(send_empty, bool):
+            raise ConfigError(f"{where}.send_empty: cần true hoặc false, không phải '{send_empty}'")
+        recipients: dict[str, tuple[str, ...]] = {}
+        for code, value in raw.get("recipients", {}).items():
+            at = f"{where}.recipients.{code}"
+            if isinstance(value, dict):
+                raise ConfigError(f"{at}: mã đơn vị có dấu chấm phải đặt trong ngoặc kép, ví dụ \"14.STP\" = [...]")
+            addresses = [value] if isinstance(value, str) else value
+            if not isinstance(addresses, list) or not addresses:
+                raise ConfigError(f"{at}: cần danh sách địa chỉ thư, ví dụ [\"van.thu@sonla.gov.vn\"]")
+            recipients[str(code)] = tuple(dict.fromkeys(check_email(a, at) for a in addresses))
+        smtp = SmtpSettings.parse(raw["smtp"], f"{where}.smtp") if "smtp" in raw else None
+        webhook = WebhookSettings.parse(raw["webhook"], f"{where}.webhook") if "webhook" in raw else None
+        return AlertsConfig(days, hour, send_empty, smtp, webhook, recipients)

@@ -37,6 +37,8 @@ ACTIONS: dict[str, str] = {
     "template_changed": "mẫu văn bản thay đổi",
     "rules_changed": "bộ quy tắc thay đổi",
     "departments_changed": "danh mục sở, ngành thay đổi",
+    "alert_sent": "gửi cảnh báo hạn giải quyết",
+    "alert_failed": "gửi cảnh báo không thành công",
 }
 CHANGE_LABELS = {"added": "thêm", "changed": "sửa", "removed": "xóa"}
 MAX_COMMAND = 1000
