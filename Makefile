@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= chiso-data
 DEMO_DIR  ?= demo-data
 
-.PHONY: demo test setup system-packages lint bench clean images
+.PHONY: demo test setup system-packages lint bench clean images serve
 
 # Debian packages for PDF copies of the documents (LibreOffice Writer) and page pictures (pdftoppm), with
 # metric-compatible Times New Roman (Liberation). Installed once when missing; needs root or sudo.
@@ -38,6 +38,16 @@ demo: setup
 	$(BIN)/chiso --workspace $(WORKSPACE) score --period 2025-09 --level commune --as-of "2025-09-30 17:00"
 	$(BIN)/chiso --workspace $(WORKSPACE) report all --period 2025-09 --as-of "2025-10-05 10:00" \
 	  --date 2025-10-06 --out $(WORKSPACE)/van-ban
+
+# The web service on the demo workspace (built when missing), with an admin account whose password is printed.
+serve: setup
+	@if [ ! -f $(WORKSPACE)/chiso.duckdb ]; then \
+	  $(BIN)/chiso --workspace $(WORKSPACE) units init --province "Sơn La" && \
+	  $(BIN)/chiso generate --province "Sơn La" --from 2025-07 --to 2025-09 --seed 1 --out $(DEMO_DIR) && \
+	  $(BIN)/chiso --workspace $(WORKSPACE) load $(DEMO_DIR)/* && \
+	  $(BIN)/chiso --workspace $(WORKSPACE) publish --period 2025-09 --as-of "2025-10-05 10:00"; \
+	fi
+	$(BIN)/chiso --workspace $(WORKSPACE) serve --demo-admin --host 127.0.0.1 --port 8000 --as-of "2025-09-30 17:00"
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -616,6 +616,7 @@ def _register() -> None:
 
     main.add_command(report)
     register_admin(main)
+    from chiso.cli_web import register as register_web; register_web(main)  # noqa: E702, I001
     from chiso.cli_alerts import alerts; main.add_command(alerts)  # noqa: E702, I001
 
 

@@ -81,6 +81,11 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
                        "như trước lệnh, không có văn bản nào được ghi dở.", EXIT_INTERRUPTED)
     text = str(exc)
     if isinstance(exc, duckdb.Error) and _LOCK_TEXT.search(text):
+        from chiso.web.lock import busy_message
+
+        server = busy_message(workspace) if workspace is not None else None
+        if server is not None:
+            return Failure(server[0].upper() + server[1:] + ".", EXIT_TEMPFAIL)
         pid = _PID.search(text)
         who = f" (tiến trình số {pid.group(1)})" if pid else ""
         return Failure(f"Kho dữ liệu{where} đang được một tiến trình khác dùng{who}: một lệnh chiso khác hoặc máy "

@@ -37,6 +37,10 @@ ACTIONS: dict[str, str] = {
     "template_changed": "mẫu văn bản thay đổi",
     "rules_changed": "bộ quy tắc thay đổi",
     "departments_changed": "danh mục sở, ngành thay đổi",
+    "user_added": "thêm tài khoản",
+    "user_changed": "sửa tài khoản",
+    "user_disabled": "khóa tài khoản",
+    "token_issued": "cấp mã truy cập API",
     "alert_sent": "gửi cảnh báo hạn giải quyết",
     "alert_failed": "gửi cảnh báo không thành công",
 }

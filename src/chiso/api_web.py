@@ -1,0 +1,575 @@
+"""The data behind the web pages (dữ liệu các trang web): plain JSON-serialisable structures computed by the same
+engine as the CLI (:mod:`chiso.api`, :class:`chiso.reports.monthly.MonthScores`), cached per data version.
+
+* Routes never run SQL or scoring: they call these functions with an open :class:`Store`.
+* **Cache** (bộ nhớ đệm): a month's scoring and its dossier rows are computed once per (period, moment, data
+  version) and shared by every page and every user; :func:`data_version` is one cheap query (the audit trail's last
+  entry: every load, unload, publication, account change … writes one) plus the modification times of the files
+  the office edits (chiso.toml, rules/, templates/). A change of data therefore shows on the next request.
+* The moment (thời điểm) of a period is :meth:`Period.moment`: the end of a past period, else the as-of time;
+  the web server passes "now" rounded down to :data:`MOMENT_STEP` so that requests share the cache.
+* A **dossier row** (dòng hồ sơ): dossier_id, unit_code, unit_name, procedure_code, procedure_name, officer,
+  received_at, due_at, end_at (text "YYYY-MM-DD HH:MM:SS"), timeliness, status (Vietnamese) and
+  working_days_overdue. No personal field exists in the store; none is shown.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from chiso import api
+from chiso.calendar.workcal import NATIONAL
+from chiso.reports.monthly import MonthScores
+from chiso.scoring import publish as publications
+from chiso.scoring.period import Period, PeriodError, parse_period
+from chiso.status.timeliness import CLASS_LABELS, StatusQuery
+from chiso.store.db import Store
+from chiso.textnorm import fold
+
+T = TypeVar("T")
+MOMENT_STEP = timedelta(minutes=15)
+LEVELS = {"province": "Tỉnh", "department": "Sở, ban, ngành", "district": "Huyện", "commune": "Xã, phường"}
+LEVEL_ORDER = {"province": 0, "department": 1, "district": 2, "commune": 3}
+FIGURES = {
+    "received": "Hồ sơ tiếp nhận trong kỳ",
+    "resolved": "Hồ sơ đã giải quyết trong kỳ",
+    "late": "Hồ sơ giải quyết quá hạn trong kỳ",
+    "pending": "Hồ sơ đang giải quyết trong hạn",
+    "pending_late": "Hồ sơ đang giải quyết quá hạn",
+    "due_soon": "Hồ sơ sắp đến hạn",
+}
+MAX_ROWS = 5000
+OVERDUE_INDICATOR = "PROGRESS_ON_TIME"
+
+
+# --- cache ------------------------------------------------------------------------------------------------------
+
+class _Cache:
+    """A bounded, thread-safe memo: each key is computed once even when many requests ask at the same time."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.lock = threading.Lock()
+        self.key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        with self.lock:
+            if key in self.values:
+                self.values.move_to_end(key)
+                return self.values[key]  # type: ignore[no-any-return]
+            key_lock = self.key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self.lock:
+                if key in self.values:
+                    return self.values[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self.lock:
+                self.values[key] = value
+                while len(self.values) > self.size:
+                    self.values.popitem(last=False)
+                self.key_locks.pop(key, None)
+            return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+CACHE = _Cache()
+
+
+def data_version(store: Store) -> str:
+    """Changes whenever anything that feeds a page changes."""
+    row = store.con.execute("SELECT max(id) FROM audit_log").fetchone()
+    stamps = []
+    ws = store.workspace
+    for path in [ws / "chiso.toml", ws / "departments.csv", *sorted((ws / "rules").glob("*")),
+                 *sorted((ws / "templates").glob("*"))]:
+        try:
+            st = path.stat()
+            stamps.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            continue
+    return f"{row[0] if row else 0}|{store.database or ''}|{hash(tuple(stamps))}"
+
+
+def round_moment(moment: datetime) -> datetime:
+    """``moment`` rounded down to :data:`MOMENT_STEP` (requests of the same quarter hour share the cache)."""
+    step = int(MOMENT_STEP.total_seconds())
+    seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
+    return datetime.combine(moment.date(), datetime.min.time()) + timedelta(seconds=seconds - seconds % step)
+
+
+def prepare_store(store: Store) -> None:
+    """Bring the derived tables up to date once at server start, so that requests only read."""
+    api.prepare(store)
+
+
+# --- periods, units ---------------------------------------------------------------------------------------------
+
+def periods(store: Store) -> list[str]:
+    """The months that have dossiers, newest first."""
+    row = store.con.execute("SELECT min(received_at), max(received_at) FROM dossiers").fetchone()
+    if not row or row[0] is None:
+        return []
+    first, last = row[0].date().replace(day=1), row[1].date().replace(day=1)
+    out = []
+    while last >= first:
+        out.append(f"{last.year:04d}-{last.month:02d}")
+        last = (last - timedelta(days=1)).replace(day=1)
+    return out
+
+
+def check_period(text: str) -> Period:
+    """A month ``YYYY-MM`` (ValueError with a Vietnamese message otherwise)."""
+    try:
+        period = parse_period(text)
+    except PeriodError as exc:
+        raise ValueError(str(exc)) from None
+    if period.kind != "month":
+        raise ValueError(f"'{text}' không phải một tháng (dùng YYYY-MM, ví dụ 2025-09)")
+    return period
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    province_code: str
+
+
+def units(store: Store) -> dict[str, UnitInfo]:
+    return CACHE.get(("units", data_version(store)), lambda: {
+        str(r[0]): UnitInfo(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else str(r[3]), str(r[4] or ""))
+        for r in store.con.execute(
+            "SELECT code, name, level, parent_code, province_code FROM units").fetchall()})
+
+
+def subtree(store: Store, code: str) -> set[str]:
+    """The unit and every unit below it (KeyError for an unknown unit)."""
+    all_units = units(store)
+    if code not in all_units:
+        raise KeyError(f"không có đơn vị '{code}'")
+    children: dict[str, list[str]] = {}
+    for u in all_units.values():
+        if u.parent_code:
+            children.setdefault(u.parent_code, []).append(u.code)
+    out, todo = set(), [code]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(children.get(c, []))
+    return out
+
+
+# --- the month --------------------------------------------------------------------------------------------------
+
+def month(store: Store, period_text: str, as_of: datetime) -> MonthScores:
+    """The month's scoring (results, change, best actions, counts) — cached."""
+    period = check_period(period_text)
+    moment = period.moment(as_of)
+    return CACHE.get(("month", period.label, moment, data_version(store)),
+                     lambda: MonthScores.compute(store, period.label, as_of=moment))
+
+
+@dataclass
+class WorkingDays:
+    """The working days of each calendar (one per province, and the national one), to count working days."""
+
+    days: dict[str, list[date]]
+
+    def of(self, province: str) -> list[date]:
+        return self.days.get(province) or self.days.get(NATIONAL) or []
+
+    def between(self, province: str, start: date, end: date) -> int:
+        """Working days d with start < d <= end."""
+        days = self.of(province)
+        return max(0, bisect.bisect_right(days, end) - bisect.bisect_right(days, start))
+
+    def nth_after(self, province: str, start: date, n: int) -> date:
+        days = self.of(province)
+        i = bisect.bisect_right(days, start) + n - 1
+        return days[min(i, len(days) - 1)] if days else start + timedelta(days=n)
+
+
+def working_days(store: Store) -> WorkingDays:
+    def compute() -> WorkingDays:
+        api.prepare(store)
+        out: dict[str, list[date]] = {}
+        for key, day in store.con.execute(
+                "SELECT calendar_key, day FROM calendar_days WHERE is_working ORDER BY calendar_key, day").fetchall():
+            out.setdefault(str(key), []).append(day)
+        return WorkingDays(out)
+    return CACHE.get(("workdays", data_version(store)), compute)
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else v.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def month_rows(store: Store, period_text: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Every dossier that matters to the month at its moment: received in it, ended in it, or still open."""
+    period = check_period(period_text)
+    moment = period.moment(as_of)
+
+    def compute() -> list[dict[str, Any]]:
+        config = api.prepare(store)
+        start = datetime.combine(period.start, datetime.min.time())
+        sql = StatusQuery(as_of=moment, config=config, ended_since=start).sql()
+        cur = store.con.execute(f"""
+SELECT s.dossier_id, s.unit_code, u.name, s.procedure_code, p.name, d.officer, s.received_at, s.due_at, s.end_at,
+       s.timeliness, COALESCE(u.province_code, '')
+FROM ({sql}) s JOIN units u ON u.code = s.unit_code JOIN dossiers d ON d.dossier_id = s.dossier_id
+LEFT JOIN procedures p ON p.code = s.procedure_code
+WHERE s.received_at <= ?
+ORDER BY s.dossier_id""", [moment])
+        wd = working_days(store)
+        rows = []
+        for r in cur.fetchall():
+            due, end, cls = r[7], r[8], str(r[9])
+            late_days = None
+            if cls == "pending_late" and due is not None:
+                late_days = wd.between(str(r[10]), due.date(), moment.date())
+            elif cls == "late" and due is not None and end is not None:
+                late_days = wd.between(str(r[10]), due.date(), end.date())
+            rows.append({"dossier_id": str(r[0]), "unit_code": str(r[1]), "unit_name": str(r[2]),
+                         "procedure_code": str(r[3]), "procedure_name": r[4], "officer": r[5],
+                         "received_at": _text(r[6]), "due_at": _text(due), "end_at": _text(end),
+                         "timeliness": cls, "status": CLASS_LABELS.get(cls, cls),
+                         "working_days_overdue": late_days, "_province": str(r[10])})
+        return rows
+    return CACHE.get(("rows", period.label, moment, data_version(store)), compute)
+
+
+def _public_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in r.items() if not k.startswith("_")}
+
+
+def _in_period(text: str | None, period: Period) -> bool:
+    return text is not None and period.start.isoformat() <= text[:10] <= period.end.isoformat()
+
+
+def select_rows(store: Store, period_text: str, as_of: datetime, figure: str, *, scope: Iterable[str] | None = None,
+                due_within: int = 3) -> list[dict[str, Any]]:
+    """The dossier rows behind one count (``figure``: a key of :data:`FIGURES`) for the units in ``scope``."""
+    if figure not in FIGURES:
+        raise ValueError(f"không có số liệu '{figure}'")
+    period = check_period(period_text)
+    moment = period.moment(as_of)
+    wanted = None if scope is None else set(scope)
+    rows = [r for r in month_rows(store, period_text, as_of) if wanted is None or r["unit_code"] in wanted]
+    wd = working_days(store)
+    out = []
+    for r in rows:
+        cls = r["timeliness"]
+        if figure == "received":
+            keep = _in_period(r["received_at"], period)
+        elif figure == "resolved":
+            keep = _in_period(r["end_at"], period)
+        elif figure == "late":
+            keep = cls == "late" and _in_period(r["end_at"], period)
+        elif figure == "due_soon":
+            cutoff = wd.nth_after(r["_province"], moment.date(), due_within).isoformat() + " 23:59:59"
+            keep = cls == "pending" and r["due_at"] is not None and r["due_at"] <= cutoff
+        else:
+            keep = cls == figure
+        if keep:
+            out.append(_public_row(r))
+    return out
+
+
+def counts(store: Store, period_text: str, as_of: datetime, scope: Iterable[str] | None,
+           due_within: int = 3) -> dict[str, int]:
+    return {f: len(select_rows(store, period_text, as_of, f, scope=scope, due_within=due_within)) for f in FIGURES}
+
+
+# --- pages ------------------------------------------------------------------------------------------------------
+
+def _result_row(r: dict[str, Any], peers: int) -> dict[str, Any]:
+    return {"code": r["code"], "name": r["name"], "level": r["level"], "level_name": LEVELS.get(r["level"], r["level"]),
+            "parent_code": r["parent_code"], "total": r["total"], "rank": r["rank"], "peers": peers,
+            "classification": r["classification"], "previous_total": r.get("previous_total"),
+            "change": r.get("change"), "provisional": r.get("provisional", False),
+            "groups": {g: v["score"] for g, v in r["groups"].items()}}
+
+
+def ranking(store: Store, period_text: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Every unit's result of the month, ranked among its level's peers."""
+    data = month(store, period_text, as_of)
+    sizes: dict[tuple[str, str], int] = {}
+    info = units(store)
+    for r in data.results:
+        key = (r["level"], info[r["code"]].province_code if r["code"] in info else "")
+        sizes[key] = sizes.get(key, 0) + 1
+    rows = [_result_row(r, sizes[(r["level"], info[r["code"]].province_code if r["code"] in info else "")])
+            for r in data.results]
+    return sorted(rows, key=lambda x: (LEVEL_ORDER.get(x["level"], 9), x["rank"] or 0, fold(x["name"])))
+
+
+def groups(store: Store, period_text: str, as_of: datetime) -> list[dict[str, Any]]:
+    rs = month(store, period_text, as_of).rs
+    return [{"code": g.code, "name": g.name, "max": g.max} for g in rs.groups]
+
+
+def trend(store: Store, code: str, period_text: str, as_of: datetime, months: int = 6) -> list[dict[str, Any]]:
+    """The unit's total for the months with dossiers up to the period (oldest first)."""
+    available = periods(store)
+    label = check_period(period_text).label
+    chosen = [p for p in available if p <= label][:months]
+    out = []
+    for p in reversed(chosen):
+        r = next((x for x in month(store, p, as_of).results if x["code"] == code), None)
+        if r is not None:
+            out.append({"period": p, "total": r["total"]})
+    return out
+
+
+def province_code(store: Store) -> str:
+    for u in units(store).values():
+        if u.level == "province":
+            return u.code
+    raise KeyError("danh mục chưa có tỉnh (chạy chiso units init)")
+
+
+def overview(store: Store, period_text: str, as_of: datetime, *, due_within: int = 3) -> dict[str, Any]:
+    """The province now: total, rank, groups against their maximum, trend, counts, worst units, biggest gains."""
+    data = month(store, period_text, as_of)
+    code = province_code(store)
+    ranked = ranking(store, period_text, as_of)
+    province = next(r for r in ranked if r["code"] == code)
+    result = data.result(code)
+    gains = []
+    for r in ranked:
+        if r["level"] == "province":
+            continue
+        available = round(sum(a["gain"] for a in data.actions.get(r["code"], [])), 2)
+        if available > 0:
+            gains.append({**r, "points_available": available, "actions": data.actions.get(r["code"], [])})
+    gains.sort(key=lambda x: (-x["points_available"], fold(x["name"])))
+    worst = sorted((r for r in ranked if r["level"] != "province"), key=lambda x: (x["total"], fold(x["name"])))
+    return {
+        "period": data.period.label, "moment": _text(data.moment), "due_within": due_within,
+        "province": {**province, "max_total": 100.0,
+                     "groups": [{"code": g.code, "name": g.name, "score": result["groups"][g.code]["score"],
+                                 "max": g.max} for g in data.rs.groups]},
+        "trend": trend(store, code, period_text, as_of),
+        "counts": counts(store, period_text, as_of, None, due_within),
+        "worst": worst[:10], "gains": gains[:10], "rule_set": data.rs.name,
+    }
+
+
+def unit_page(store: Store, code: str, period_text: str, as_of: datetime, *, due_within: int = 3,
+              with_dossiers: bool = True) -> dict[str, Any]:
+    """One unit: every indicator (numerator, denominator, points, points lost), best actions, trend, its overdue
+    and due-soon dossiers by officer, its feedback. ``with_dossiers=False`` leaves dossier-level data out."""
+    data = month(store, period_text, as_of)
+    scope = subtree(store, code)
+    ranked = {r["code"]: r for r in ranking(store, period_text, as_of)}
+    if code not in ranked:
+        raise KeyError(f"đơn vị '{code}' không có kết quả kỳ {data.period.label}")
+    result = data.result(code)
+    indicators = []
+    for g in data.rs.groups:
+        for ind in data.rs.group_indicators(g.code):
+            v = result["indicators"][ind.code]
+            indicators.append({
+                "code": ind.code, "name": ind.name, "group": g.code, "group_name": g.name,
+                "numerator": v["numerator"], "denominator": v["denominator"], "ratio": v["ratio"],
+                "score": v["score"], "max": v["max"], "lost": round(v["max"] - v["score"], 2),
+                "provisional": bool(v.get("provisional")), "source": ind.source,
+                "has_dossiers": ind.source == "dossiers"})
+    page: dict[str, Any] = {
+        "unit": ranked[code], "indicators": indicators, "actions": data.actions.get(code, []),
+        "trend": trend(store, code, period_text, as_of), "due_within": due_within,
+        "counts": counts(store, period_text, as_of, scope, due_within),
+        "children": [r for r in ranked.values() if r["parent_code"] == code],
+        "period": data.period.label, "moment": _text(data.moment), "rule_set": data.rs.name,
+    }
+    if with_dossiers:
+        overdue = select_rows(store, period_text, as_of, "pending_late", scope=scope)
+        due_soon = select_rows(store, period_text, as_of, "due_soon", scope=scope, due_within=due_within)
+        officers: dict[str, dict[str, Any]] = {}
+        for kind, rows in (("overdue", overdue), ("due_soon", due_soon)):
+            for r in rows:
+                o = officers.setdefault(r["officer"] or "(không ghi)", {"officer": r["officer"] or "(không ghi)",
+                                                                        "overdue": 0, "due_soon": 0})
+                o[kind] += 1
+        page["overdue"] = overdue[:MAX_ROWS]
+        page["due_soon"] = due_soon[:MAX_ROWS]
+        page["by_officer"] = sorted(officers.values(), key=lambda o: (-o["overdue"], -o["due_soon"], o["officer"]))
+        page["feedback"] = feedback(store, scope, data.period)
+    return page
+
+
+def feedback(store: Store, scope: set[str], period: Period) -> list[dict[str, Any]]:
+    """The unit's feedback (phản ánh, kiến nghị) received in the period; no personal field is stored."""
+    start = datetime.combine(period.start, datetime.min.time())
+    end = datetime.combine(period.end, datetime.min.time()) + timedelta(days=1)
+    rows = store.con.execute(
+        "SELECT feedback_id, unit_code, received_at, due_at, handled_at, satisfied, about, dossier_id FROM feedback "
+        "WHERE received_at >= ? AND received_at < ? ORDER BY received_at, feedback_id", [start, end]).fetchall()
+    names = ("feedback_id", "unit_code", "received_at", "due_at", "handled_at", "satisfied", "about", "dossier_id")
+    out = []
+    for r in rows:
+        if str(r[1]) in scope:
+            d = dict(zip(names, r, strict=True))
+            for k in ("received_at", "due_at", "handled_at"):
+                d[k] = _text(d[k])
+            out.append(d)
+    return out
+
+
+def explain(store: Store, code: str, period_text: str, as_of: datetime) -> dict[str, Any]:
+    """``chiso explain`` for one unit (cached)."""
+    period = check_period(period_text)
+    moment = period.moment(as_of)
+    return CACHE.get(("explain", code, period.label, moment, data_version(store)),
+                     lambda: api.explain(store, code, period.label, as_of=moment))
+
+
+def indicator_dossiers(store: Store, code: str, period_text: str, as_of: datetime, indicator: str
+                       ) -> dict[str, Any]:
+    """The dossiers that cost points on one indicator (in its denominator, not in its numerator)."""
+    data = explain(store, code, period_text, as_of)
+    rs = month(store, period_text, as_of).rs
+    try:
+        ind = rs.indicator(indicator)
+    except KeyError:
+        raise ValueError(f"không có chỉ số '{indicator}'") from None
+    short = next((s for s in data["shortfalls"] if s["code"] == indicator), None)
+    ids = set(short["items"]) if short and short["over"] == "dossiers" else set()
+    by_id = {r["dossier_id"]: r for r in month_rows(store, period_text, as_of)}
+    rows = [_public_row(by_id[i]) for i in sorted(ids) if i in by_id]
+    return {"title": f"{ind.code} — {ind.name}: hồ sơ chưa đạt", "reason": short["reason"] if short else None,
+            "count": short["item_count"] if short else 0, "rows": rows}
+
+
+def figure_dossiers(store: Store, code: str, period_text: str, as_of: datetime, figure: str, *,
+                    due_within: int = 3) -> dict[str, Any]:
+    """The dossiers behind a count (a key of :data:`FIGURES`) or an indicator code of the unit."""
+    scope = subtree(store, code)
+    if figure in FIGURES:
+        rows = select_rows(store, period_text, as_of, figure, scope=scope, due_within=due_within)
+        title = FIGURES[figure] + (f" (trong {due_within} ngày làm việc tới)" if figure == "due_soon" else "")
+        return {"title": title, "reason": None, "count": len(rows), "rows": rows[:MAX_ROWS]}
+    return indicator_dossiers(store, code, period_text, as_of, figure)
+
+
+# --- one dossier ------------------------------------------------------------------------------------------------
+
+def _work_text(wd: WorkingDays, province: str, start: datetime, end: datetime, day_hours: float = 8.0) -> str:
+    days = wd.between(province, start.date(), end.date())
+    return f"{days} ngày làm việc"
+
+
+def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, Any]:
+    """Every stored field of one dossier, its due date and status at ``as_of``, its timeline and why it is late."""
+    cur = store.con.execute("SELECT * FROM dossiers WHERE dossier_id = ?", [dossier_id])
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        raise KeyError(f"không có hồ sơ '{dossier_id}'")
+    fields = dict(zip(names, row, strict=True))
+    unit = units(store).get(str(fields["unit_code"]))
+    config = api.prepare(store)
+    q = StatusQuery(as_of=as_of, config=config)
+    st = store.con.execute(
+        f"SELECT due_at, end_at, timeliness, original_due_at, due_source, paused_seconds, supplements, "
+        f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]).fetchone()
+    assert st is not None
+    due, end, cls = st[0], st[1], str(st[2])
+    pauses = store.con.execute("SELECT kind, started_at, ended_at FROM pauses WHERE dossier_id = ? ORDER BY started_at",
+                               [dossier_id]).fetchall()
+    wd = working_days(store)
+    province = unit.province_code if unit else ""
+    received = fields["received_at"]
+    events: list[tuple[datetime, str]] = [(received, "Tiếp nhận hồ sơ")]
+    for kind, started, ended in pauses:
+        label = "Yêu cầu bổ sung" if kind == "supplement" else f"Tạm dừng ({kind})"
+        events.append((started, label))
+        if ended is not None:
+            events.append((ended, "Tiếp tục giải quyết" if kind != "supplement" else "Công dân bổ sung xong"))
+    if due is not None:
+        events.append((due, "Hạn giải quyết"))
+    for col, label in (("finished_at", "Có kết quả"), ("returned_at", "Trả hồ sơ"), ("stopped_at", "Dừng xử lý")):
+        if fields.get(col) is not None:
+            events.append((fields[col], label))
+    events.sort(key=lambda e: e[0])
+    timeline = [{"at": _text(at), "event": label,
+                 "working_time": "" if at <= received else "sau " + _work_text(wd, province, received, at)}
+                for at, label in events]
+    why = None
+    if cls in ("late", "pending_late") and due is not None:
+        if (st[6] or 0) > 1:
+            why = f"Yêu cầu bổ sung {st[6]} lần (quá một lần tính là quá hạn theo Quyết định 766/QĐ-TTg)."
+        else:
+            stop = end if end is not None else as_of
+            n = wd.between(province, due.date(), stop.date())
+            what = (f"trả kết quả {stop:%d/%m/%Y %H:%M}" if end is not None
+                    else f"chưa có kết quả lúc {stop:%d/%m/%Y %H:%M}")
+            late_days = f"{n} ngày làm việc" if n else "trong ngày hạn"
+            why = f"Quá hạn {late_days}: hạn {due:%d/%m/%Y %H:%M}, {what}."
+    stored = {k: (_text(v) if isinstance(v, datetime) else v) for k, v in fields.items()
+              if k not in ("row_hash", "load_id")}
+    return {"dossier_id": dossier_id, "unit_code": stored["unit_code"], "unit_name": unit.name if unit else None,
+            "fields": stored, "due_at": _text(due), "end_at": _text(end), "timeliness": cls,
+            "status": CLASS_LABELS.get(cls, cls), "due_source": st[4], "original_due_at": _text(st[3]),
+            "supplements": st[6], "timeline": timeline, "why_late": why, "as_of": _text(as_of)}
+
+
+# --- public -----------------------------------------------------------------------------------------------------
+
+def public_periods(store: Store) -> list[str]:
+    return [str(r[0]) for r in store.con.execute(
+        "SELECT DISTINCT period FROM publications ORDER BY period DESC").fetchall()]
+
+
+def public_results(store: Store, period_text: str) -> dict[str, Any] | None:
+    """Only what ``chiso publish`` froze: per unit the published total, rank and band, and the count of overdue
+    dossiers of the period — never a dossier id."""
+    period = check_period(period_text)
+    pub = publications.latest(store, period.label)
+    if pub is None:
+        return None
+    pid, published_at, _, results = pub
+    row = store.con.execute("SELECT rule_set, scored_at FROM publications WHERE publication_id = ?", [pid]).fetchone()
+    assert row is not None
+    rows = [{"code": r["code"], "name": r["name"], "level": r["level"], "level_name": LEVELS.get(r["level"], ""),
+             "total": r["total"], "rank": r["rank"], "classification": r["classification"],
+             "overdue": _published_overdue(r)} for r in results.values()]
+    rows.sort(key=lambda x: (LEVEL_ORDER.get(x["level"], 9), x["rank"] or 0, fold(x["name"])))
+    return {"period": period.label, "published_at": _text(published_at), "rule_set": str(row[0]),
+            "scored_at": _text(row[1]), "units": rows}
+
+
+def _published_overdue(result: dict[str, Any]) -> int | None:
+    """Dossiers handled late in the published period: the shortfall of the on-time indicator (PROGRESS_ON_TIME:
+    handled − handled not late), taken from the publication itself."""
+    ind = result.get("indicators", {}).get(OVERDUE_INDICATOR)
+    if not ind or ind.get("denominator") is None or ind.get("numerator") is None:
+        return None
+    return int(round(float(ind["denominator"]) - float(ind["numerator"])))
+
+
+def score_json(store: Store, period_text: str, as_of: datetime, *, level: str | None = None,
+               unit: str | None = None) -> str:
+    """Exactly what ``chiso score --format json`` prints for the same arguments."""
+    from chiso.scoring import render
+
+    rs, results = api.score(store, period_text, as_of=as_of, level=level, unit=unit)
+    return render.render(results, rs, "json", f"Bộ chỉ số kỳ {period_text} ({rs.name})")
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
