@@ -412,3 +412,18 @@ def test_scheduler_thread_starts_and_stops(ws: Workspace, hook: Receiver) -> Non
     finally:
         scheduler.stop()
     assert scheduler.done_day == date(2025, 9, 26) and len(hook.received) == 1
+
+
+def test_the_same_on_postgresql(pg_ws: Workspace, hook: Receiver) -> None:
+    week_of_26_september(pg_ws)
+    friday = datetime(2025, 9, 26, 10, 0)
+    [unit] = alerts.build_plan(pg_ws.store, friday, days=1).units
+    assert ids(unit.due_soon) == {"A": 0, "B": 1} and ids(unit.overdue) == {"D": 0, "E": 2}
+    configure(pg_ws, None, hook, "")
+    pg_ws.config((pg_ws.store.workspace / "chiso.toml").read_text(encoding="utf-8")
+                 .replace('secret_env = "CHISO_TEST_HOOK_SECRET"\n', ""))
+    first = alerts.run(pg_ws.store, friday, force=True)  # force: the upsert path on PostgreSQL too
+    assert [d.status for d in first.deliveries] == ["sent"]
+    again = alerts.run(pg_ws.store, friday)
+    assert [d.status for d in again.deliveries] == ["already_sent"] and len(hook.received) == 1
+    assert alerts.run(pg_ws.store, friday, force=True).sent and len(hook.received) == 2
