@@ -169,8 +169,8 @@ async def csrf_guard(request: Request) -> None:
         value = form.get("csrf")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        if request.session.get("user") is None and request.url.path.startswith("/api/"):
-            raise NotAuthenticated()
+        if request.session.get("user") is None and request.url.path != "/dang-nhap":
+            raise NotAuthenticated()  # not logged in at all: log in first (the login form itself carries a token)
         raise Forbidden("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã chống giả mạo). "
                         "Tải lại trang rồi thử lại.")
 

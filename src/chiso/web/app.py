@@ -138,6 +138,21 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
+def all_routes(app: FastAPI) -> list[Any]:
+    """Every route of the application, routers included (FastAPI keeps included routers as branches)."""
+    out: list[Any] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(list(inner.routes))
+            else:
+                out.append(route)
+    walk(list(app.routes))
+    return out
+
+
 def _warm(app: FastAPI) -> None:
     """Compute the newest month's pages once, so the first visitor does not wait for the scoring."""
     pool: StorePool = app.state.pool
