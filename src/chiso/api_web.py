@@ -234,9 +234,10 @@ FROM ({sql}) s JOIN units u ON u.code = s.unit_code JOIN dossiers d ON d.dossier
 LEFT JOIN procedures p ON p.code = s.procedure_code
 WHERE s.received_at <= ?
 ORDER BY s.dossier_id""", [moment])
+        found = cur.fetchall()  # before any other query on this connection (it would discard the result)
         wd = working_days(store)
         rows = []
-        for r in cur.fetchall():
+        for r in found:
             due, end, cls = r[7], r[8], str(r[9])
             late_days = None
             if cls == "pending_late" and due is not None:
@@ -257,7 +258,7 @@ def _public_row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_period(text: str | None, period: Period) -> bool:
-    return text is not None and period.start.isoformat() <= text[:10] <= period.end.isoformat()
+    return text is not None and period.start.isoformat() <= text[:10] < period.end.isoformat()  # end: exclusive
 
 
 def select_rows(store: Store, period_text: str, as_of: datetime, figure: str, *, scope: Iterable[str] | None = None,
@@ -468,9 +469,37 @@ def figure_dossiers(store: Store, code: str, period_text: str, as_of: datetime, 
 
 # --- one dossier ------------------------------------------------------------------------------------------------
 
-def _work_text(wd: WorkingDays, province: str, start: datetime, end: datetime, day_hours: float = 8.0) -> str:
+def _work_text(wd: WorkingDays, province: str, start: datetime, end: datetime) -> str:
     days = wd.between(province, start.date(), end.date())
-    return f"{days} ngày làm việc"
+    return "cùng ngày tiếp nhận" if days == 0 else f"sau {days} ngày làm việc kể từ khi tiếp nhận"
+
+
+FIELD_LABELS = {
+    "dossier_id": "Mã hồ sơ", "unit_code": "Mã đơn vị", "procedure_code": "Mã thủ tục", "channel": "Kênh",
+    "submitted_at": "Nộp trực tuyến lúc", "received_at": "Tiếp nhận lúc", "due_at": "Ngày hẹn trả (nguồn)",
+    "finished_at": "Xử lý xong lúc", "returned_at": "Trả kết quả lúc", "stopped_at": "Dừng xử lý lúc",
+    "stop_reason": "Lý do dừng", "supplement_count": "Số lần yêu cầu bổ sung", "fee_amount": "Phí, lệ phí (đồng)",
+    "paid_online": "Thanh toán trực tuyến", "e_result": "Có kết quả điện tử", "digitized": "Đã số hóa",
+    "reused_data": "Tái sử dụng dữ liệu số hóa", "shared_to_citizen_store": "Đưa vào kho dữ liệu công dân",
+    "used_population_data": "Dùng dữ liệu dân cư / VNeID", "synced_to_portal": "Đồng bộ Cổng DVCQG",
+    "rating": "Đánh giá", "complained": "Có phản ánh, kiến nghị", "apology_issued": "Đã có thư xin lỗi",
+    "officer": "Cán bộ xử lý", "updated_at": "Cập nhật lúc",
+}
+CHANNELS = {"direct": "trực tiếp", "online": "trực tuyến", "postal": "bưu chính"}
+
+
+def _field_value(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if key == "channel":
+        return CHANNELS.get(str(value), str(value))
+    if key == "fee_amount" and isinstance(value, int | float):
+        return f"{value:,.0f}".replace(",", ".")
+    return str(value)
 
 
 def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, Any]:
@@ -507,7 +536,7 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
             events.append((fields[col], label))
     events.sort(key=lambda e: e[0])
     timeline = [{"at": _text(at), "event": label,
-                 "working_time": "" if at <= received else "sau " + _work_text(wd, province, received, at)}
+                 "working_time": "" if at <= received else _work_text(wd, province, received, at)}
                 for at, label in events]
     why = None
     if cls in ("late", "pending_late") and due is not None:
@@ -522,8 +551,10 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
             why = f"Quá hạn {late_days}: hạn {due:%d/%m/%Y %H:%M}, {what}."
     stored = {k: (_text(v) if isinstance(v, datetime) else v) for k, v in fields.items()
               if k not in ("row_hash", "load_id")}
+    labelled = [{"field": k, "label": FIELD_LABELS.get(k, k), "value": _field_value(k, v)}
+                for k, v in fields.items() if k not in ("row_hash", "load_id")]
     return {"dossier_id": dossier_id, "unit_code": stored["unit_code"], "unit_name": unit.name if unit else None,
-            "fields": stored, "due_at": _text(due), "end_at": _text(end), "timeliness": cls,
+            "fields": stored, "labelled": labelled, "due_at": _text(due), "end_at": _text(end), "timeliness": cls,
             "status": CLASS_LABELS.get(cls, cls), "due_source": st[4], "original_due_at": _text(st[3]),
             "supplements": st[6], "timeline": timeline, "why_late": why, "as_of": _text(as_of)}
 

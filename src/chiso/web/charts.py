@@ -38,7 +38,7 @@ def line(points: list[tuple[str, float]], *, width: int = 560, height: int = 180
     """A line of totals by month, with each value written at its point."""
     if not points:
         return Markup("")
-    left, right, top, bottom = 36, 16, 16, 28
+    left, right, top, bottom = 40, 40, 16, 28
     span_x = width - left - right
     span_y = height - top - bottom
     lo = min(low, min(v for _, v in points) - 5)
