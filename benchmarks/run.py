@@ -1,6 +1,6 @@
 """Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
 
-    python benchmarks/run.py [status|score|reports] [--dossiers N] [--keep]
+    python benchmarks/run.py [status|score|reports|web] [--dossiers N] [--keep]
 
 1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
 2. load it into a fresh workspace (`chiso load`),
@@ -116,11 +116,19 @@ def reports_suite(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports"], default="status")
+    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports", "web"], default="status")
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
+    parser.add_argument("--clients", type=int, default=50, help="web: concurrent clients")
+    parser.add_argument("--requests", type=int, default=20, help="web: requests per client and page")
     args = parser.parse_args()
+    if args.suite == "web":
+        sys.path.insert(0, str(HERE))
+        from web_load import web_suite
+
+        web_suite(args.clients, args.requests, args.keep)
+        return
     if args.suite == "status":
         args.dossiers = args.dossiers or 1_000_000
         status_suite(args)

@@ -84,6 +84,14 @@ MATRIX: dict[tuple[str, str], list[tuple[str, dict[str, int]]]] = {
     ("GET", "/van-ban/tai"): [("/van-ban/tai?loai=khong-co", dict(anonymous=303, admin=400, viewer=403, xa=403,
                                                                  so=403))],
     ("GET", "/cong-khai"): [(f"/cong-khai?{P}", dict(anonymous=200, admin=200, viewer=200, xa=200, so=200))],
+    # an empty form: the dossier's unit is checked first (403 out of scope), then the missing date (400)
+    ("POST", "/qua-han/{dossier_id}"): [
+        ("/qua-han/{own_dossier}", dict(anonymous=303, admin=400, viewer=403, xa=400, so=403)),
+        ("/qua-han/{other_dossier}", dict(anonymous=303, admin=400, viewer=403, xa=403, so=403))],
+    # nothing attached yet: 404 for those who may see the dossier
+    ("GET", "/qua-han/{dossier_id}/tep/{action}"): [
+        ("/qua-han/{own_dossier}/tep/explanation", dict(anonymous=303, admin=404, viewer=403, xa=404, so=403)),
+        ("/qua-han/{other_dossier}/tep/apology", dict(anonymous=303, admin=404, viewer=403, xa=403, so=403))],
     ("POST", "/dang-nhap"): [],  # test_login_*
     ("POST", "/dang-xuat"): [],  # test_logout_needs_the_csrf_token
     ("GET", "/api/scores"): [
@@ -137,7 +145,7 @@ def _request(client: TestClient, role: str, method: str, url: str, province: Pro
         dossier = province.dossier_own if unit_is_own else province.dossier_other
         return client.post("/api/dossiers", json=[_dossier_row(province, dossier)], headers=headers)
     if method == "POST":
-        data = {"csrf": csrf_of(client)} if role == "admin" else {}
+        data = {"csrf": csrf_of(client, "/cong-khai")} if role != "anonymous" else {}
         return client.post(url, data=data, headers=headers, follow_redirects=False)
     return client.get(url, headers=headers, follow_redirects=False)
 

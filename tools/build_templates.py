@@ -167,7 +167,10 @@ def unit_letter() -> None:
     para(doc, "**2. Hồ sơ giải quyết quá hạn:** {% if overdue.total %}trong tháng có {{ overdue.resolved_late|whole }} "
               "hồ sơ giải quyết quá hạn và {{ overdue.open_late|whole }} hồ sơ đang xử lý quá hạn (danh sách tại "
               "phụ lục Excel kèm theo). Đề nghị rà soát, báo cáo giải trình và thực hiện xin lỗi người dân, doanh "
-              "nghiệp trước ngày {{ explanation_deadline }}.{% else %}không có hồ sơ quá hạn.{% endif %}",
+              "nghiệp trước ngày {{ explanation_deadline }}{% if overdue.explanation_missing or "
+              "overdue.apology_missing %}; đến nay còn {{ overdue.explanation_missing|whole }} hồ sơ chưa có báo "
+              "cáo giải trình và {{ overdue.apology_missing|whole }} hồ sơ chưa có thư xin lỗi{% endif %}."
+              "{% else %}không có hồ sơ quá hạn.{% endif %}",
          indent=True)
     para(doc, "**3. Việc cần làm để tăng điểm:**", indent=True)
     para(doc, "{%p for a in actions %}")

@@ -559,6 +559,129 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
             "supplements": st[6], "timeline": timeline, "why_late": why, "as_of": _text(as_of)}
 
 
+# --- overdue dossiers: explanation and apology (Nghị quyết 131/NQ-CP) ---------------------------------------------
+
+ACTIONS = {"explanation": "Báo cáo giải trình", "apology": "Thư xin lỗi"}
+ATTACHMENT_KINDS = {".pdf": b"%PDF", ".docx": b"PK", ".doc": b"\xd0\xcf\x11\xe0", ".jpg": b"\xff\xd8",
+                    ".jpeg": b"\xff\xd8", ".png": b"\x89PNG", ".odt": b"PK"}
+MAX_ATTACHMENT = 10 * 1024 * 1024
+
+
+def explanation_deadline(store: Store, period_text: str) -> date:
+    """The day by which the month's overdue dossiers must be explained: ``[report] explanation_working_days``
+    working days after the month's last day (the monthly letter counts from its own date)."""
+    from chiso.reports.common import add_working_days
+    from chiso.reports.documents import settings_for
+
+    period = check_period(period_text)
+    return add_working_days(store, period.last_day, settings_for(store).explanation_working_days)
+
+
+def overdue_marks(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
+    """(dossier id, action) -> {done_on, file_name, recorded_by, recorded_at} of every recorded action."""
+    def compute() -> dict[tuple[str, str], dict[str, Any]]:
+        rows = store.con.execute(
+            "SELECT dossier_id, action, done_on, file_name, recorded_by, recorded_at FROM overdue_actions").fetchall()
+        return {(str(r[0]), str(r[1])): {"done_on": str(r[2]), "file_name": r[3], "recorded_by": r[4],
+                                         "recorded_at": _text(r[5])} for r in rows}
+    return CACHE.get(("marks", data_version(store)), compute)
+
+
+def overdue(store: Store, period_text: str, as_of: datetime, *, scope: Iterable[str] | None = None
+            ) -> dict[str, Any]:
+    """Every dossier resolved late in the month or open past its due date, with its two required actions, and per
+    unit the count of actions still missing."""
+    rows = (select_rows(store, period_text, as_of, "pending_late", scope=scope)
+            + select_rows(store, period_text, as_of, "late", scope=scope))
+    marks = overdue_marks(store)
+    per_unit: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        for action in ACTIONS:
+            r[action] = marks.get((r["dossier_id"], action))
+        u = per_unit.setdefault(r["unit_code"], {"code": r["unit_code"], "name": r["unit_name"], "pending_late": 0,
+                                                 "late": 0, "explanation_missing": 0, "apology_missing": 0})
+        u[r["timeliness"]] += 1
+        u["explanation_missing"] += r["explanation"] is None
+        u["apology_missing"] += r["apology"] is None
+    rows.sort(key=lambda r: (fold(r["unit_name"]), r["due_at"] or "", r["dossier_id"]))
+    summary = sorted(per_unit.values(), key=lambda u: (-(u["explanation_missing"] + u["apology_missing"]),
+                                                       fold(u["name"])))
+    return {"deadline": explanation_deadline(store, period_text).isoformat(), "rows": rows, "per_unit": summary}
+
+
+def missing_actions(store: Store, period_text: str, as_of: datetime) -> dict[str, dict[str, int]]:
+    """Unit code (and every unit above it) -> {overdue, explanation_missing, apology_missing} for the month."""
+    info = units(store)
+    out: dict[str, dict[str, int]] = {}
+    for r in overdue(store, period_text, as_of)["rows"]:
+        code: str | None = r["unit_code"]
+        while code:
+            c = out.setdefault(code, {"overdue": 0, "explanation_missing": 0, "apology_missing": 0})
+            c["overdue"] += 1
+            c["explanation_missing"] += r["explanation"] is None
+            c["apology_missing"] += r["apology"] is None
+            code = info[code].parent_code if code in info else None
+    return out
+
+
+def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, recorded_by: str,
+                 file_name: str | None = None, content: bytes | None = None, who: Any = None) -> None:
+    """Record that the explanation or the apology of an overdue dossier was done (ValueError when refused)."""
+    from pathlib import PurePath
+
+    from chiso.outputs import safe_filename
+    from chiso.store import audit
+
+    if action not in ACTIONS:
+        raise ValueError(f"việc '{action}' không có (chọn: {', '.join(ACTIONS)})")
+    row = store.con.execute("SELECT received_at FROM dossiers WHERE dossier_id = ?", [dossier_id]).fetchone()
+    if row is None:
+        raise KeyError(f"không có hồ sơ '{dossier_id}'")
+    today = datetime.now().date()
+    if done_on > today:
+        raise ValueError(f"ngày {done_on:%d/%m/%Y} chưa đến")
+    if done_on < row[0].date():
+        raise ValueError(f"ngày {done_on:%d/%m/%Y} trước ngày tiếp nhận hồ sơ ({row[0]:%d/%m/%Y})")
+    digest = None
+    if content is not None:
+        if not file_name:
+            raise ValueError("tệp đính kèm thiếu tên")
+        suffix = PurePath(file_name).suffix.lower()
+        if suffix not in ATTACHMENT_KINDS:
+            raise ValueError(f"tệp '{file_name}': chỉ nhận PDF, Word (.docx, .doc, .odt), ảnh JPG hoặc PNG")
+        if len(content) > MAX_ATTACHMENT:
+            raise ValueError(f"tệp '{file_name}' lớn quá 10 MB")
+        if not content.startswith(ATTACHMENT_KINDS[suffix]):
+            raise ValueError(f"tệp '{file_name}' không phải tệp {suffix} thật (nội dung không khớp đuôi tệp)")
+        file_name = safe_filename(PurePath(file_name).stem, 80) + suffix
+        import hashlib
+
+        digest = hashlib.sha256(content).hexdigest()
+    with store.transaction() as con:
+        con.execute("DELETE FROM overdue_actions WHERE dossier_id = ? AND action = ?", [dossier_id, action])
+        con.execute("INSERT INTO overdue_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [dossier_id, action, done_on, file_name, digest, content, recorded_by,
+                     datetime.now().replace(microsecond=0)])
+        audit.record(con, "overdue_marked", dossier_id, {"action": action, "done_on": done_on.isoformat(),
+                                                         "file_name": file_name, "file_sha256": digest}, who)
+
+
+def dossier_unit(store: Store, dossier_id: str) -> str:
+    """The unit of a dossier (KeyError when there is none)."""
+    row = store.con.execute("SELECT unit_code FROM dossiers WHERE dossier_id = ?", [dossier_id]).fetchone()
+    if row is None:
+        raise KeyError(f"không có hồ sơ '{dossier_id}'")
+    return str(row[0])
+
+
+def overdue_attachment(store: Store, dossier_id: str, action: str) -> tuple[str, bytes] | None:
+    row = store.con.execute("SELECT file_name, content FROM overdue_actions WHERE dossier_id = ? AND action = ?",
+                            [dossier_id, action]).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return str(row[0]), bytes(row[1])
+
+
 # --- public -----------------------------------------------------------------------------------------------------
 
 def public_periods(store: Store) -> list[str]:

@@ -147,11 +147,15 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
     groups = [{"code": g.code, "name": g.name, "max": g.max, "score": province["groups"][g.code]["score"],
                "weak": province["groups"][g.code]["score"] < settings.low_share * g.max} for g in rs.groups]
 
+    missing = _missing_by_unit(store, data)
+
     def overdue_row(r: dict[str, Any]) -> dict[str, Any]:
         c = counts.get(r["code"], {})
         late, open_late = c.get("resolved_late", 0), c.get("open_late", 0)
+        m = missing.get(r["code"], {})
         return {"code": r["code"], "name": r["name"], "resolved_late": late, "open_late": open_late,
-                "total": late + open_late}
+                "total": late + open_late, "explanation_missing": m.get("explanation_missing", 0),
+                "apology_missing": m.get("apology_missing", 0)}
 
     def overdue_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = [overdue_row(r) for r in rows]
@@ -281,6 +285,10 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
                  "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
                  + (nf.number(abs(change)) + " điểm" if change else "")}
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
+    marks = overdue_marks(store)
+    for d in overdue_dossiers:
+        d["explanation_done"] = (marks.get((d["dossier_id"], "explanation")) or {}).get("done_on")
+        d["apology_done"] = (marks.get((d["dossier_id"], "apology")) or {}).get("done_on")
     context: dict[str, Any] = {
         **base_context(store, settings, period, letter_date),
         "rule_set": rs.name, "rule_set_title": rs.title, "as_of_text": moment_text(moment),
@@ -288,7 +296,10 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
         "groups": groups, "indicator_rows": indicator_rows, "actions": actions,
         "children": [{"rank": r["rank"], "code": r["code"], "name": r["name"], "total": r["total"],
                       "classification": r["classification"]} for r in children],
-        "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late},
+        "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late,
+                    # from the Quá hạn page of the web service (chiso.api_web.mark_overdue)
+                    "explanation_missing": sum(d["explanation_done"] is None for d in overdue_dossiers),
+                    "apology_missing": sum(d["apology_done"] is None for d in overdue_dossiers)},
         "overdue_dossiers": overdue_dossiers,
         "explanation_deadline": date_text(deadline).removeprefix("ngày "),
     }
@@ -298,6 +309,22 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
                     "weak": g["score"] < settings.low_share * g["max"]} for g in groups],
         workdir / f"chart-{safe}-groups.png", nf, f"Điểm các nhóm tiêu chí của {unit['name']}", dpi=120)}
     return context
+
+
+def overdue_marks(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
+    """(dossier id, action) -> {done_on} of the explanations and apologies recorded on the Quá hạn page."""
+    rows = store.con.execute("SELECT dossier_id, action, done_on FROM overdue_actions").fetchall()
+    return {(str(r[0]), str(r[1])): {"done_on": str(r[2])} for r in rows}
+
+
+def _missing_by_unit(store: Store, data: MonthScores) -> dict[str, dict[str, int]]:
+    """Unit code -> explanations and apologies still missing for its overdue dossiers (and its sub-units')."""
+    marks = overdue_marks(store)
+    out: dict[str, dict[str, int]] = {}
+    for code, rows in data.overdue_dossiers(store).items():
+        out[code] = {"explanation_missing": sum((d["dossier_id"], "explanation") not in marks for d in rows),
+                     "apology_missing": sum((d["dossier_id"], "apology") not in marks for d in rows)}
+    return out
 
 
 def _overdue_dossiers(store: Store, period: Period, moment: datetime, config: Config

@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "user_changed": "sửa tài khoản",
     "user_disabled": "khóa tài khoản",
     "token_issued": "cấp mã truy cập API",
+    "overdue_marked": "ghi nhận giải trình, xin lỗi hồ sơ quá hạn",
     "alert_sent": "gửi cảnh báo hạn giải quyết",
     "alert_failed": "gửi cảnh báo không thành công",
 }

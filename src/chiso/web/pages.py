@@ -232,20 +232,63 @@ def dossier(dossier_id: str, ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Respons
     return page(ctx, "dossier.html", data=data, links=format_links(ctx), period=None, months=[])
 
 
+OVERDUE_COLUMNS = [*DOSSIER_COLUMNS, ("explanation_done", "Giải trình (ngày)"), ("apology_done", "Xin lỗi (ngày)")]
+
+
 @router.get("/qua-han")
 def overdue(ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
     period, months = period_of(ctx)
-    when = moment(ctx.request.app)
-    rows = guarded(lambda: api_web.select_rows(ctx.store, period, when, "pending_late", scope=ctx.scope)
-                   + api_web.select_rows(ctx.store, period, when, "late", scope=ctx.scope))
-    per_unit: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        u = per_unit.setdefault(r["unit_code"], {"code": r["unit_code"], "name": r["unit_name"], "pending_late": 0,
-                                                 "late": 0})
-        u[r["timeliness"]] += 1
-    summary = sorted(per_unit.values(), key=lambda u: (-(u["pending_late"] + u["late"]), fold(u["name"])))
-    return table(ctx, rows, DOSSIER_COLUMNS, f"qua-han-{period}", "overdue.html", summary=summary,
+    data = guarded(lambda: api_web.overdue(ctx.store, period, moment(ctx.request.app), scope=ctx.scope))
+    rows = [{**r, "explanation_done": (r["explanation"] or {}).get("done_on"),
+             "apology_done": (r["apology"] or {}).get("done_on")} for r in data["rows"]]
+    return table(ctx, rows, OVERDUE_COLUMNS, f"qua-han-{period}", "overdue.html", data=data,
+                 actions=api_web.ACTIONS, today=date.today().isoformat(), notice=ctx.request.query_params.get("ok"),
                  **base(ctx, period, months))
+
+
+@router.post("/qua-han/{dossier_id}")
+async def mark_overdue(dossier_id: str, request: Request, ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    upload = form.get("file")
+    content = None
+    name = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read(api_web.MAX_ATTACHMENT + 1)
+        name = Path(upload.filename).name
+    return await run_in_threadpool(_mark, ctx, dossier_id, str(form.get("action", "")), str(form.get("done_on", "")),
+                                   name, content, str(form.get("period", "")))
+
+
+def _mark(ctx: Ctx, dossier_id: str, action: str, done_on: str, name: str | None, content: bytes | None,
+          period: str) -> Response:
+    assert ctx.user is not None
+    unit_code = guarded(lambda: api_web.dossier_unit(ctx.store, dossier_id))
+    ctx.check_unit(unit_code, Need.DOSSIERS)
+    try:
+        day = date.fromisoformat(done_on)
+    except ValueError:
+        raise HTTPException(400, f"ngày '{done_on[:20]}' không hợp lệ (dùng yyyy-mm-dd)") from None
+    with ctx.request.app.state.write_lock:
+        guarded(lambda: api_web.mark_overdue(ctx.store, dossier_id, action, done_on=day, recorded_by=ctx.user.name
+                                             if ctx.user else "", file_name=name, content=content, who=ctx.actor()))
+    back = f"/qua-han?ok={quote(dossier_id, safe='')}"
+    if period and len(period) == 7:
+        back += f"&period={quote(period, safe='')}"
+    return RedirectResponse(back, status_code=303)
+
+
+@router.get("/qua-han/{dossier_id}/tep/{action}")
+def overdue_file(dossier_id: str, action: str, ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
+    unit_code = guarded(lambda: api_web.dossier_unit(ctx.store, dossier_id))
+    ctx.check_unit(unit_code, Need.DOSSIERS)
+    found = api_web.overdue_attachment(ctx.store, dossier_id, action)
+    if found is None:
+        raise HTTPException(404, "Không có tệp đính kèm.")
+    name, content = found
+    return Response(content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 # --- upload, documents ------------------------------------------------------------------------------------------
