@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str], list[tuple[str, dict[str, int]]]] = {
     ("GET", "/ho-so/{dossier_id}"): [
         ("/ho-so/{own_dossier}", dict(anonymous=303, admin=200, viewer=403, xa=200, so=403)),
         ("/ho-so/{other_dossier}", dict(anonymous=303, admin=200, viewer=403, xa=403, so=403))],
+    ("GET", "/du-bao"): [(f"/du-bao?{P}", dict(anonymous=303, admin=200, viewer=200, xa=200, so=200))],
     ("GET", "/qua-han"): [(f"/qua-han?{P}", dict(anonymous=303, admin=200, viewer=403, xa=200, so=200))],
     ("GET", "/nap-du-lieu"): [("/nap-du-lieu", dict(anonymous=303, admin=200, viewer=403, xa=403, so=403))],
     # no file chosen: the admin gets the form back with the message (400); nobody else gets that far

@@ -229,3 +229,44 @@ def test_monthly_letter_downloads_as_a_word_file(province: Province, app: Any) -
         text = docx.read("word/document.xml").decode("utf-8")
     assert "Bộ chỉ số" in text
     assert client.get("/van-ban/tai?loai=cong-van-don-vi&period=2025-09&unit=KHONG-CO").status_code == 404
+
+
+def test_forecast_counts_the_dossiers_that_fall_due_before_month_end(province: Province, app: Any,
+                                                                   tmp_path: Any) -> None:
+    """A new commune with four dossiers of its own, seen on 20/09: two finished early, two in progress due on
+    25/09. If the two are finished in time the commune keeps 20/20 on PROGRESS_ON_TIME (linear, max 20) and 6/6 on
+    DOSSIER_RECEIVING_SATISFACTION (threshold 90 %, max 6); if not, 4 handled of which 2 not late: 20 × 2/4 = 10
+    and min(6, 6 × 0.5 / 0.9) = 3.33 — 12.67 points at risk (domain.md, the score formulas)."""
+    from chiso import api
+
+    with province.store() as store:
+        (tmp_path / "xa-moi.csv").write_text(
+            "code,name,level,parent_code,valid_from\n99999,UBND xã Thử Nghiệm,commune,14,2025-07-01\n",
+            encoding="utf-8")
+        api.load(store, [tmp_path / "xa-moi.csv"], table="units")
+        procedure = store.con.execute("SELECT code FROM procedures WHERE level = 'commune' ORDER BY code LIMIT 1"
+                                      ).fetchone()[0]
+    done = {"received_at": "2025-09-15 08:00:00", "due_at": "2025-09-17 17:00:00",
+            "finished_at": "2025-09-16 10:00:00", "returned_at": "2025-09-16 10:00:00"}
+    open_ = {"received_at": "2025-09-18 08:00:00", "due_at": "2025-09-25 17:00:00"}
+    rows = [{"dossier_id": f"DB-{n}", "unit_code": "99999", "procedure_code": procedure, "channel": "direct",
+             **(done if n <= 2 else open_)} for n in (1, 2, 3, 4)]
+    client = TestClient(app)
+    assert client.post("/api/dossiers", json=rows, headers=bearer(province)).status_code == 200
+    login(client, "admin")
+    data = {r["code"]: r for r in client.get(f"/du-bao?period={PERIOD}&ngay=2025-09-20&format=json").json()}
+    mine = data["99999"]
+    scores = json.loads(cli_output(province, "score", "--period", PERIOD, "--as-of", "2025-09-20 23:59:59",
+                                   "--unit", "99999", "--format", "json"))[0]
+    assert scores["indicators"]["PROGRESS_ON_TIME"]["score"] == 20.0
+    assert scores["indicators"]["DOSSIER_RECEIVING_SATISFACTION"]["score"] == 6.0
+    assert mine["total_forecast"] == scores["total"]
+    assert mine["points_at_risk"] == 12.67
+    assert mine["total_if_late"] == round(scores["total"] - 12.67, 2)
+    assert mine["due_in_period"] == 2
+    assert data["14"]["due_in_period"] >= 2
+    listed = client.get(f"/don-vi/99999/ho-so?figure=due_in_period&period={PERIOD}&format=json").json()
+    assert listed == []  # at the server's own moment (30/09 17:00) they are already past due:
+    late = client.get(f"/don-vi/99999/ho-so?figure=pending_late&period={PERIOD}&format=json").json()
+    assert sorted(r["dossier_id"] for r in late) == ["DB-3", "DB-4"]
+    assert client.get(f"/du-bao?period={PERIOD}&ngay=20-09-2025").status_code == 400

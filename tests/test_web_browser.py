@@ -189,6 +189,8 @@ def test_a_clerk_goes_through_the_service(served: tuple[Province, str], browser:
     if shots:
         page.goto(f"{url}/qua-han?period={PERIOD}")
         _shot(page, "qua-han")
+        page.goto(f"{url}/du-bao?period={PERIOD}&ngay=2025-09-22")
+        _shot(page, "du-bao")
         page.goto(f"{url}/cong-khai?period={PERIOD}")
         _shot(page, "cong-khai")
     # no script errors (there are no scripts), no blocked or missing resources; the refused upload's own 422 aside

@@ -44,6 +44,7 @@ FIGURES = {
     "pending": "Hồ sơ đang giải quyết trong hạn",
     "pending_late": "Hồ sơ đang giải quyết quá hạn",
     "due_soon": "Hồ sơ sắp đến hạn",
+    "due_in_period": "Hồ sơ đang giải quyết, đến hạn trước cuối kỳ",
 }
 MAX_ROWS = 5000
 OVERDUE_INDICATOR = "PROGRESS_ON_TIME"
@@ -229,7 +230,7 @@ def month_rows(store: Store, period_text: str, as_of: datetime) -> list[dict[str
         sql = StatusQuery(as_of=moment, config=config, ended_since=start).sql()
         cur = store.con.execute(f"""
 SELECT s.dossier_id, s.unit_code, u.name, s.procedure_code, p.name, d.officer, s.received_at, s.due_at, s.end_at,
-       s.timeliness, COALESCE(u.province_code, '')
+       s.timeliness, COALESCE(u.province_code, ''), s.waiting_since
 FROM ({sql}) s JOIN units u ON u.code = s.unit_code JOIN dossiers d ON d.dossier_id = s.dossier_id
 LEFT JOIN procedures p ON p.code = s.procedure_code
 WHERE s.received_at <= ?
@@ -248,7 +249,8 @@ ORDER BY s.dossier_id""", [moment])
                          "procedure_code": str(r[3]), "procedure_name": r[4], "officer": r[5],
                          "received_at": _text(r[6]), "due_at": _text(due), "end_at": _text(end),
                          "timeliness": cls, "status": CLASS_LABELS.get(cls, cls),
-                         "working_days_overdue": late_days, "_province": str(r[10])})
+                         "working_days_overdue": late_days, "_province": str(r[10]),
+                         "_waiting": r[11] is not None})
         return rows
     return CACHE.get(("rows", period.label, moment, data_version(store)), compute)
 
@@ -280,6 +282,9 @@ def select_rows(store: Store, period_text: str, as_of: datetime, figure: str, *,
             keep = _in_period(r["end_at"], period)
         elif figure == "late":
             keep = cls == "late" and _in_period(r["end_at"], period)
+        elif figure == "due_in_period":
+            keep = (cls == "pending" and not r["_waiting"] and r["due_at"] is not None
+                    and r["due_at"] < period.end.isoformat())
         elif figure == "due_soon":
             cutoff = wd.nth_after(r["_province"], moment.date(), due_within).isoformat() + " 23:59:59"
             keep = cls == "pending" and r["due_at"] is not None and r["due_at"] <= cutoff
@@ -293,6 +298,52 @@ def select_rows(store: Store, period_text: str, as_of: datetime, figure: str, *,
 def counts(store: Store, period_text: str, as_of: datetime, scope: Iterable[str] | None,
            due_within: int = 3) -> dict[str, int]:
     return {f: len(select_rows(store, period_text, as_of, f, scope=scope, due_within=due_within)) for f in FIGURES}
+
+
+def forecast(store: Store, period_text: str, as_of: datetime, *, scope: Iterable[str] | None = None
+             ) -> dict[str, Any]:
+    """The month-end forecast (dự báo cuối kỳ) of every unit, from the data known at ``as_of``.
+
+    * ``total_forecast``: the score if every dossier now in progress is finished by its due date — the score at
+      ``as_of``, where a dossier in progress within its time counts as not late, as it will once finished in time;
+    * ``total_if_late``: the same data scored with the dossiers in progress that fall due before the end of the
+      month (not waiting for the citizen) counted as open past their due date — what happens if they are not
+      finished in time;
+    * ``points_at_risk`` = the difference; ``due_in_period``: how many such dossiers the unit has — the list to act
+      on today, by due date (``figure_dossiers(…, "due_in_period")``).
+
+    Dossiers already open past their due date are late in both and cost nothing more here."""
+    from chiso.scoring.engine import score_period
+
+    period = check_period(period_text)
+    moment = period.moment(as_of)
+    data = month(store, period.label, as_of)
+
+    def if_late() -> dict[str, float]:
+        results = score_period(store, data.rs, period, moment, data.config, late_if_due_before=datetime.combine(
+            period.end, datetime.min.time()))
+        return {r["code"]: r["total"] for r in results}
+    late_totals = CACHE.get(("if_late", period.label, moment, data_version(store)), if_late)
+    now_rows = {r["code"]: r for r in ranking(store, period.label, as_of)}
+    wanted = None if scope is None else set(scope)
+    due: dict[str, int] = {}
+    info = units(store)
+    for r in select_rows(store, period.label, as_of, "due_in_period", scope=wanted):
+        code: str | None = r["unit_code"]
+        while code:
+            due[code] = due.get(code, 0) + 1
+            code = info[code].parent_code if code in info else None
+    rows = []
+    for code, r in now_rows.items():
+        if wanted is not None and code not in wanted:
+            continue
+        late = late_totals.get(code, r["total"])
+        rows.append({"code": code, "name": r["name"], "level": r["level"], "level_name": r["level_name"],
+                     "total_forecast": r["total"], "total_if_late": late,
+                     "points_at_risk": round(max(0.0, r["total"] - late), 2), "due_in_period": due.get(code, 0)})
+    rows.sort(key=lambda x: (-x["points_at_risk"], -x["due_in_period"], fold(x["name"])))
+    last = datetime.combine(period.last_day, datetime.max.time()).replace(microsecond=0)
+    return {"period": period.label, "moment": _text(moment), "end": _text(last), "units": rows}
 
 
 # --- pages ------------------------------------------------------------------------------------------------------

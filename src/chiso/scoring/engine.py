@@ -57,6 +57,15 @@ class Facts:
     period: Period
     moment: datetime
     config: Config
+    # What-if of the month-end forecast: dossiers in progress in time (not waiting for the citizen) whose due
+    # moment is before this one count as open past their due date.
+    late_if_due_before: datetime | None = None
+
+    def timeliness_sql(self) -> str:
+        if self.late_if_due_before is None:
+            return "s.timeliness"
+        return (f"CASE WHEN s.timeliness = 'pending' AND s.waiting_since IS NULL AND s.due_at < "
+                f"{ts_literal(self.late_if_due_before)} THEN 'pending_late' ELSE s.timeliness END")
 
     def dossiers_sql(self) -> str:
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
@@ -66,7 +75,7 @@ class Facts:
                                               "shared_to_citizen_store", "used_population_data",
                                               "synced_to_portal", "complained"))
         return f"""
-SELECT s.dossier_id, s.unit_code, s.procedure_code, s.timeliness, s.end_at, s.due_at,
+SELECT s.dossier_id, s.unit_code, s.procedure_code, {self.timeliness_sql()} AS timeliness, s.end_at, s.due_at,
        d.received_at >= {start} AS received_in_period,
        (s.end_at IS NULL OR s.end_at >= {start}) AS handled,
        d.channel, COALESCE(d.fee_amount, 0) AS fee_amount, d.rating, {bools},
@@ -152,10 +161,11 @@ def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[st
     return out
 
 
-def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config
-                 ) -> list[dict[str, Any]]:
-    """Results for every unit valid during the period (units without dossiers included)."""
-    facts = Facts(period, period.moment(as_of), config)
+def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, *,
+                 late_if_due_before: datetime | None = None) -> list[dict[str, Any]]:
+    """Results for every unit valid during the period (units without dossiers included); with
+    ``late_if_due_before``, the forecast's what-if (:class:`Facts`)."""
+    facts = Facts(period, period.moment(as_of), config, late_if_due_before)
     counts = measure_counts(store, rs, facts)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, '') FROM units "

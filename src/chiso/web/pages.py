@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -289,6 +289,27 @@ def overdue_file(dossier_id: str, action: str, ctx: Ctx = Depends(need(Need.DOSS
     name, content = found
     return Response(content, media_type="application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+FORECAST_COLUMNS = [("name", "Đơn vị"), ("level_name", "Cấp"), ("total_forecast", "Điểm nếu xử lý đúng hạn"),
+                    ("total_if_late", "Điểm nếu để quá hạn"), ("points_at_risk", "Điểm có nguy cơ mất"),
+                    ("due_in_period", "Hồ sơ đến hạn trước cuối kỳ")]
+
+
+@router.get("/du-bao")
+def forecast(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+    assert ctx.user is not None
+    period, months = period_of(ctx)
+    when = moment(ctx.request.app)
+    day = ctx.request.query_params.get("ngay", "")
+    if day:
+        try:
+            when = datetime.combine(date.fromisoformat(day), datetime.max.time()).replace(microsecond=0)
+        except ValueError:
+            raise HTTPException(400, f"ngày '{day[:20]}' không hợp lệ (dùng yyyy-mm-dd)") from None
+    data = guarded(lambda: api_web.forecast(ctx.store, period, when, scope=ctx.scope))
+    return table(ctx, data["units"], FORECAST_COLUMNS, f"du-bao-{period}", "forecast.html", data=data, day=day,
+                 dossiers=ctx.user.role != "viewer", **base(ctx, period, months))
 
 
 # --- upload, documents ------------------------------------------------------------------------------------------
