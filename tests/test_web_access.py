@@ -332,3 +332,55 @@ def test_server_lock_message(province: Province, tmp_path: Path) -> None:
     finally:
         remove_lock(tmp_path)
     assert running_server(tmp_path) is None
+
+
+def test_the_server_runs_the_daily_alerts_when_asked(province: Province) -> None:
+    import threading
+
+    application = create_app(WebSettings(workspace=province.workspace, as_of=AS_OF, warm=False, alerts=True))
+    with TestClient(application):
+        assert any(t.name == "chiso-alerts" and t.is_alive() for t in threading.enumerate())
+    assert not any(t.name == "chiso-alerts" for t in threading.enumerate())
+
+
+def test_a_command_on_a_workspace_the_server_holds_names_the_server(tmp_path: Path) -> None:
+    """With the embedded store the server is the only writer: a CLI command gets a Vietnamese message pointing to
+    the server and its upload page (status 75), not a lock error; after the server stops, commands work again."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    ws = tmp_path / "ws"
+    chiso = [sys.executable, "-m", "chiso.cli", "-w", str(ws)]
+    subprocess.run([*chiso, "units", "init", "--province", "Sơn La"], check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([*chiso, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/dang-nhap", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read() if server.stderr \
+                    else ""
+                time.sleep(0.2)
+        assert (ws / "serve.lock").exists()
+        for args in (["status", "--as-of", "2025-09-30"], ["load", str(ws / "units")]):
+            done = subprocess.run([*chiso, *args], capture_output=True, text=True)
+            assert done.returncode == 75, done.stderr
+            assert f"http://127.0.0.1:{port}/" in done.stderr and "trang Nạp dữ liệu" in done.stderr
+            assert "Traceback" not in done.stderr and "lock" not in done.stderr.lower()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert not (ws / "serve.lock").exists()
+    after = subprocess.run([*chiso, "status", "--as-of", "2025-09-30"], capture_output=True, text=True)
+    assert after.returncode == 0, after.stderr

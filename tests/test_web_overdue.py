@@ -145,3 +145,19 @@ def test_the_unit_letter_counts_what_is_still_missing(province: Province, app: A
     text = re.sub(r"<[^>]+>", "", xml)
     assert (f"còn {explanation_missing} hồ sơ chưa có báo cáo giải trình và {apology_missing} hồ sơ chưa có "
             "thư xin lỗi") in text
+
+
+def test_the_monthly_letter_counts_what_is_still_missing_province_wide(app: Any) -> None:
+    import io
+    import zipfile
+
+    admin = TestClient(app)
+    login(admin, "admin")
+    rows = admin.get(f"/qua-han?period={PERIOD}&format=json").json()
+    explanation_missing = sum(r["explanation_done"] is None for r in rows)
+    apology_missing = sum(r["apology_done"] is None for r in rows)
+    letter = admin.get(f"/van-ban/tai?loai=cong-van-thang&period={PERIOD}")
+    with zipfile.ZipFile(io.BytesIO(letter.content)) as docx:
+        text = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
+    assert (f"Đến nay còn {explanation_missing} hồ sơ chưa có báo cáo giải trình và {apology_missing} hồ sơ chưa "
+            "có thư xin lỗi.") in text

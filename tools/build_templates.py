@@ -84,7 +84,9 @@ def monthly_letter() -> None:
               "quá hạn gửi về Văn phòng UBND tỉnh **trước ngày {{ explanation_deadline }}** để tổng hợp, báo cáo "
               "Chủ tịch UBND tỉnh theo quy định, bảo đảm 100% hồ sơ thủ tục hành chính để chậm, muộn đều phải có "
               "báo cáo giải trình lý do với người đứng đầu cơ quan, đơn vị và thực hiện xin lỗi người dân, doanh "
-              "nghiệp theo đúng yêu cầu của Chính phủ tại mục II.2 Nghị quyết số 131/NQ-CP ngày 06/10/2022.",
+              "nghiệp theo đúng yêu cầu của Chính phủ tại mục II.2 Nghị quyết số 131/NQ-CP ngày 06/10/2022."
+              "{% if overdue.tracked %} Đến nay còn {{ overdue.explanation_missing|whole }} hồ sơ chưa có báo cáo "
+              "giải trình và {{ overdue.apology_missing|whole }} hồ sơ chưa có thư xin lỗi.{% endif %}",
          indent=True)
     para(doc, "(Thống kê hồ sơ xử lý quá hạn tháng {{ period.mm_yyyy }} tại Phụ lục 1)", italic=True, indent=True)
     para(doc, "{%p endif %}")
@@ -167,8 +169,8 @@ def unit_letter() -> None:
     para(doc, "**2. Hồ sơ giải quyết quá hạn:** {% if overdue.total %}trong tháng có {{ overdue.resolved_late|whole }} "
               "hồ sơ giải quyết quá hạn và {{ overdue.open_late|whole }} hồ sơ đang xử lý quá hạn (danh sách tại "
               "phụ lục Excel kèm theo). Đề nghị rà soát, báo cáo giải trình và thực hiện xin lỗi người dân, doanh "
-              "nghiệp trước ngày {{ explanation_deadline }}{% if overdue.explanation_missing or "
-              "overdue.apology_missing %}; đến nay còn {{ overdue.explanation_missing|whole }} hồ sơ chưa có báo "
+              "nghiệp trước ngày {{ explanation_deadline }}{% if overdue.tracked and (overdue.explanation_missing or "
+              "overdue.apology_missing) %}; đến nay còn {{ overdue.explanation_missing|whole }} hồ sơ chưa có báo "
               "cáo giải trình và {{ overdue.apology_missing|whole }} hồ sơ chưa có thư xin lỗi{% endif %}."
               "{% else %}không có hồ sơ quá hạn.{% endif %}",
          indent=True)

@@ -121,10 +121,13 @@ def users_token(ctx: click.Context, name: str) -> None:
 @click.option("--as-of", "as_of", default=None,
               help="Cố định thời điểm tính (trình diễn, kiểm thử); mặc định: bây giờ.")
 @click.option("--https", is_flag=True, help="Máy chủ đứng sau HTTPS: cookie phiên chỉ gửi qua HTTPS.")
+@click.option("--alerts", is_flag=True,
+              help="Gửi cảnh báo hạn giải quyết mỗi ngày làm việc vào giờ [alerts] hour (xem chiso alerts).")
 @click.option("--demo-admin", is_flag=True,
               help="Khi chưa có tài khoản admin: tạo tài khoản admin với mật khẩu ngẫu nhiên và in ra (make serve).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bool, demo_admin: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bool, alerts: bool,
+          demo_admin: bool) -> None:
     """Chạy trang web và API của chiso. Ví dụ: chiso serve --port 8000"""
     import uvicorn
 
@@ -145,7 +148,7 @@ def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bo
             else:
                 click.echo("Tài khoản admin đã có (quên mật khẩu: chiso users password admin).")
     settings = WebSettings(workspace=workspace_path(obj.get("workspace")), database=obj.get("database"),
-                           as_of=parse_moment(as_of) if as_of else None, https=https)
+                           as_of=parse_moment(as_of) if as_of else None, https=https, alerts=alerts)
     app = create_app(settings)
     assert settings.workspace is not None
     embedded = not settings.database

@@ -168,6 +168,10 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
     breakdown = f"{len(od_departments):02d} sở, ngành và {len(od_locals):02d} {local_noun}"
     overdue = {
         "total": total_overdue, "units": len(od_departments) + len(od_locals), "breakdown": breakdown,
+        # from the Quá hạn page of the web service: shown once the office records explanations there
+        "tracked": bool(overdue_marks(store)),
+        "explanation_missing": missing.get(province["code"], {}).get("explanation_missing", 0),
+        "apology_missing": missing.get(province["code"], {}).get("apology_missing", 0),
         "departments": od_departments, "locals": od_locals,
         "departments_total": sum(o["total"] for o in od_departments),
         "locals_total": sum(o["total"] for o in od_locals),
@@ -298,6 +302,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
                       "classification": r["classification"]} for r in children],
         "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late,
                     # from the Quá hạn page of the web service (chiso.api_web.mark_overdue)
+                    "tracked": bool(marks),
                     "explanation_missing": sum(d["explanation_done"] is None for d in overdue_dossiers),
                     "apology_missing": sum(d["apology_done"] is None for d in overdue_dossiers)},
         "overdue_dossiers": overdue_dossiers,

@@ -48,6 +48,7 @@ class WebSettings:
     as_of: datetime | None = None  # a fixed moment (demonstrations, tests); None: now
     https: bool = False
     warm: bool = True
+    alerts: bool = False  # run `chiso alerts` every working day at [alerts] hour (docs/alerts.md)
 
 
 def _vn_int(value: Any) -> str:
@@ -102,9 +103,17 @@ def create_app(settings: WebSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.warm:
             threading.Thread(target=_warm, args=(app,), daemon=True, name="chiso-warm").start()
+        scheduler = None
+        if settings.alerts:
+            from chiso.alerts import Scheduler
+
+            scheduler = Scheduler(root.duplicate)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             app.state.pool.close()
             root.close()
 
