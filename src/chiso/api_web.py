@@ -71,12 +71,15 @@ class _Cache:
             with self.lock:
                 if key in self.values:
                     return self.values[key]  # type: ignore[no-any-return]
-            value = compute()
+            try:
+                value = compute()
+            finally:  # a failed computation is not kept: the next request tries again
+                with self.lock:
+                    self.key_locks.pop(key, None)
             with self.lock:
                 self.values[key] = value
                 while len(self.values) > self.size:
                     self.values.popitem(last=False)
-                self.key_locks.pop(key, None)
             return value
 
     def clear(self) -> None:
@@ -84,7 +87,13 @@ class _Cache:
             self.values.clear()
 
 
-CACHE = _Cache()
+def clear_caches() -> None:
+    CACHE.clear()
+    BIG.clear()
+
+
+CACHE = _Cache(1024)  # small entries: explanations, units, marks, forecasts' totals
+BIG = _Cache(24)  # a month's scoring and its dossier rows (tens of MB at province scale)
 
 
 def data_version(store: Store) -> str:
@@ -99,7 +108,8 @@ def data_version(store: Store) -> str:
             stamps.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
         except OSError:
             continue
-    return f"{row[0] if row else 0}|{store.database or ''}|{hash(tuple(stamps))}"
+    where = store.database or str(ws.resolve())  # two stores served by one process never share entries
+    return f"{row[0] if row else 0}|{where}|{hash(tuple(stamps))}"
 
 
 def round_moment(moment: datetime) -> datetime:
@@ -180,7 +190,7 @@ def month(store: Store, period_text: str, as_of: datetime) -> MonthScores:
     """The month's scoring (results, change, best actions, counts) — cached."""
     period = check_period(period_text)
     moment = period.moment(as_of)
-    return CACHE.get(("month", period.label, moment, data_version(store)),
+    return BIG.get(("month", period.label, moment, data_version(store)),
                      lambda: MonthScores.compute(store, period.label, as_of=moment))
 
 
@@ -252,7 +262,7 @@ ORDER BY s.dossier_id""", [moment])
                          "working_days_overdue": late_days, "_province": str(r[10]),
                          "_waiting": r[11] is not None})
         return rows
-    return CACHE.get(("rows", period.label, moment, data_version(store)), compute)
+    return BIG.get(("rows", period.label, moment, data_version(store)), compute)
 
 
 def _public_row(r: dict[str, Any]) -> dict[str, Any]:
