@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -96,8 +97,32 @@ CACHE = _Cache(1024)  # small entries: explanations, units, marks, forecasts' to
 BIG = _Cache(24)  # a month's scoring and its dossier rows (tens of MB at province scale)
 
 
+VERSION_TTL = 0.5  # seconds a data version is reused before it is read again
+_versions: dict[str, tuple[float, str]] = {}
+
+
+def _identity(store: Store) -> str:
+    return store.database or str(store.workspace)
+
+
+def invalidate(store: Store) -> None:
+    """Forget the remembered data version (after a write made by this process: the next request sees it)."""
+    _versions.pop(_identity(store), None)
+
+
 def data_version(store: Store) -> str:
-    """Changes whenever anything that feeds a page changes."""
+    """Changes whenever anything that feeds a page changes. Read at most every :data:`VERSION_TTL` seconds (a
+    write by this process calls :func:`invalidate`; one by another process shows within that time)."""
+    now = time.monotonic()
+    hit = _versions.get(_identity(store))
+    if hit is not None and now - hit[0] < VERSION_TTL:
+        return hit[1]
+    version = _read_version(store)
+    _versions[_identity(store)] = (now, version)
+    return version
+
+
+def _read_version(store: Store) -> str:
     row = store.con.execute("SELECT max(id) FROM audit_log").fetchone()
     stamps = []
     ws = store.workspace
@@ -368,6 +393,12 @@ def _result_row(r: dict[str, Any], peers: int) -> dict[str, Any]:
 
 def ranking(store: Store, period_text: str, as_of: datetime) -> list[dict[str, Any]]:
     """Every unit's result of the month, ranked among its level's peers."""
+    period = check_period(period_text)
+    return CACHE.get(("ranking", period.label, period.moment(as_of), data_version(store)),
+                     lambda: _ranking(store, period.label, as_of))
+
+
+def _ranking(store: Store, period_text: str, as_of: datetime) -> list[dict[str, Any]]:
     data = month(store, period_text, as_of)
     sizes: dict[tuple[str, str], int] = {}
     info = units(store)
@@ -406,6 +437,12 @@ def province_code(store: Store) -> str:
 
 def overview(store: Store, period_text: str, as_of: datetime, *, due_within: int = 3) -> dict[str, Any]:
     """The province now: total, rank, groups against their maximum, trend, counts, worst units, biggest gains."""
+    period = check_period(period_text)
+    return CACHE.get(("overview", period.label, period.moment(as_of), due_within, data_version(store)),
+                     lambda: _overview(store, period.label, as_of, due_within))
+
+
+def _overview(store: Store, period_text: str, as_of: datetime, due_within: int) -> dict[str, Any]:
     data = month(store, period_text, as_of)
     code = province_code(store)
     ranked = ranking(store, period_text, as_of)
@@ -435,6 +472,14 @@ def unit_page(store: Store, code: str, period_text: str, as_of: datetime, *, due
               with_dossiers: bool = True) -> dict[str, Any]:
     """One unit: every indicator (numerator, denominator, points, points lost), best actions, trend, its overdue
     and due-soon dossiers by officer, its feedback. ``with_dossiers=False`` leaves dossier-level data out."""
+    period = check_period(period_text)
+    return CACHE.get(("unit", code, period.label, period.moment(as_of), due_within, with_dossiers,
+                      data_version(store)),
+                     lambda: _unit_page(store, code, period.label, as_of, due_within, with_dossiers))
+
+
+def _unit_page(store: Store, code: str, period_text: str, as_of: datetime, due_within: int,
+               with_dossiers: bool) -> dict[str, Any]:
     data = month(store, period_text, as_of)
     scope = subtree(store, code)
     ranked = {r["code"]: r for r in ranking(store, period_text, as_of)}
@@ -725,6 +770,7 @@ def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, r
                      datetime.now().replace(microsecond=0)])
         audit.record(con, "overdue_marked", dossier_id, {"action": action, "done_on": done_on.isoformat(),
                                                          "file_name": file_name, "file_sha256": digest}, who)
+    invalidate(store)
 
 
 def dossier_unit(store: Store, dossier_id: str) -> str:

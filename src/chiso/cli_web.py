@@ -156,7 +156,7 @@ def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bo
         write_lock(settings.workspace, host, port)
     click.echo(f"chiso đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng).")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, timeout_keep_alive=30)
     finally:
         if embedded:
             remove_lock(settings.workspace)

@@ -31,7 +31,7 @@ import hmac
 import queue
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -67,7 +67,7 @@ class StorePool:
     """Store handles for requests: one per request at a time (DuckDB cursors of the server's connection, or
     PostgreSQL connections), kept for reuse."""
 
-    def __init__(self, root: Store, size: int = 16):
+    def __init__(self, root: Store, size: int = 48):
         self.root = root
         self.idle: queue.LifoQueue[Store] = queue.LifoQueue()
         self.size = size
@@ -109,6 +109,7 @@ class Ctx:
     user: User | None
     via_token: bool = False
     scope: set[str] | None = field(default=None)  # units the user may see (None: all)
+    cache_key: tuple[Any, ...] | None = None  # set by chiso.web.tables.cached_html: the page is kept once rendered
 
     @property
     def app_state(self) -> Any:
@@ -175,10 +176,12 @@ async def csrf_guard(request: Request) -> None:
                         "Tải lại trang rồi thử lại.")
 
 
-def need(level: Need, unit_param: str | None = None) -> Callable[..., Iterator[Ctx]]:
-    """The dependency a route declares: ``Depends(need(Need.DOSSIERS, unit_param="code"))``."""
+def need(level: Need, unit_param: str | None = None) -> Callable[..., AsyncIterator[Ctx]]:
+    """The dependency a route declares: ``Depends(need(Need.DOSSIERS, unit_param="code"))``. It runs on the event
+    loop (what it reads is small: the user, the unit tree from the cache), so a request hops to a worker thread
+    once, for the route itself."""
 
-    def dependency(request: Request, _csrf: None = Depends(csrf_guard)) -> Iterator[Ctx]:
+    async def dependency(request: Request, _csrf: None = Depends(csrf_guard)) -> AsyncIterator[Ctx]:
         pool: StorePool = request.app.state.pool
         store = pool.get()
         try:

@@ -146,7 +146,10 @@ def _load_rows(ctx: Ctx, rows: list[dict[str, Any]]) -> Response:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         try:
             with ctx.request.app.state.write_lock:
-                report = api.load(ctx.store, [path], table="dossiers")
+                try:
+                    report = api.load(ctx.store, [path], table="dossiers")
+                finally:
+                    api_web.invalidate(ctx.store)
         except LoadError as exc:
             problems = [{"row": i.row, "column": i.column, "reason": i.reason} for i in exc.report.issues[:1000]]
             return _invalid(problems)

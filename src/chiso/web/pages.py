@@ -26,7 +26,7 @@ from chiso.textnorm import fold
 from chiso.web import charts
 from chiso.web.access import Ctx, Need, need, session_csrf
 from chiso.web.app import moment
-from chiso.web.tables import format_links, page, table, wanted_format
+from chiso.web.tables import cached_html, format_links, page, table, wanted_format
 
 router = APIRouter()
 T = TypeVar("T")
@@ -134,6 +134,8 @@ def overview(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
     if ctx.user.role == "unit" and ctx.user.unit_code:
         query = f"?{ctx.request.url.query}" if ctx.request.url.query else ""
         return RedirectResponse(f"/don-vi/{quote(ctx.user.unit_code, safe='')}{query}", status_code=303)
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     n = due_within(ctx)
     data = guarded(lambda: api_web.overview(ctx.store, period, moment(ctx.request.app), due_within=n))
@@ -153,6 +155,8 @@ RANK_COLUMNS = [("rank", "Hạng"), ("code", "Mã"), ("name", "Đơn vị"), ("l
 
 @router.get("/xep-hang")
 def ranking(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     q = ctx.request.query_params
     level = q.get("level", "")
@@ -199,6 +203,8 @@ INDICATOR_COLUMNS = [("group", "Lĩnh vực"), ("code", "Chỉ số"), ("name", 
 @router.get("/don-vi/{code}")
 def unit(code: str, ctx: Ctx = Depends(need(Need.AGGREGATES, unit_param="code"))) -> Response:
     assert ctx.user is not None
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     n = due_within(ctx)
     dossiers = ctx.user.role != "viewer"
@@ -211,6 +217,8 @@ def unit(code: str, ctx: Ctx = Depends(need(Need.AGGREGATES, unit_param="code"))
 
 @router.get("/don-vi/{code}/ho-so")
 def unit_dossiers(code: str, ctx: Ctx = Depends(need(Need.DOSSIERS, unit_param="code"))) -> Response:
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     figure = ctx.request.query_params.get("figure", "pending_late")[:80]
     n = due_within(ctx)
@@ -237,6 +245,8 @@ OVERDUE_COLUMNS = [*DOSSIER_COLUMNS, ("explanation_done", "Giải trình (ngày)
 
 @router.get("/qua-han")
 def overdue(ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     data = guarded(lambda: api_web.overdue(ctx.store, period, moment(ctx.request.app), scope=ctx.scope))
     rows = [{**r, "explanation_done": (r["explanation"] or {}).get("done_on"),
@@ -299,6 +309,8 @@ FORECAST_COLUMNS = [("name", "Đơn vị"), ("level_name", "Cấp"), ("total_for
 @router.get("/du-bao")
 def forecast(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
     assert ctx.user is not None
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     period, months = period_of(ctx)
     when = moment(ctx.request.app)
     day = ctx.request.query_params.get("ngay", "")
@@ -356,7 +368,10 @@ def _load_files(ctx: Ctx, paths: list[Path], table_name: str | None, partial: bo
         return _upload_result(ctx, None, [], f"Không có bảng '{table_name}'.")
     try:
         with ctx.request.app.state.write_lock:
-            report = api.load(ctx.store, paths, table=table_name, partial=partial)
+            try:
+                report = api.load(ctx.store, paths, table=table_name, partial=partial)
+            finally:
+                api_web.invalidate(ctx.store)
     except LoadError as exc:
         return _upload_result(ctx, exc.report, exc.report.issues, "Không nạp tệp nào: sửa các lỗi dưới đây rồi tải "
                                                                   "lên lại (hoặc chọn nạp các dòng hợp lệ).")
@@ -443,6 +458,8 @@ PUBLIC_COLUMNS = [("rank", "Hạng"), ("name", "Đơn vị"), ("level_name", "C�
 
 @router.get("/cong-khai")
 def public(ctx: Ctx = Depends(need(Need.PUBLIC))) -> Response:
+    if (hit := cached_html(ctx)) is not None:
+        return hit
     published = api_web.public_periods(ctx.store)
     text = ctx.request.query_params.get("period") or (published[0] if published else "")
     data = guarded(lambda: api_web.public_results(ctx.store, text)) if text else None

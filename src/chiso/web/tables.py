@@ -7,12 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+from collections import OrderedDict
+from datetime import date
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from chiso import api_web
+from chiso.accounts import User
 from chiso.outputs import csv_text, safe_filename
 from chiso.web.access import Ctx
 
@@ -26,11 +32,50 @@ def wanted_format(ctx: Ctx) -> str:
     return fmt
 
 
+# Rendered pages are kept per (URL, role, unit, moment, data version) with two markers where the only personal
+# parts go — the user's name and the session's CSRF token — replaced on the way out (user names are [a-z0-9._-]).
+USER_MARK = "chiso-ten-nguoi-dung-9d41c7"
+CSRF_MARK = "chiso-ma-chong-gia-mao-9d41c7"
+HTML_CACHE_SIZE = 512
+_html: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_html_lock = threading.Lock()
+
+
+def cached_html(ctx: Ctx) -> Response | None:
+    """The page already rendered for the same request, role, unit and data (None: render it, and keep it)."""
+    from chiso.web.app import moment
+
+    if ctx.request.query_params.get("format", "html") != "html":
+        return None
+    user = ctx.user
+    ctx.cache_key = (ctx.request.url.path, tuple(sorted(ctx.request.query_params.multi_items())),
+                     user.role if user else "", user.unit_code if user else "", moment(ctx.request.app),
+                     date.today(), api_web.data_version(ctx.store))
+    with _html_lock:
+        html = _html.get(ctx.cache_key)
+        if html is not None:
+            _html.move_to_end(ctx.cache_key)
+    return None if html is None else HTMLResponse(_personal(ctx, html))
+
+
+def _personal(ctx: Ctx, html: str) -> str:
+    if ctx.user is None:
+        return html
+    return html.replace(USER_MARK, escape(ctx.user.name)).replace(CSRF_MARK, ctx.csrf_token())
+
+
 def page(ctx: Ctx, template: str, **context: Any) -> HTMLResponse:
     env = ctx.request.app.state.templates
-    html = env.get_template(template).render(user=ctx.user, csrf=ctx.csrf_token() if ctx.user else "",
+    user = ctx.user
+    marked = User(USER_MARK, user.role, user.unit_code) if user else None
+    html = env.get_template(template).render(user=marked, csrf=CSRF_MARK if user else "",
                                              request=ctx.request, path=ctx.request.url.path, **context)
-    return HTMLResponse(html)
+    if ctx.cache_key is not None:
+        with _html_lock:
+            _html[ctx.cache_key] = html
+            while len(_html) > HTML_CACHE_SIZE:
+                _html.popitem(last=False)
+    return HTMLResponse(_personal(ctx, html))
 
 
 def csv_response(rows: list[dict[str, Any]], columns: list[tuple[str, str]], name: str) -> Response:
