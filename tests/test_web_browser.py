@@ -198,6 +198,24 @@ def test_a_clerk_goes_through_the_service(served: tuple[Province, str], browser:
     context.close()
 
 
+def test_pages_fit_a_phone_and_print_without_navigation(served: tuple[Province, str], browser: Any) -> None:
+    province, url = served
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    _login(page, url, "admin")
+    page.wait_for_selector("h1")
+    for path in (f"/?period={PERIOD}", f"/xep-hang?period={PERIOD}", f"/don-vi/{province.commune}?period={PERIOD}",
+                 f"/qua-han?period={PERIOD}"):
+        page.goto(url + path)
+        # wide tables scroll inside their own box; the page itself never scrolls sideways
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        if path.startswith("/xep-hang"):
+            _shot(page, "dien-thoai") if province.database is None else None
+    page.emulate_media(media="print")
+    assert page.locator("nav").is_hidden() and page.locator("form.period").is_hidden()
+    context.close()
+
+
 def test_a_unit_account_is_refused_another_unit(served: tuple[Province, str], browser: Any) -> None:
     province, url = served
     context = browser.new_context()
