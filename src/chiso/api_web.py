@@ -16,6 +16,7 @@ engine as the CLI (:mod:`chiso.api`, :class:`chiso.reports.monthly.MonthScores`)
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import threading
 import time
@@ -81,6 +82,10 @@ class _Cache:
                 self.values[key] = value
                 while len(self.values) > self.size:
                     self.values.popitem(last=False)
+            # The cache holds hundreds of thousands of objects that live long: out of the cyclic garbage
+            # collector's sight, full collections no longer stop every request for a moment (reference counting
+            # still frees an entry when it leaves the cache).
+            gc.freeze()
             return value
 
     def clear(self) -> None:

@@ -42,6 +42,18 @@ DOSSIER_COLUMNS = [("dossier_id", "Mã hồ sơ"), ("unit_name", "Đơn vị"), 
                    ("working_days_overdue", "Số ngày làm việc quá hạn")]
 
 
+async def cached_or_render(ctx: Ctx, render: Callable[..., Response], *args: Any) -> Response:
+    """The page already rendered for this request's URL, role, unit and data (answered on the event loop, no
+    thread), else ``render(*args)`` in a worker thread (it reads the store and may score)."""
+    from starlette.concurrency import run_in_threadpool
+
+    if not (ctx.user is not None and ctx.user.role == "unit" and ctx.request.url.path == "/"):
+        hit = cached_html(ctx)
+        if hit is not None:
+            return hit
+    return await run_in_threadpool(render, *args)
+
+
 def guarded(fn: Callable[[], T]) -> T:
     """KeyError (unknown unit, dossier, period) → 404; ValueError (bad argument) → 400, with their message."""
     try:
@@ -129,13 +141,15 @@ def logout(ctx: Ctx = Depends(need(Need.PUBLIC))) -> Response:
 # --- overview, ranking, unit ------------------------------------------------------------------------------------
 
 @router.get("/")
-def overview(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+async def overview(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+    return await cached_or_render(ctx, _overview, ctx)
+
+
+def _overview(ctx: Ctx) -> Response:
     assert ctx.user is not None
     if ctx.user.role == "unit" and ctx.user.unit_code:
         query = f"?{ctx.request.url.query}" if ctx.request.url.query else ""
         return RedirectResponse(f"/don-vi/{quote(ctx.user.unit_code, safe='')}{query}", status_code=303)
-    if (hit := cached_html(ctx)) is not None:
-        return hit
     period, months = period_of(ctx)
     n = due_within(ctx)
     data = guarded(lambda: api_web.overview(ctx.store, period, moment(ctx.request.app), due_within=n))
@@ -154,9 +168,11 @@ RANK_COLUMNS = [("rank", "Hạng"), ("code", "Mã"), ("name", "Đơn vị"), ("l
 
 
 @router.get("/xep-hang")
-def ranking(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
-    if (hit := cached_html(ctx)) is not None:
-        return hit
+async def ranking(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+    return await cached_or_render(ctx, _ranking, ctx)
+
+
+def _ranking(ctx: Ctx) -> Response:
     period, months = period_of(ctx)
     q = ctx.request.query_params
     level = q.get("level", "")
@@ -201,10 +217,12 @@ INDICATOR_COLUMNS = [("group", "Lĩnh vực"), ("code", "Chỉ số"), ("name", 
 
 
 @router.get("/don-vi/{code}")
-def unit(code: str, ctx: Ctx = Depends(need(Need.AGGREGATES, unit_param="code"))) -> Response:
+async def unit(code: str, ctx: Ctx = Depends(need(Need.AGGREGATES, unit_param="code"))) -> Response:
+    return await cached_or_render(ctx, _unit, code, ctx)
+
+
+def _unit(code: str, ctx: Ctx) -> Response:
     assert ctx.user is not None
-    if (hit := cached_html(ctx)) is not None:
-        return hit
     period, months = period_of(ctx)
     n = due_within(ctx)
     dossiers = ctx.user.role != "viewer"
@@ -216,9 +234,11 @@ def unit(code: str, ctx: Ctx = Depends(need(Need.AGGREGATES, unit_param="code"))
 
 
 @router.get("/don-vi/{code}/ho-so")
-def unit_dossiers(code: str, ctx: Ctx = Depends(need(Need.DOSSIERS, unit_param="code"))) -> Response:
-    if (hit := cached_html(ctx)) is not None:
-        return hit
+async def unit_dossiers(code: str, ctx: Ctx = Depends(need(Need.DOSSIERS, unit_param="code"))) -> Response:
+    return await cached_or_render(ctx, _unit_dossiers, code, ctx)
+
+
+def _unit_dossiers(code: str, ctx: Ctx) -> Response:
     period, months = period_of(ctx)
     figure = ctx.request.query_params.get("figure", "pending_late")[:80]
     n = due_within(ctx)
@@ -244,9 +264,11 @@ OVERDUE_COLUMNS = [*DOSSIER_COLUMNS, ("explanation_done", "Giải trình (ngày)
 
 
 @router.get("/qua-han")
-def overdue(ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
-    if (hit := cached_html(ctx)) is not None:
-        return hit
+async def overdue(ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
+    return await cached_or_render(ctx, _overdue, ctx)
+
+
+def _overdue(ctx: Ctx) -> Response:
     period, months = period_of(ctx)
     data = guarded(lambda: api_web.overdue(ctx.store, period, moment(ctx.request.app), scope=ctx.scope))
     rows = [{**r, "explanation_done": (r["explanation"] or {}).get("done_on"),
@@ -307,10 +329,12 @@ FORECAST_COLUMNS = [("name", "Đơn vị"), ("level_name", "Cấp"), ("total_for
 
 
 @router.get("/du-bao")
-def forecast(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+async def forecast(ctx: Ctx = Depends(need(Need.AGGREGATES))) -> Response:
+    return await cached_or_render(ctx, _forecast, ctx)
+
+
+def _forecast(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    if (hit := cached_html(ctx)) is not None:
-        return hit
     period, months = period_of(ctx)
     when = moment(ctx.request.app)
     day = ctx.request.query_params.get("ngay", "")
@@ -457,9 +481,11 @@ PUBLIC_COLUMNS = [("rank", "Hạng"), ("name", "Đơn vị"), ("level_name", "C�
 
 
 @router.get("/cong-khai")
-def public(ctx: Ctx = Depends(need(Need.PUBLIC))) -> Response:
-    if (hit := cached_html(ctx)) is not None:
-        return hit
+async def public(ctx: Ctx = Depends(need(Need.PUBLIC))) -> Response:
+    return await cached_or_render(ctx, _public, ctx)
+
+
+def _public(ctx: Ctx) -> Response:
     published = api_web.public_periods(ctx.store)
     text = ctx.request.query_params.get("period") or (published[0] if published else "")
     data = guarded(lambda: api_web.public_results(ctx.store, text)) if text else None
