@@ -384,3 +384,24 @@ def test_a_command_on_a_workspace_the_server_holds_names_the_server(tmp_path: Pa
     assert not (ws / "serve.lock").exists()
     after = subprocess.run([*chiso, "status", "--as-of", "2025-09-30"], capture_output=True, text=True)
     assert after.returncode == 0, after.stderr
+
+
+def test_hostile_requests_are_refused_before_they_cost_anything(province: Province,
+                                                               clients: dict[str, TestClient]) -> None:
+    admin = clients["admin"]
+    token = csrf_of(admin)
+    # a form declaring more than the largest upload: refused before it is read
+    big = admin.post("/nap-du-lieu", content=b"x" * 10,
+                     headers={"content-type": "multipart/form-data; boundary=b", "content-length": str(300 << 20)})
+    assert big.status_code == 413 and "quá lớn" in big.text
+    # the API body is read with a cap, declared or not
+    huge = TestClient(admin.app).post("/api/dossiers", content=b"[" + b" " * (101 << 20) + b"]",
+                                      headers={"Authorization": f"Bearer {province.tokens['admin']}",
+                                               "content-type": "application/json"})
+    assert huge.status_code == 413
+    # query values that end up in links are checked, and reflected text is not shown unless it is data
+    assert admin.get(f"/xep-hang?{P}&level=commune%22%3E%3Cscript%3E").status_code == 400
+    page = admin.get(f"/qua-han?{P}&ok=G%E1%BB%8Di%20s%E1%BB%91%200900").text
+    assert "Gọi số 0900" not in page and "Đã ghi nhận" not in page
+    assert token  # the session still works after the refusals
+    assert admin.get(f"/xep-hang?{P}").status_code == 200

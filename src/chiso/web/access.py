@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from chiso import accounts, api_web
 from chiso.accounts import User
@@ -158,10 +158,21 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+MAX_FORM_BODY = 210 * 1024 * 1024  # the largest form a page sends: an upload of at most 200 MB of files
+
+
 async def csrf_guard(request: Request) -> None:
-    """State-changing requests authenticated by the session cookie must carry the session's CSRF token."""
+    """State-changing requests authenticated by the session cookie must carry the session's CSRF token. A form
+    larger than :data:`MAX_FORM_BODY` (or of unknown length) is refused before it is read."""
     if request.method in ("GET", "HEAD", "OPTIONS") or _bearer(request) is not None:
         return
+    if request.headers.get("content-type", "").startswith(("multipart/form-data",
+                                                           "application/x-www-form-urlencoded")):
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():
+            raise HTTPException(411, "Thiếu độ dài nội dung (Content-Length) của biểu mẫu.")
+        if int(length) > MAX_FORM_BODY:
+            raise HTTPException(413, "Tệp tải lên quá lớn (tối đa 200 MB một lần).")
     expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(

@@ -100,9 +100,7 @@ def unit_dossiers(code: str, as_of: str | None = Query(None, description="Thời
 @router.post("/dossiers", summary="Gửi hồ sơ (mảng JSON theo hợp đồng dữ liệu); trả về báo cáo nạp",
              responses={422: {"description": "Dòng không hợp lệ: dòng, cột, lý do; không lưu gì"}})
 async def post_dossiers(request: Request, ctx: Ctx = Depends(need(Need.DOSSIERS))) -> Response:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, "nội dung quá lớn (tối đa 100 MB một lần)")
+    body = await read_capped(request, MAX_BODY)
     try:
         rows = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -119,6 +117,20 @@ async def post_dossiers(request: Request, ctx: Ctx = Depends(need(Need.DOSSIERS)
         if outside:
             raise Forbidden(f"Dòng {', '.join(map(str, outside[:10]))}: đơn vị ngoài phạm vi của tài khoản.")
     return await run_in_threadpool(_load_rows, ctx, rows)
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request's body, refused with 413 as soon as it passes ``limit`` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"nội dung quá lớn (tối đa {limit // (1024 * 1024)} MB một lần)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"nội dung quá lớn (tối đa {limit // (1024 * 1024)} MB một lần)")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _shape_problems(rows: list[Any]) -> list[dict[str, Any]]:

@@ -176,6 +176,8 @@ def _ranking(ctx: Ctx) -> Response:
     period, months = period_of(ctx)
     q = ctx.request.query_params
     level = q.get("level", "")
+    if level and level not in api_web.LEVELS:
+        raise HTTPException(400, f"cấp '{level[:30]}' không có")
     band = q.get("band", "")
     name = q.get("q", "")[:100]
     sort = q.get("sort", "rank")
@@ -274,8 +276,13 @@ def _overdue(ctx: Ctx) -> Response:
     rows = [{**r, "explanation_done": (r["explanation"] or {}).get("done_on"),
              "apology_done": (r["apology"] or {}).get("done_on")} for r in data["rows"]]
     return table(ctx, rows, OVERDUE_COLUMNS, f"qua-han-{period}", "overdue.html", data=data,
-                 actions=api_web.ACTIONS, today=date.today().isoformat(), notice=ctx.request.query_params.get("ok"),
-                 **base(ctx, period, months))
+                 actions=api_web.ACTIONS, today=date.today().isoformat(),
+                 notice=_known(ctx.request.query_params.get("ok"), rows), **base(ctx, period, months))
+
+
+def _known(dossier_id: str | None, rows: list[dict[str, Any]]) -> str | None:
+    """The dossier named in ?ok= after a mark, only when it is one of the page's (never a text from a link)."""
+    return dossier_id if dossier_id and any(r["dossier_id"] == dossier_id for r in rows) else None
 
 
 @router.post("/qua-han/{dossier_id}")
