@@ -33,8 +33,15 @@ MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name takes as long as a wrong password (made on first
+    use: every command imports this module, few log anyone in)."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 class AccountError(ValueError):
@@ -167,7 +174,7 @@ def authenticate(store: Store, name: str, password: str, address: str) -> User |
     row = store.con.execute("SELECT password_hash, disabled FROM users WHERE name = ?", [name[:100]]).fetchone()
     ok = False
     try:
-        ok = _hasher.verify(str(row[0]) if row and row[0] else _DUMMY_HASH, password[:MAX_PASSWORD])
+        ok = _hasher.verify(str(row[0]) if row and row[0] else _dummy_hash(), password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or row is None or not row[0] or bool(row[1]):
