@@ -17,6 +17,13 @@ def _store(ctx: click.Context) -> Any:
     return open_store(ctx)
 
 
+def _password(from_stdin: bool, prompt: str) -> str:
+    """The first line of standard input (--password-stdin), else asked twice, hidden."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt="Nhập lại mật khẩu"))
+
+
 @click.group()
 def users() -> None:
     """Tài khoản đăng nhập trang web và API (vai trò admin, unit, viewer)."""
@@ -33,10 +40,7 @@ def users_add(ctx: click.Context, name: str, role: str, unit_code: str | None, p
     """Thêm tài khoản. Ví dụ: echo 'mật-khẩu-dài' | chiso users add stp --role unit --unit 14.STP --password-stdin"""
     from chiso import accounts
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+    password = _password(password_stdin, "Mật khẩu")
     store = _store(ctx)
     with store:
         try:
@@ -86,10 +90,7 @@ def users_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Đặt mật khẩu mới cho tài khoản."""
     from chiso import accounts
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+    password = _password(password_stdin, "Mật khẩu mới")
     store = _store(ctx)
     with store:
         try:
