@@ -107,3 +107,13 @@ def test_reliability_rows_are_tests_that_run() -> None:
     missing = [f"{p.relative_to(ROOT)}::{name}" for p in files for name in _tests_of(p)
                if (str(p.relative_to(ROOT)), name) not in referenced]
     assert not missing, f"tests of the trust suites missing from docs/reliability.md: {missing}"
+
+
+def test_the_input_contract_in_the_repository_lists_every_column() -> None:
+    """docs/data-format.md is the contract users read: every table and column the loader takes is in it."""
+    from chiso.load.contract import TABLES
+
+    doc = (ROOT / "docs" / "data-format.md").read_text(encoding="utf-8")
+    missing = [f"{t.name}.{c}" for t in TABLES.values() for c in (t.name, *t.names)
+               if not re.search(rf"(^|[\s`|(,]){re.escape(c)}([\s`|),…]|$)", doc, re.M)]
+    assert not missing, f"not in docs/data-format.md: {missing}"

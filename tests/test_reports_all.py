@@ -148,3 +148,22 @@ def test_group_chart_is_redrawn_per_unit(tmp_path: Path) -> None:
     assert a.size == b.size  # the same laid-out figure
     assert red not in {c for _, c in a.getcolors(1 << 20)}  # nothing weak at A
     assert red in {c for _, c in b.getcolors(1 << 20)}  # A's full bars are not left behind at B: a red bar
+
+
+def test_workers_without_forkserver_write_the_same_letters(province: Workspace, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where forkserver does not exist (Windows), the pool falls back to spawn (issue 9, item 11). Forced here
+    the way a platform without it would choose: the same unit letter as the one written in this process."""
+    from chiso.reports import workers
+
+    monkeypatch.setattr(workers.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert workers.start_method() == "spawn"
+    write_all(province.store, "2025-09", tmp_path / "spawn", as_of=AS_OF, letter_date=LETTER, want_pdf=False,
+              units=["03646"], workers=2)
+    write_all(province.store, "2025-09", tmp_path / "here", as_of=AS_OF, letter_date=LETTER, want_pdf=False,
+              units=["03646"], workers=1)
+    name = "don-vi/cong-van-don-vi-03646-2025-09.docx"
+    assert docx_lines(tmp_path / "spawn" / name) == docx_lines(tmp_path / "here" / name)
+    monkeypatch.setenv("CHISO_START_METHOD", "forkserver")  # not among the platform's methods: refused
+    with pytest.raises(ValueError, match="CHISO_START_METHOD=forkserver"):
+        workers.start_method()

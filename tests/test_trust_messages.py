@@ -89,7 +89,7 @@ def test_an_unknown_unit_is_refused_not_silently_empty(ws: Workspace) -> None:
     ws.store.close()
     for args in (["status", "--unit", "NOPE"], ["score", "--period", "2025-09", "--unit", "NOPE"]):
         result = run(workspace, *args)
-        assert result.exit_code == 2 and "không có đơn vị 'NOPE'" in result.output
+        assert result.exit_code == 2 and "không nhận ra đơn vị 'NOPE'; gần nhất: " in result.output
     assert run(workspace, "status", "--unit", UNIT).exit_code == 0
 
 

@@ -91,5 +91,6 @@ def test_a_moment_in_every_form_is_that_moment(moment: datetime, fmt: str) -> No
                                     "2025-02-30..2025-03-01"])
 def test_the_commands_refuse_impossible_periods_with_a_message(tmp_path: object, period: str) -> None:
     result = CliRunner().invoke(main, ["--workspace", str(tmp_path), "score", "--period", period])
-    assert result.exit_code == 1, result.output
-    assert result.output.startswith("Lỗi: ") and "Traceback" not in result.output
+    # Checked when the option is read, before the store is opened: wrong use (status 2), in Vietnamese.
+    assert result.exit_code == 2, result.output
+    assert "Lỗi: Giá trị không hợp lệ cho '--period': " in result.output and "Traceback" not in result.output

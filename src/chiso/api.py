@@ -40,6 +40,17 @@ def load(store: Store, paths: Sequence[Path], *, table: str | None = None, parti
     return report
 
 
+def prepared(store: Store, config: Config | None = None) -> bool:
+    """True when the derived tables are current (``prepare`` would write nothing): a store opened read-only
+    can then answer every reading command."""
+    from chiso.calendar.deadlines import deadline_rules_current
+    from chiso.calendar.workcal import fingerprint as calendar_fingerprint
+
+    config = config or load_config(store.workspace)
+    return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
+            and deadline_rules_current(store, config))
+
+
 def prepare(store: Store, config: Config | None = None) -> Config:
     """Bring the derived tables (calendar, resolved deadline rules) up to date with data and settings."""
     config = config or load_config(store.workspace)
@@ -80,14 +91,49 @@ def status(store: Store, as_of: datetime, *, unit: str | None = None, details: b
     return store.con.sql(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id").to_arrow_table()
 
 
-def status_relation(store: Store, as_of: datetime, *, unit: str | None = None,
-                    details: bool = False) -> Any:
-    """The status rows for output: timestamps as 'yyyy-mm-dd HH:MM:SS' text, local time."""
+NAMED_COLUMNS = ("unit_name", "procedure_name", "officer", "days_overdue")
+
+
+def status_relation(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False,
+                    timeliness: Sequence[str] | None = None, due_within: int | None = None) -> Any:
+    """The status rows for output: timestamps as 'yyyy-mm-dd HH:MM:SS' text, local time, with the unit's and the
+    procedure's names, the officer and the working days overdue (late or pending late: working days from the due
+    day to the day it ended, or to ``as_of``). ``timeliness`` keeps only those classes; ``due_within`` keeps
+    the dossiers still open and not late whose due day is at most that many working days after ``as_of``."""
+    from chiso.status.timeliness import CLASSES, ts_literal
+
     query = status_query(store, as_of, unit)
     timestamps = {"received_at", "due_at", "end_at", "original_due_at", "waiting_since"}
-    cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in timestamps else c
-                     for c in [*OUTPUT_COLUMNS, *(DETAIL_COLUMNS if details else ())])
-    return store.con.sql(f"SELECT {cols} FROM ({query.sql()}) s ORDER BY dossier_id")
+    out = [*OUTPUT_COLUMNS, *NAMED_COLUMNS, *(DETAIL_COLUMNS if details else ())]
+    cols = ", ".join(f"CAST(s.{c} AS VARCHAR) AS {c}" if c in timestamps else f"s.{c}" for c in out)
+    t = ts_literal(as_of)
+    where = []
+    if timeliness:
+        unknown = [c for c in timeliness if c not in CLASSES]
+        if unknown:
+            raise ValueError(f"không có tình trạng {', '.join(unknown)} (có: {', '.join(CLASSES)})")
+        where.append("s.timeliness IN (" + ", ".join(f"'{c}'" for c in timeliness) + ")")
+    if due_within is not None:
+        where.append(f"s.timeliness = 'pending' AND s._due_ordinal - s._now_ordinal <= {int(due_within)}")
+    return store.con.sql(f"""
+        SELECT {cols} FROM (
+            SELECT s.*, u.name AS unit_name, p.name AS procedure_name, d.officer,
+                   CASE WHEN s.timeliness IN ('late', 'pending_late') AND s.due_at IS NOT NULL
+                        THEN GREATEST(ce.working_ordinal - cd.working_ordinal, 0) END AS days_overdue,
+                   cd.working_ordinal AS _due_ordinal, cn.working_ordinal AS _now_ordinal
+            FROM ({query.sql()}) s
+            JOIN units u ON u.code = s.unit_code
+            LEFT JOIN procedures p ON p.code = s.procedure_code
+            JOIN dossiers d ON d.dossier_id = s.dossier_id
+            LEFT JOIN calendar_days cd ON cd.calendar_key = COALESCE(u.province_code, '')
+                 AND cd.day = CAST(s.due_at AS DATE)
+            LEFT JOIN calendar_days ce ON ce.calendar_key = COALESCE(u.province_code, '')
+                 AND ce.day = CAST(COALESCE(s.end_at, {t}) AS DATE)
+            LEFT JOIN calendar_days cn ON cn.calendar_key = COALESCE(u.province_code, '')
+                 AND cn.day = CAST({t} AS DATE)
+        ) s
+        {"WHERE " + " AND ".join(where) if where else ""}
+        ORDER BY s.dossier_id""")
 
 
 def status_rows(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False,
@@ -120,6 +166,12 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
     """Every unit's index for a period (JSON shape of docs/index-engine.md), with the change against the
     previous period. ``level`` and ``unit`` filter the output; ranks are always among all peers."""
     rs, results, _ = score_with_previous(store, period_text, as_of=as_of, rules=rules)
+    return rs, filter_results(store, results, level=level, unit=unit)
+
+
+def filter_results(store: Store, results: list[dict[str, Any]], *, level: str | None = None,
+                   unit: str | None = None) -> list[dict[str, Any]]:
+    """The results of one level, or of one unit and the units below it."""
     if unit:
         subtree = {str(x[0]) for x in store.con.execute(
             "WITH RECURSIVE t(code) AS (SELECT code FROM units WHERE code = ? "
@@ -128,7 +180,7 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
         results = [r for r in results if r["code"] in subtree]
     if level:
         results = [r for r in results if r["level"] == level]
-    return rs, results
+    return results
 
 
 def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None
@@ -172,5 +224,303 @@ def publish(store: Store, period_text: str, *, as_of: datetime, rules: str | Non
     results = score_period(store, rs, period, as_of, config)
     for r in results:
         r["period"] = period.label
-    pid = publications.publish(store, period.label, rs.name, period.moment(as_of), results)
-    return pid, publications.fingerprint(store)
+    return publications.publish(store, period.label, rs, period.moment(as_of), results, config)
+
+
+# --- one dossier ------------------------------------------------------------------------------------------------
+
+
+def dossier(store: Store, dossier_id: str, *, as_of: datetime) -> dict[str, Any]:
+    """One dossier (hồ sơ) as stored: every field, its due date and status at ``as_of``, its timeline in working
+    days, why it is late, and its versions (``dossier_versions``). KeyError when no such dossier."""
+    from chiso.api_web import dossier_detail
+
+    prepare(store)
+    detail = dossier_detail(store, dossier_id, as_of)
+    detail["versions"] = dossier_versions(store, dossier_id)
+    return detail
+
+
+def dossier_versions(store: Store, dossier_id: str) -> list[dict[str, Any]]:
+    """Every version of a dossier the store has kept, oldest first (by ``updated_at``, then by load): the load
+    that brought it (number, time, file, user), whether it is the current one, and the fields that differ from the
+    version before."""
+    from chiso.api_web import FIELD_LABELS
+
+    con = store.con
+    cur = con.execute("SELECT * FROM dossiers WHERE dossier_id = ?", [dossier_id])
+    names = [d[0] for d in cur.description]
+    current = cur.fetchone()
+    if current is None:
+        raise KeyError(f"không có hồ sơ '{dossier_id}'")
+    fields = [n for n in names if n not in ("row_hash", "load_id", "original_due_at")]
+    cols = ", ".join(fields)
+    old = con.execute(f"SELECT {cols}, load_id, superseded_by_load FROM dossier_history WHERE dossier_id = ? "
+                      "ORDER BY load_id", [dossier_id]).fetchall()
+    row = dict(zip(names, current, strict=True))
+    versions = [(dict(zip(fields, r[:-2], strict=True)), r[-2], r[-1]) for r in old]
+    versions.append(({k: row[k] for k in fields}, row["load_id"], None))
+    # In the order the source system wrote them (updated_at), then the order they arrived.
+    versions.sort(key=lambda v: (v[0].get("updated_at") or datetime.min, v[1] or 0, v[2] is None))
+    load_ids = sorted({int(v[1]) for v in versions if v[1] is not None})
+    loads: dict[int, tuple[Any, ...]] = {}
+    if load_ids:
+        marks = ", ".join("?" for _ in load_ids)
+        loads = {int(r[0]): r[1:] for r in con.execute(
+            f"SELECT load_id, loaded_at, file, user_name FROM loads WHERE load_id IN ({marks})", load_ids).fetchall()}
+    out: list[dict[str, Any]] = []
+    before: dict[str, Any] | None = None
+    for values, load_id, superseded in versions:
+        info = loads.get(int(load_id)) if load_id is not None else None
+        changes = [] if before is None else [
+            {"field": k, "label": FIELD_LABELS.get(k, k), "before": _plain(before[k]), "after": _plain(values[k])}
+            for k in fields if before[k] != values[k]]
+        out.append({"load_id": load_id, "loaded_at": _plain(info[0]) if info else None,
+                    "file": Path(str(info[1])).name if info else None, "user": info[2] if info else None,
+                    "current": superseded is None,
+                    "superseded_by_load": superseded, "fields": {k: _plain(v) for k, v in values.items()},
+                    "changes": changes})
+        before = values
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A stored value as JSON shows it: timestamps as 'yyyy-mm-dd HH:MM:SS'."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+
+
+# --- comparing two periods ---------------------------------------------------------------------------------------
+
+
+def compare(store: Store, period_text: str, with_text: str, *, as_of: datetime, unit: str | None = None,
+            rules: str | None = None, movers: int = 5) -> dict[str, Any]:
+    """Two periods side by side for one unit (default: the province): per indicator the score then and now, the
+    change, and for an indicator that is not full now the dossiers behind the shortfall (as ``chiso explain``
+    lists them); and among the units below it (or, for a unit without any, its peers) those that rose and fell
+    most. Each period is scored with its own rule set, at ``as_of`` or its own end, whichever is earlier."""
+    from chiso.scoring.explain import explain_unit
+
+    config = prepare(store)
+    now_p, then_p = parse_period(period_text), parse_period(with_text)
+    rs_now = for_period(now_p.start, store.workspace, rules)
+    rs_then = for_period(then_p.start, store.workspace, rules)
+    then = {r["code"]: r for r in score_period(store, rs_then, then_p, as_of, config)}
+    now = {r["code"]: r for r in score_period(store, rs_now, now_p, as_of, config)}
+    if unit is None:
+        row = store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
+        if row is None:
+            raise KeyError("chưa có danh mục đơn vị (chiso units init)")
+        unit = str(row[0])
+    if unit not in now:
+        raise KeyError(f"đơn vị '{unit}' không được tính điểm trong kỳ {now_p.label}")
+    current, before = now[unit], then.get(unit)
+    detail = explain_unit(store, rs_now, current, now_p, as_of, config)
+    behind = {s["code"]: s for s in detail["shortfalls"]}
+    indicators = []
+    for ind in rs_now.indicators:
+        i = current["indicators"][ind.code]
+        b = before["indicators"].get(ind.code) if before else None
+        s = behind.get(ind.code)
+        indicators.append({
+            "code": ind.code, "group": ind.group, "name": ind.name, "max": i["max"],
+            "score_then": b["score"] if b else None, "score_now": i["score"],
+            "change": None if b is None else round_half_up(i["score"] - b["score"], rs_now.rounding),
+            "numerator_then": b["numerator"] if b else None, "denominator_then": b["denominator"] if b else None,
+            "numerator_now": i["numerator"], "denominator_now": i["denominator"],
+            "lost_now": s["lost"] if s else 0.0, "reason": s["reason"] if s else "",
+            "items_now": s["items"] if s else [], "item_count_now": s["item_count"] if s else 0,
+            "items_over": s["over"] if s else ""})
+    below = [str(r[0]) for r in store.con.execute("SELECT code FROM units WHERE parent_code = ?", [unit]).fetchall()]
+    if not below:  # a unit without units below it: its peers
+        below = [c for c, r in now.items() if r["level"] == current["level"] and c != unit]
+    moved = [{"code": c, "name": now[c]["name"], "level": now[c]["level"], "total_then": then[c]["total"],
+              "total_now": now[c]["total"],
+              "change": round_half_up(now[c]["total"] - then[c]["total"], rs_now.rounding)}
+             for c in below if c in now and c in then]
+    rose = sorted((m for m in moved if m["change"] > 0), key=lambda m: (-m["change"], m["code"]))[:movers]
+    fell = sorted((m for m in moved if m["change"] < 0), key=lambda m: (m["change"], m["code"]))[:movers]
+    return {"unit": unit, "name": current["name"], "period": now_p.label, "with": then_p.label,
+            "rule_set": rs_now.name, "rule_set_then": rs_then.name,
+            "total_then": before["total"] if before else None, "total_now": current["total"],
+            "change": None if before is None else round_half_up(current["total"] - before["total"], rs_now.rounding),
+            "indicators": indicators, "rose": rose, "fell": fell}
+
+
+# --- the rest of the command line, for scripts ----------------------------------------------------------------------
+# Every command of ``chiso`` has its function here (tests/test_api_surface.py keeps the list whole). The heavier
+# modules are imported when called, so ``import chiso.api`` stays light.
+
+
+def units(store: Store, *, level: str | None = None) -> list[dict[str, Any]]:
+    """``chiso units list``: code, name, level, parent code and name, end of validity of every unit."""
+    where = "WHERE u.level = ?" if level else ""
+    cur = store.con.execute(
+        "SELECT u.code, u.name, u.level, u.parent_code, p.name AS parent_name, u.valid_from, u.valid_to "
+        f"FROM units u LEFT JOIN units p ON p.code = u.parent_code {where} ORDER BY u.level, u.code",
+        [level] if level else [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def rule_sets(workspace: Path | None = None) -> dict[str, RuleSet]:
+    """``chiso rules list``: the shipped rule sets and the workspace's own, by name."""
+    from chiso.rules.model import available
+
+    return available(workspace)
+
+
+def rule_set(name: str, workspace: Path | None = None) -> RuleSet:
+    """``chiso rules show NAME``."""
+    from datetime import date
+
+    return for_period(date.today(), workspace, name)
+
+
+def check_rule_set(path: Path) -> RuleSet:
+    """``chiso rules check FILE``: the parsed rule set, or RuleSetError naming the file and the key."""
+    from chiso.rules.model import load_rule_set
+
+    return load_rule_set(path)
+
+
+def simulate(path: Path, *, rules: str | None = None, workspace: Path | None = None) -> list[dict[str, Any]]:
+    """``chiso simulate FILE``: scores from an indicator_inputs file alone."""
+    from datetime import date
+
+    from chiso.scoring.simulate import simulate as run
+
+    return run(for_period(date.today(), workspace, rules), path)
+
+
+def generate(province: str, start: str, end: str, out: Path, *, scale: float = 1.0, seed: int = 1,
+             fmt: str = "parquet") -> dict[str, int]:
+    """``chiso generate``: a realistic province's contract files in ``out``."""
+    from chiso.generate.province import generate_province
+
+    return generate_province(province, start, end, out, scale=scale, seed=seed, fmt=fmt)
+
+
+def upgrade(workspace: Path | None = None, *, database: str | None = None) -> list[str]:
+    """``chiso db upgrade``: apply the pending migrations; their names."""
+    with Store.open(workspace, database=database, upgrade=True) as store:
+        return list(store.upgraded)
+
+
+def report_monthly(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
+    """``chiso report monthly`` (options as :func:`chiso.reports.documents.write_monthly`)."""
+    from chiso.reports.documents import write_monthly
+
+    return write_monthly(store, period_text, out_dir, **options)
+
+
+def report_unit(store: Store, unit: str, period_text: str, out_dir: Path, **options: Any) -> Any:
+    """``chiso report unit``."""
+    from chiso.reports.documents import write_unit
+
+    return write_unit(store, unit, period_text, out_dir, **options)
+
+
+def report_all(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
+    """``chiso report all``."""
+    from chiso.reports.documents import write_all
+
+    return write_all(store, period_text, out_dir, **options)
+
+
+def report_quarterly_onestop(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
+    """``chiso report quarterly-onestop``."""
+    from chiso.reports.documents import write_quarterly_onestop
+
+    return write_quarterly_onestop(store, period_text, out_dir, **options)
+
+
+def report_cchc(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
+    """``chiso report cchc``."""
+    from chiso.reports.documents import write_cchc
+
+    return write_cchc(store, period_text, out_dir, **options)
+
+
+def report_templates(store: Store, *, overwrite: bool = False) -> list[Path]:
+    """``chiso report templates``: copy the templates into the workspace for the office to edit."""
+    from chiso.reports.documents import copy_templates
+
+    return copy_templates(store, overwrite=overwrite)
+
+
+def backup(store: Store, out: Path | None = None) -> Any:
+    """``chiso backup``."""
+    from chiso import api_admin
+
+    return api_admin.backup(store, out)
+
+
+def restore(source: Path, workspace: Path | None = None) -> Any:
+    """``chiso restore DIR``."""
+    from chiso import api_admin
+
+    return api_admin.restore(source, workspace)
+
+
+def audit(store: Store, **options: Any) -> Any:
+    """``chiso audit``."""
+    from chiso import api_admin
+
+    return api_admin.audit(store, **options)
+
+
+def unload(store: Store, load_id: int) -> Any:
+    """``chiso unload LOAD_ID``."""
+    from chiso import api_admin
+
+    return api_admin.unload(store, load_id)
+
+
+def alerts(store: Store, as_of: datetime, **options: Any) -> Any:
+    """``chiso alerts``: build and send the day's alerts (``dry_run`` and the rest as :func:`chiso.alerts.run`)."""
+    from chiso import alerts as alerting
+
+    return alerting.run(store, as_of, **options)
+
+
+def add_user(store: Store, name: str, role: str, password: str, **options: Any) -> Any:
+    """``chiso users add``."""
+    from chiso import accounts
+
+    return accounts.add_user(store, name, role, password, **options)
+
+
+def list_users(store: Store) -> Any:
+    """``chiso users list``."""
+    from chiso import accounts
+
+    return accounts.list_users(store)
+
+
+def disable_user(store: Store, name: str) -> None:
+    """``chiso users disable``."""
+    from chiso import accounts
+
+    accounts.disable_user(store, name)
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """``chiso users password``."""
+    from chiso import accounts
+
+    accounts.set_password(store, name, password)
+
+
+def issue_token(store: Store, name: str) -> str:
+    """``chiso users token``."""
+    from chiso import accounts
+
+    return accounts.issue_token(store, name)
+
+
+def web_app(workspace: Path | None = None, *, database: str | None = None, **settings: Any) -> Any:
+    """``chiso serve``: the ASGI application (run it with any ASGI server, e.g. uvicorn)."""
+    from chiso.store.db import workspace_path
+    from chiso.web.app import WebSettings, create_app
+
+    return create_app(WebSettings(workspace=workspace_path(workspace), database=database, **settings))

@@ -137,7 +137,9 @@ def describe(entry: AuditEntry) -> str:
 
 
 def _n(value: object) -> str:
-    return f"{int(value):,}".replace(",", ".") if isinstance(value, int) else "?"
+    from chiso import vnformat
+
+    return vnformat.integer(value) if isinstance(value, int) else "?"
 
 
 def entries_json(entries: Sequence[AuditEntry]) -> str:

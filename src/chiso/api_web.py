@@ -594,8 +594,10 @@ FIELD_LABELS = {
     "reused_data": "Tái sử dụng dữ liệu số hóa", "shared_to_citizen_store": "Đưa vào kho dữ liệu công dân",
     "used_population_data": "Dùng dữ liệu dân cư / VNeID", "synced_to_portal": "Đồng bộ Cổng DVCQG",
     "rating": "Đánh giá", "complained": "Có phản ánh, kiến nghị", "apology_issued": "Đã có thư xin lỗi",
-    "officer": "Cán bộ xử lý", "updated_at": "Cập nhật lúc",
+    "officer": "Cán bộ xử lý", "updated_at": "Cập nhật lúc", "original_due_at": "Hạn khi nạp lần đầu",
 }
+DUE_SOURCES = {"source": "ngày hẹn trả ghi trong dữ liệu nguồn",
+               "computed": "tính từ thời hạn của thủ tục và lịch làm việc"}
 CHANNELS = {"direct": "trực tiếp", "online": "trực tuyến", "postal": "bưu chính"}
 
 
@@ -609,7 +611,9 @@ def _field_value(key: str, value: Any) -> str:
     if key == "channel":
         return CHANNELS.get(str(value), str(value))
     if key == "fee_amount" and isinstance(value, int | float):
-        return f"{value:,.0f}".replace(",", ".")
+        from chiso import vnformat
+
+        return vnformat.integer(value)
     return str(value)
 
 
@@ -666,7 +670,8 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
                 for k, v in fields.items() if k not in ("row_hash", "load_id")]
     return {"dossier_id": dossier_id, "unit_code": stored["unit_code"], "unit_name": unit.name if unit else None,
             "fields": stored, "labelled": labelled, "due_at": _text(due), "end_at": _text(end), "timeliness": cls,
-            "status": CLASS_LABELS.get(cls, cls), "due_source": st[4], "original_due_at": _text(st[3]),
+            "status": CLASS_LABELS.get(cls, cls), "due_source": st[4],
+            "due_source_label": DUE_SOURCES.get(str(st[4]), str(st[4])), "original_due_at": _text(st[3]),
             "supplements": st[6], "timeline": timeline, "why_late": why, "as_of": _text(as_of)}
 
 

@@ -7,7 +7,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,10 +15,21 @@ from typing import Any, BinaryIO
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table as RichTable
+from rich.text import Text
 
-from chiso import __version__, api
+from chiso import __version__, api, vnformat
+from chiso.cli_i18n import install as _vietnamese_click
+from chiso.cli_params import PERIOD
 from chiso.config import ConfigError, read_mapping_file
 from chiso.failures import EXIT_SOFTWARE, debugging, describe
 from chiso.load.contract import TABLES
@@ -34,8 +45,10 @@ from chiso.outputs import (
 )
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store, workspace_path
+from chiso.tabular import FORMATS, Col, TableError, emit
 from chiso.units.catalog import UnitCatalogError
 
+_vietnamese_click()
 err = Console(stderr=True, soft_wrap=True)
 LEVEL_LABELS = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
 
@@ -46,7 +59,8 @@ def now_local() -> datetime:
 
 
 def parse_moment(text: str | None) -> datetime:
-    """--as-of: a date means the end of that day; also dd/mm/yyyy [HH:MM]."""
+    """--as-of: a date means the end of that day; also dd/mm/yyyy [HH:MM]; ISO 8601 with an offset or ``Z`` is
+    turned into local time (UTC+7): ``2025-09-30T10:00:00Z`` is 17:00 on 30/09/2025."""
     if not text:
         return now_local()
     text = text.strip()
@@ -61,7 +75,17 @@ def parse_moment(text: str | None) -> datetime:
             return datetime.strptime(text, fmt).replace(hour=23, minute=59, second=59)
         except ValueError:
             pass
-    raise click.BadParameter(f"'{text}' không phải thời điểm (dùng yyyy-mm-dd [HH:MM] hoặc dd/mm/yyyy [HH:MM])")
+    if "T" in text or text.endswith(("Z", "z")) or "+" in text:
+        try:
+            moment = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return (moment.astimezone(UTC) + timedelta(hours=7)).replace(tzinfo=None)
+        if moment is not None:
+            return moment
+    raise click.BadParameter(f"'{text}' không phải thời điểm (dùng yyyy-mm-dd [HH:MM], dd/mm/yyyy [HH:MM] hoặc "
+                             "ISO 8601 như 2025-09-30T17:00:00+07:00)", param_hint="--as-of")
 
 
 def parse_day(text: str, option: str) -> date:
@@ -74,17 +98,72 @@ def parse_day(text: str, option: str) -> date:
     raise click.BadParameter(f"'{text}' không phải ngày (dùng yyyy-mm-dd hoặc dd/mm/yyyy)", param_hint=option)
 
 
-def open_store(ctx: click.Context) -> Store:
-    """The store the global options name: ``--database URL`` (PostgreSQL), else the workspace's DuckDB file."""
+def open_store(ctx: click.Context, *, create: bool = False, read_only: bool = False) -> Store:
+    """The store the global options name: ``--database URL`` (PostgreSQL), else the workspace's DuckDB file. Only
+    the commands that make a workspace (``units init``, ``load``) pass ``create``; for the others a workspace
+    without a store is wrong use: a mistyped ``-w`` would otherwise create an empty one and print nothing.
+
+    Reading commands pass ``read_only``: the store is opened read-only, so several of them run at once (on
+    PostgreSQL also beside a writer). When it first needs writing — a migration to apply, derived tables (working
+    calendar, deadline rules) to bring up to date after a load or an edited chiso.toml — it is opened for
+    writing once, then the command goes on."""
     obj = ctx.find_root().obj or {}
+    if not create:
+        require_workspace(ctx)
+    if read_only and not obj.get("database"):  # PostgreSQL: readers never wait for a writer anyway (MVCC), and
+        # scoring makes temporary tables, which a read-only PostgreSQL transaction refuses
+        import duckdb
+
+        try:
+            store = Store.open(obj.get("workspace"), read_only=True)
+        except duckdb.ConnectionException:  # this process already holds the file for writing (a script, a test)
+            return Store.open(obj.get("workspace"))
+        try:
+            current = store.schema_current() and api.prepared(store)
+        except Exception:
+            store.close()
+            raise
+        if current:
+            return store
+        store.close()
     return Store.open(obj.get("workspace"), database=obj.get("database"))
 
 
-def check_unit(store: Store, unit: str | None) -> None:
-    """--unit must name a unit of the catalogue (an unknown code would silently print nothing)."""
-    if unit and store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit]).fetchone() is None:
-        raise click.BadParameter(f"không có đơn vị '{unit}' trong danh mục (xem chiso units list)",
-                                 param_hint="--unit")
+def require_workspace(ctx: click.Context) -> None:
+    """Refuse (status 2) a DuckDB workspace that has no store yet."""
+    from chiso.store.db import DB_FILE
+
+    obj = ctx.find_root().obj or {}
+    if obj.get("database"):
+        return
+    ws = workspace_path(obj.get("workspace"))
+    if not (ws / DB_FILE).is_file():
+        what = "không có" if not ws.exists() else "chưa có kho dữ liệu (chiso.duckdb) trong"
+        raise click.UsageError(
+            f"{what} thư mục dữ liệu '{ws}'. Chỉ đúng thư mục bằng --workspace (hoặc $CHISO_WORKSPACE), hoặc tạo "
+            "kho mới: chiso units init --province \"Tên tỉnh\" rồi chiso load TỆP.", ctx)
+
+
+def resolve_unit(store: Store, unit: str, option: str = "--unit") -> str:
+    """The code of the unit ``unit`` names: its code, or its name as people write it ("UBND phường Tô Hiệu",
+    "Sở Tư pháp", "P. Tô Hiệu"), matched by :mod:`chiso.units.names` — never a guess. Anything else is wrong use
+    (status 2) naming the closest units: an unknown unit would otherwise print nothing and succeed."""
+    text = unit.strip()
+    if store.con.execute("SELECT 1 FROM units WHERE code = ?", [text]).fetchone() is not None:
+        return text
+    from chiso.units.names import UnitMatcher
+
+    rows = store.con.execute("SELECT code, name, level FROM units").fetchall()
+    matcher = UnitMatcher((str(c), str(n), str(lv)) for c, n, lv in rows)
+    found = matcher.match(text)
+    if found.code is None:
+        raise click.BadParameter(matcher.describe(found) + " (xem chiso units list)", param_hint=option)
+    return found.code
+
+
+def check_unit(store: Store, unit: str | None) -> str | None:
+    """--unit, when given, as a unit code (:func:`resolve_unit`)."""
+    return resolve_unit(store, unit) if unit else None
 
 
 class CommandFailure(click.ClickException):
@@ -124,7 +203,7 @@ class ChisoGroup(click.Group):
 
 @click.group(cls=ChisoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chiso")
-@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None, metavar="THƯ-MỤC",
               help="Thư mục dữ liệu (mặc định $CHISO_WORKSPACE hoặc ./chiso-data).")
 @click.option("--database", envvar="CHISO_DATABASE", default=None, metavar="URL",
               help="Cơ sở dữ liệu PostgreSQL dùng chung (postgresql://người-dùng@máy/csdl; mặc định $CHISO_DATABASE). "
@@ -154,6 +233,35 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
+class _Count(ProgressColumn):
+    """'13.597 / 20.000 dòng' (or without the total when it is not known), Vietnamese thousands."""
+
+    def __init__(self, unit: str):
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        total = f" / {vn_int(int(task.total))}" if task.total else ""
+        return Text(f"{vn_int(int(task.completed))}{total} {self.unit}")
+
+
+@contextlib.contextmanager
+def progress_bar(unit: str) -> Iterator[tuple[Progress, Callable[[str, int, int | None], None]]]:
+    """A progress bar on standard error with counts and the time left, for long commands (load, generate,
+    report all); nothing at all when standard error is not a terminal (a script, a log file, CI)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), _Count(unit), TimeElapsedColumn(),
+                  TextColumn("còn"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield bar, progress
+
+
 def _print_report(report: LoadReport, max_issues: int = 50) -> None:
     for f in report.files:
         if f.personal_columns:
@@ -162,6 +270,12 @@ def _print_report(report: LoadReport, max_issues: int = 50) -> None:
         if f.ignored_columns:
             err.print(f"[yellow]{f.path.name}: cột không thuộc hợp đồng dữ liệu, bỏ qua: "
                       f"{', '.join(f.ignored_columns)}[/]")
+        if f.units_by_name:
+            shown = "; ".join(f"'{v}' → {code} {name}" + ("" if pct >= 100 else f" ({pct:.0f}%)")
+                              for v, code, name, pct in f.units_by_name[:10])
+            more = f" … và {len(f.units_by_name) - 10} tên khác" if len(f.units_by_name) > 10 else ""
+            err.print(f"{f.path.name}: đơn vị ghi bằng tên, đã nhận ra mã: {shown}{more}", markup=False,
+                      highlight=False)
     issues = report.issues
     for issue in issues[:max_issues]:
         err.print(str(issue), markup=False, highlight=False)
@@ -176,29 +290,44 @@ def _print_report(report: LoadReport, max_issues: int = 50) -> None:
 @click.option("--partial", is_flag=True, help="Nạp các dòng hợp lệ; ghi các dòng bị loại ra tệp CSV.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Tệp TOML ánh xạ tiêu đề cột: [dossiers] \"Số biên nhận\" = \"dossier_id\".")
-@click.option("--encoding", default="utf-8", show_default=True, help="Bảng mã của tệp CSV (ví dụ cp1258).")
+@click.option("--encoding", default=None,
+              help="Bảng mã của tệp CSV (ví dụ cp1258, utf-16); mặc định: tự nhận (UTF-8, UTF-16, Windows-1258).")
+@click.option("--profile", "profile_name", default=None, metavar="TÊN",
+              help="Dùng hồ sơ ánh xạ đã lưu của một hệ thống nguồn (profiles/TÊN.toml trong thư mục dữ liệu).")
+@click.option("--save-profile", "save_as", default=None, metavar="TÊN",
+              help="Sau khi nạp xong, lưu --mapping, --encoding, --table thành hồ sơ ánh xạ TÊN để lần sau dùng "
+                   "--profile TÊN.")
 @click.pass_context
 def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial: bool, mapping: str | None,
-         encoding: str) -> None:
-    """Nạp tệp dữ liệu (CSV, XLSX, JSON Lines, Parquet) vào kho."""
+         encoding: str | None, profile_name: str | None, save_as: str | None) -> None:
+    """Nạp tệp dữ liệu (CSV, XLSX, XLS, ODS, JSON Lines, Parquet) vào kho."""
+    from chiso.load.profiles import Profile, load_profile, save_profile
+
     files = _expand(paths)
+    ws = workspace_path(ctx.obj["workspace"])
     try:
         extra = read_mapping_file(Path(mapping)) if mapping else None
+        if profile_name:
+            prof = load_profile(ws, profile_name)
+            extra = {t: {**prof.mapping.get(t, {}), **(extra or {}).get(t, {})}
+                     for t in {*prof.mapping, *(extra or {})}}
+            encoding = encoding or prof.encoding
+            table = table or prof.table
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(ctx)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} dòng"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, Any] = {}
+    if save_as:
+        try:
+            from chiso.load.profiles import profile_path
 
-        def progress(label: str, done: int, total: int | None) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"Nạp {label}", total=total)
-            bar.update(tasks[label], completed=done)
-
+            profile_path(ws, save_as)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--save-profile") from None
+    encoding = encoding or "utf-8"
+    store = open_store(ctx, create=True)
+    with progress_bar("dòng") as (bar, progress):
         try:
             report = api.load(store, files, table=table, partial=partial, mapping=extra, encoding=encoding,
-                              progress=progress)
+                              progress=lambda label, done, total: progress(f"Nạp {label}", done, total))
         except LoadError as exc:
             bar.stop()
             _print_report(exc.report)
@@ -218,9 +347,14 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
     for f in report.files:
         line = (f"{f.path.name} → {f.table}: {vn_int(f.rows_read)} dòng; thêm {vn_int(f.inserted)}, "
                 f"cập nhật {vn_int(f.updated)}, không đổi {vn_int(f.unchanged)}, loại {vn_int(f.rejected)}")
+        if f.cleared:
+            line += f"; xoá {vn_int(f.cleared)} giá trị theo ô để trống"
         click.echo(line)
         if f.rejected_file:
             click.echo(f"  Các dòng bị loại và lý do: {f.rejected_file}")
+    if save_as:
+        path = save_profile(ws, Profile(save_as, extra or {}, encoding if encoding != "utf-8" else None, table))
+        click.echo(f"Đã lưu hồ sơ ánh xạ '{save_as}': {path} (lần sau: chiso load TỆP --profile {save_as})")
 
 
 # --- units ----------------------------------------------------------------------------------------------
@@ -240,7 +374,7 @@ def units() -> None:
 @click.pass_context
 def units_init(ctx: click.Context, province: str, before_2025: bool, departments: str | None) -> None:
     """Lập danh mục đơn vị của một tỉnh từ danh mục hành chính chính thức."""
-    store = open_store(ctx)
+    store = open_store(ctx, create=True)
     try:
         report = api.init_units(store, province, before_2025=before_2025,
                                 departments=Path(departments) if departments else None)
@@ -257,42 +391,96 @@ def units_init(ctx: click.Context, province: str, before_2025: bool, departments
 
 @units.command("list")
 @click.option("--level", type=click.Choice(list(LEVEL_LABELS)), default=None)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
 @click.pass_context
-def units_list(ctx: click.Context, level: str | None) -> None:
+def units_list(ctx: click.Context, level: str | None, fmt: str, out: str | None) -> None:
     """Liệt kê đơn vị."""
-    store = open_store(ctx)
-    where = "WHERE level = ?" if level else ""
+    _check_out(ctx, out)
+    store = open_store(ctx, read_only=True)
+    where = "WHERE u.level = ?" if level else ""
     rows = store.con.execute(
-        f"SELECT code, name, level, COALESCE(parent_code, ''), COALESCE(CAST(valid_to AS VARCHAR), '') "
-        f"FROM units {where} ORDER BY level, code", [level] if level else []).fetchall()
-    w = csv.writer(sys.stdout)
-    w.writerow(["code", "name", "level", "parent_code", "valid_to"])
-    w.writerows([[csv_text(v) for v in row] for row in rows])
+        f"SELECT u.code, u.name, u.level, COALESCE(u.parent_code, ''), COALESCE(p.name, ''), "
+        f"COALESCE(CAST(u.valid_to AS VARCHAR), '') "
+        f"FROM units u LEFT JOIN units p ON p.code = u.parent_code {where} ORDER BY u.level, u.code",
+        [level] if level else []).fetchall()
+    records = [{"code": c, "name": n, "level": lv, "level_name": LEVEL_LABELS.get(lv, lv), "parent_code": pc,
+                "parent_name": pn, "valid_to": vt} for c, n, lv, pc, pn, vt in rows]
+    if fmt == "csv":  # the columns scripts have read since the first version
+        cols = [Col("code", "Mã"), Col("name", "Tên đơn vị"), Col("level", "Cấp"),
+                Col("parent_code", "Mã đơn vị cấp trên"), Col("valid_to", "Hiệu lực đến")]
+    else:
+        cols = [Col("code", "Mã"), Col("name", "Tên đơn vị"), Col("level_name", "Cấp"),
+                Col("parent_code", "Mã đơn vị cấp trên"), Col("parent_name", "Đơn vị cấp trên"),
+                Col("valid_to", "Hiệu lực đến")]
+    _table_out(cols, records, fmt, out, title="Danh mục đơn vị", sheet="Đơn vị")
+
+
+def _table_out(cols: list[Col], rows: list[dict[str, Any]], fmt: str, out: str | None, *, title: str,
+               sheet: str, total: int | None = None) -> None:
+    try:
+        emit(rows, cols, fmt, Path(out) if out else None, title=title, sheet=sheet, total=total)
+    except TableError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # --- status ---------------------------------------------------------------------------------------------
 
 
+STATUS_COLUMNS = [
+    Col("dossier_id", "Mã hồ sơ"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"),
+    Col("procedure_code", "Mã TTHC"), Col("procedure_name", "Thủ tục hành chính"), Col("received_at", "Tiếp nhận"),
+    Col("due_at", "Hạn giải quyết"), Col("end_at", "Kết thúc"), Col("timeliness_name", "Tình trạng"),
+    Col("days_overdue", "Số ngày làm việc quá hạn", "int"), Col("officer", "Cán bộ xử lý")]
+STATUS_DETAIL_COLUMNS = [
+    Col("original_due_at", "Hạn gốc"), Col("due_source", "Nguồn hạn"), Col("paused_seconds", "Giây tạm dừng", "int"),
+    Col("supplements", "Số lần bổ sung", "int"), Col("waiting_since", "Chờ bổ sung từ")]
+
+
+def _classes(value: str | None) -> list[str] | None:
+    """--timeliness: a comma-separated list of classes, in English codes or Vietnamese labels."""
+    if not value:
+        return None
+    from chiso.textnorm import fold
+
+    by_label = {fold(label): code for code, label in CLASS_LABELS.items()}
+    out = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        code = part if part in CLASSES else by_label.get(fold(part))
+        if code is None:
+            raise click.BadParameter(f"không có tình trạng '{part}' (có: {', '.join(CLASSES)})",
+                                     param_hint="--timeliness")
+        out.append(code)
+    return out
+
+
 @main.command()
 @click.option("--as-of", "as_of", default=None, help="Thời điểm xét (mặc định: bây giờ). Chỉ ngày = cuối ngày.")
-@click.option("--unit", default=None, help="Mã đơn vị (gồm cả đơn vị cấp dưới).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="csv", show_default=True)
+@click.option("--unit", default=None, help="Mã hoặc tên đơn vị (gồm cả đơn vị cấp dưới).")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="csv", show_default=True)
 @click.option("--by-unit", is_flag=True, help="Tổng hợp theo đơn vị thay vì từng hồ sơ.")
 @click.option("--details", is_flag=True, help="Thêm cột: hạn gốc, nguồn hạn, thời gian tạm dừng, số lần bổ sung.")
+@click.option("--timeliness", default=None, metavar="TÌNH-TRẠNG,...",
+              help=f"Chỉ các tình trạng này, cách nhau bởi dấu phẩy ({', '.join(CLASSES)}).")
+@click.option("--due-within", type=click.IntRange(0, 365), default=None, metavar="N",
+              help="Chỉ hồ sơ đang giải quyết, chưa quá hạn, đến hạn trong N ngày làm việc tới.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
 @click.pass_context
 def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by_unit: bool, details: bool,
-           out: str | None) -> None:
+           timeliness: str | None, due_within: int | None, out: str | None) -> None:
     """Hạn giải quyết và tình trạng của từng hồ sơ tại một thời điểm."""
     moment = parse_moment(as_of)
+    classes = _classes(timeliness)
     _check_out(ctx, out)
-    store = open_store(ctx)
-    check_unit(store, unit)
+    store = open_store(ctx, read_only=True)
+    unit = check_unit(store, unit)
     if by_unit:
         rows = api.status_summary(store, moment, unit=unit)
         _print_summary(rows, moment, fmt, out)
         return
-    rel = api.status_relation(store, moment, unit=unit, details=details)
+    rel = api.status_relation(store, moment, unit=unit, details=details, timeliness=classes, due_within=due_within)
     local = store.con
     if store.dialect != "duckdb":  # rows computed by the server; written out by an in-memory DuckDB, same format
         import duckdb
@@ -300,12 +488,31 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by
         local = duckdb.connect()
         local.register("status_rows", rel.to_arrow_table())
         rel = local.sql("SELECT * FROM status_rows")
-    if fmt == "table":
-        click.echo(rel.limit(200))
+    if fmt in ("table", "xlsx"):
+        cols = STATUS_COLUMNS + (STATUS_DETAIL_COLUMNS if details else [])
+        limit = None if fmt == "xlsx" or out else 200
+        total = int(local.sql(f"SELECT count(*) FROM ({rel.sql_query()}) s").fetchall()[0][0])
+        query = rel.sql_query() + (f" LIMIT {limit}" if limit else "")
+        cur = local.execute(query)
+        names = [d[0] for d in cur.description]
+        rows = []
+        for r in cur.fetchall():
+            row = dict(zip(names, r, strict=True))
+            row["timeliness_name"] = CLASS_LABELS.get(str(row["timeliness"]), row["timeliness"])
+            for k in ("received_at", "due_at", "end_at", "original_due_at", "waiting_since"):
+                if row.get(k):
+                    row[k] = datetime.fromisoformat(str(row[k]))
+            rows.append(row)
+        title = f"Tình trạng hồ sơ lúc {moment:%H:%M ngày %d/%m/%Y}"
+        if fmt == "table" and total > len(rows):
+            title += f" — {vn_int(len(rows))} / {vn_int(total)} hồ sơ đầu"
+        _table_out(cols, rows, fmt, out, title=title, sheet="Tình trạng hồ sơ", total=total)
         return
     with _output(out) as sink:
         if fmt == "csv":
-            text_columns = {"dossier_id", "unit_code", "procedure_code"}
+            if out:
+                sink.write("\ufeff".encode())  # a BOM, so Excel reads the Vietnamese names
+            text_columns = {"dossier_id", "unit_code", "procedure_code", "unit_name", "procedure_name", "officer"}
             rel = rel.project(", ".join(f"{csv_text_sql(c)} AS {c}" if c in text_columns else c for c in rel.columns))
             import pyarrow.csv as pacsv
 
@@ -386,7 +593,7 @@ def _emit(text: str, out: str | None) -> None:
 
 def vn_int(n: int) -> str:
     """13597 -> '13.597' (Vietnamese thousands separator)."""
-    return f"{n:,}".replace(",", ".")
+    return vnformat.integer(n)
 
 
 # --- rules, simulate ------------------------------------------------------------------------------------
@@ -413,18 +620,37 @@ def rules_list(ctx: click.Context) -> None:
 
 @rules.command("show")
 @click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
 @click.pass_context
-def rules_show(ctx: click.Context, name: str) -> None:
+def rules_show(ctx: click.Context, name: str, fmt: str, out: str | None) -> None:
     """Nội dung một bộ quy tắc: nhóm, chỉ số, điểm tối đa, cách tính."""
     from chiso.rules.model import RuleSetError, for_period
 
+    _check_out(ctx, out)
     try:
         rs = for_period(datetime.now().date(), workspace_path(ctx.obj["workspace"]), name)
     except RuleSetError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{rs.name} — {rs.title} (hiệu lực từ {rs.effective_from:%d/%m/%Y}; làm tròn {rs.rounding} chữ số)")
+    kinds = {"linear": "tuyến tính", "threshold": "ngưỡng", "display": "chỉ hiển thị"}
+    if fmt != "table":
+        groups = {g.code: g for g in rs.groups}
+        rows = [{"group": i.group, "group_name": groups[i.group].name if i.group in groups else "",
+                 "code": i.code, "name": i.name, "max": i.max, "kind": i.kind, "kind_name": kinds.get(i.kind, i.kind),
+                 "threshold": i.threshold, "source": i.source, "numerator": i.numerator or "",
+                 "denominator": i.denominator or "", "zero_denominator": i.zero_denominator, "inherit": i.inherit,
+                 "provisional": i.provisional} for g in rs.groups for i in rs.group_indicators(g.code)]
+        cols = [Col("group", "Nhóm"), Col("group_name", "Tên nhóm"), Col("code", "Mã chỉ số"),
+                Col("name", "Tên chỉ số"), Col("max", "Điểm tối đa", "number"),
+                Col("kind" if fmt in ("csv", "json") else "kind_name", "Cách tính"),
+                Col("threshold", "Ngưỡng", "percent", 0), Col("source", "Nguồn"), Col("numerator", "Tử số"),
+                Col("denominator", "Mẫu số"), Col("zero_denominator", "Mẫu số 0"),
+                Col("inherit", "Kế thừa từ tỉnh", "bool"), Col("provisional", "Tạm tính", "bool")]
+        _table_out(cols, rows, fmt, out, title=f"{rs.name} — {rs.title}", sheet="Bộ chỉ số")
+        return
+    lines = [f"{rs.name} — {rs.title} (hiệu lực từ {rs.effective_from:%d/%m/%Y}; làm tròn {rs.rounding} chữ số)"]
     for g in rs.groups:
-        click.echo(f"{g.code} {g.name}: {g.max:g} điểm")
+        lines.append(f"{g.code} {g.name}: {g.max:g} điểm")
         for i in rs.group_indicators(g.code):
             rule = {"linear": "tuyến tính", "threshold": f"ngưỡng {i.threshold:.0%}" if i.threshold else "ngưỡng",
                     "display": "chỉ hiển thị"}[i.kind]
@@ -439,8 +665,9 @@ def rules_show(ctx: click.Context, name: str) -> None:
                 extra.append("kế thừa từ tỉnh")
             if i.provisional:
                 extra.append("tạm tính")
-            click.echo(f"  {i.code}: {i.max:g} điểm, {rule}; {'; '.join(extra)} — {i.name}")
-    click.echo("Xếp loại: " + ", ".join(f"{label} ≥ {floor:g}" for label, floor in rs.bands))
+            lines.append(f"  {i.code}: {i.max:g} điểm, {rule}; {'; '.join(extra)} — {i.name}")
+    lines.append("Xếp loại: " + ", ".join(f"{label} ≥ {floor:g}" for label, floor in rs.bands))
+    _emit("\n".join(lines) + "\n", out)
 
 
 @rules.command("check")
@@ -480,73 +707,121 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
 
 
 @main.command()
-@click.option("--period", required=True, help="Kỳ: 2025-07 (tháng), 2025-Q3 (quý), 2025 (năm), 2025-07-01..2025-09-30.")
+@click.option("--period", type=PERIOD, required=True,
+              help="Kỳ: 2025-07 hoặc 07/2025 (tháng), 2025-Q3 hoặc quý III/2025 (quý), 2025 (năm), "
+                   "2025-07-01..2025-09-30.")
 @click.option("--level", type=click.Choice(list(LEVEL_LABELS)), default=None, help="Chỉ in đơn vị của một cấp.")
 @click.option("--unit", default=None, help="Chỉ in một đơn vị và các đơn vị cấp dưới.")
 @click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
 @click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
 @click.pass_context
 def score(ctx: click.Context, period: str, level: str | None, unit: str | None, as_of: str | None,
-          rules_name: str | None, fmt: str) -> None:
+          rules_name: str | None, fmt: str, out: str | None) -> None:
     """Điểm Bộ chỉ số của mọi đơn vị trong một kỳ, xếp hạng và so với kỳ trước."""
     from chiso.rules.model import RuleSetError
     from chiso.scoring import render
     from chiso.scoring.period import PeriodError
 
-    store = open_store(ctx)
-    check_unit(store, unit)
+    _check_out(ctx, out)
+    store = open_store(ctx, read_only=True)
+    unit = check_unit(store, unit)
     try:
-        rs, results = api.score(store, period, as_of=parse_moment(as_of), rules=rules_name, level=level, unit=unit)
+        rs, results, previous = api.score_with_previous(store, period, as_of=parse_moment(as_of), rules=rules_name)
     except (PeriodError, RuleSetError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(render.render(results, rs, fmt, f"Bộ chỉ số kỳ {period} ({rs.name})"), nl=False)
+    results = api.filter_results(store, results, level=level, unit=unit)
+    title = f"Bộ chỉ số kỳ {period} ({rs.name})"
+    if fmt == "xlsx":
+        from chiso.tabular import write_workbook
+
+        try:
+            write_workbook(render.sheets(results, rs, previous), Path(out) if out else None, title=title)
+        except TableError as exc:
+            raise click.UsageError(str(exc)) from None
+        return
+    text = render.render(results, rs, fmt, title, previous)
+    if out and fmt == "csv":
+        write_text(Path(out), text, bom=True)
+    else:
+        _emit(text, out)
 
 
 @main.command()
 @click.option("--unit", required=True, help="Mã đơn vị.")
-@click.option("--period", required=True, help="Kỳ: 2025-07, 2025-Q3, 2025 hoặc 2025-07-01..2025-09-30.")
+@click.option("--period", type=PERIOD, required=True,
+              help="Kỳ: 2025-07 hoặc 07/2025, 2025-Q3 hoặc quý III/2025, 2025, 2025-07-01..2025-09-30.")
 @click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
 @click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True)
 @click.option("--limit", default=20, show_default=True, help="Số mã hồ sơ in ra cho mỗi chỉ số (bảng).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
 @click.pass_context
 def explain(ctx: click.Context, unit: str, period: str, as_of: str | None, rules_name: str | None, fmt: str,
-            limit: int) -> None:
+            limit: int, out: str | None) -> None:
     """Giải thích điểm bị trừ của một đơn vị: hồ sơ nào, vì sao, làm gì để tăng điểm."""
     from chiso.rules.model import RuleSetError
     from chiso.scoring.period import PeriodError
     from chiso.scoring.render import vn_number
 
-    store = open_store(ctx)
+    _check_out(ctx, out)
+    store = open_store(ctx, read_only=True)
+    unit = resolve_unit(store, unit)
     try:
         data = api.explain(store, unit, period, as_of=parse_moment(as_of), rules=rules_name)
     except (PeriodError, RuleSetError, KeyError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        _emit(json.dumps(data, ensure_ascii=False, indent=1) + "\n", out)
         return
-    click.echo(f"Giải thích điểm — {data['name'] or data['code']}, kỳ {data['period']} ({data['rule_set']}): "
-               f"{vn_number(data['total'])} điểm, bị trừ {vn_number(data['lost'])} điểm")
+    if fmt in ("csv", "xlsx"):
+        kinds = {"dossiers": "hồ sơ", "procedures": "TTHC", "feedback": "PAKN"}
+        items = [{"indicator": s["code"], "lost": s["lost"], "numerator": s["numerator"],
+                  "denominator": s["denominator"], "kind": kinds.get(s["over"], s["over"] or ""),
+                  "item": item, "reason": s["reason"]} for s in data["shortfalls"] for item in (s["items"] or [""])]
+        cols = [Col("indicator", "Chỉ số"), Col("lost", "Điểm bị trừ", "number"),
+                Col("numerator", "Tử số", "number", 0), Col("denominator", "Mẫu số", "number", 0),
+                Col("kind", "Loại"), Col("item", "Mã hồ sơ/TTHC/PAKN"), Col("reason", "Lý do")]
+        title = f"Giải thích điểm — {data['name'] or data['code']}, kỳ {data['period']}"
+        if fmt == "csv":
+            _table_out(cols, items, fmt, out, title=title, sheet="Giải thích")
+            return
+        from chiso.tabular import write_workbook
+
+        actions = [{"n": n, "text": a["text"], "gain": a["gain"]} for n, a in enumerate(data["actions"], start=1)]
+        action_cols = [Col("n", "STT", "int"), Col("text", "Việc cần làm"), Col("gain", "Điểm tăng", "number")]
+        try:
+            write_workbook([("Giải thích", cols, items), ("Việc tăng điểm", action_cols, actions)],
+                           Path(out) if out else None, title=title)
+        except TableError as exc:
+            raise click.UsageError(str(exc)) from None
+        return
+    lines: list[str] = []
+    echo = lines.append
+    echo(f"Giải thích điểm — {data['name'] or data['code']}, kỳ {data['period']} ({data['rule_set']}): "
+         f"{vn_number(data['total'])} điểm, bị trừ {vn_number(data['lost'])} điểm")
     kinds = {"dossiers": "hồ sơ", "procedures": "TTHC", "feedback": "PAKN"}
     for s in data["shortfalls"]:
         ratio = ""
         if s["denominator"]:
             ratio = f" ({vn_number(s['numerator'], 0)}/{vn_number(s['denominator'], 0)})"
-        click.echo(f"- {s['code']}{ratio}: mất {vn_number(s['lost'])} điểm")
+        echo(f"- {s['code']}{ratio}: mất {vn_number(s['lost'])} điểm")
         if s["item_count"]:
             shown = ", ".join(s["items"][:limit]) + (" …" if s["item_count"] > limit else "")
-            click.echo(f"    {vn_int(s['item_count'])} {kinds[s['over']]} {s['reason']}: {shown}")
+            echo(f"    {vn_int(s['item_count'])} {kinds[s['over']]} {s['reason']}: {shown}")
         elif not s["over"]:
-            click.echo(f"    {s['reason']}")
+            echo(f"    {s['reason']}")
     if data["actions"]:
-        click.echo("Ba việc tăng điểm nhiều nhất với ít hồ sơ nhất:")
+        echo("Ba việc tăng điểm nhiều nhất với ít hồ sơ nhất:")
         for n, a in enumerate(data["actions"], start=1):
-            click.echo(f"  {n}. {a['text']}: +{vn_number(a['gain'])} điểm")
+            echo(f"  {n}. {a['text']}: +{vn_number(a['gain'])} điểm")
+    _emit("\n".join(lines) + "\n", out)
 
 
 @main.command()
-@click.option("--period", required=True, help="Kỳ: 2025-07, 2025-Q3, 2025 hoặc 2025-07-01..2025-09-30.")
+@click.option("--period", type=PERIOD, required=True,
+              help="Kỳ: 2025-07 hoặc 07/2025, 2025-Q3 hoặc quý III/2025, 2025, 2025-07-01..2025-09-30.")
 @click.option("--as-of", "as_of", default=None, help="Thời điểm tính (mặc định: bây giờ).")
 @click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
 @click.pass_context
@@ -583,8 +858,9 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
     try:
         # Written in a staging folder and moved into place: a file (or a link) already in --out is replaced,
         # never written through.
-        with staged_dir(Path(out)) as stage:
-            summary = generate_province(province, start, end, stage, scale=scale, seed=seed, fmt=fmt)
+        with staged_dir(Path(out)) as stage, progress_bar("phần") as (_, progress):
+            summary = generate_province(province, start, end, stage, scale=scale, seed=seed, fmt=fmt,
+                                        progress=lambda done, total: progress("Sinh hồ sơ", done, total))
     except (GeneratorError, UnitCatalogError) as exc:
         raise click.ClickException(str(exc)) from None
     for name, n in summary.items():
@@ -618,6 +894,9 @@ def _register() -> None:
     register_admin(main)
     from chiso.cli_web import register as register_web; register_web(main)  # noqa: E702, I001
     from chiso.cli_alerts import alerts; main.add_command(alerts)  # noqa: E702, I001
+    from chiso.cli_dossier import register as register_dossier; register_dossier(main)  # noqa: E702, I001
+    from chiso.cli_compare import register as register_compare; register_compare(main)  # noqa: E702, I001
+    from chiso.cli_i18n import name_the_parts; name_the_parts(main)  # noqa: E702, I001
 
 
 _register()

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from chiso.cli_params import PERIOD as PERIOD_TYPE
 from chiso.config import ConfigError
 
 
@@ -51,7 +52,8 @@ def _print_written(written: Any) -> None:
         click.echo(f"Lưu ý: {written.pdf_skipped}", err=True)
 
 
-PERIOD = click.option("--period", required=True, help="Kỳ báo cáo: tháng 2025-09 (quý 2025-Q3 cho báo cáo quý).")
+PERIOD = click.option("--period", type=PERIOD_TYPE, required=True,
+                      help="Kỳ báo cáo: tháng 2025-09 hoặc 09/2025 (quý 2025-Q3 hoặc quý III/2025 cho báo cáo quý).")
 OUT = click.option("--out", required=True, type=click.Path(file_okay=False), help="Thư mục ghi văn bản.")
 AS_OF = click.option("--as-of", "as_of", default=None,
                      help="Thời điểm lấy số liệu (mặc định: bây giờ; kỳ đã qua tính đến hết kỳ).")
@@ -92,17 +94,24 @@ def monthly(ctx: click.Context, period: str, out: str, as_of: str | None, letter
 
 
 @report.command("unit")
-@click.argument("unit")
+@click.argument("unit_arg", required=False, metavar="[MÃ-ĐƠN-VỊ]")
+@click.option("--unit", "unit_opt", default=None, help="Mã hoặc tên đơn vị (như --unit ở các lệnh khác).")
 @MONTH_OPTIONS
 @NO_PDF
 @click.pass_context
-def unit(ctx: click.Context, unit: str, period: str, out: str, as_of: str | None, letter_date: str | None,
-         rules_name: str | None, no_pdf: bool) -> None:
-    """Công văn chi tiết của một đơn vị (mọi chỉ số thành phần, hồ sơ quá hạn, xếp hạng đơn vị trực thuộc)."""
-    from chiso.cli import parse_moment
+def unit(ctx: click.Context, unit_arg: str | None, unit_opt: str | None, period: str, out: str, as_of: str | None,
+         letter_date: str | None, rules_name: str | None, no_pdf: bool) -> None:
+    """Công văn chi tiết của một đơn vị (mọi chỉ số thành phần, hồ sơ quá hạn, xếp hạng đơn vị trực thuộc).
+    Đơn vị: --unit (cách viết cũ, mã ngay sau lệnh, vẫn dùng được)."""
+    from chiso.cli import parse_moment, resolve_unit
     from chiso.reports.documents import write_unit
 
+    if unit_arg and unit_opt and unit_arg != unit_opt:
+        raise click.UsageError("hai đơn vị khác nhau: chỉ dùng --unit")
+    if not (unit_arg or unit_opt):
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "unit_opt"))
     store = _ctx_store(ctx)
+    unit = resolve_unit(store, unit_opt or unit_arg or "")
     written = _run(lambda: write_unit(store, unit, period, Path(out), as_of=parse_moment(as_of),
                                       letter_date=_letter_date(letter_date), rules=rules_name,
                                       want_pdf=not no_pdf))
@@ -125,17 +134,18 @@ def all_documents(ctx: click.Context, period: str, out: str, as_of: str | None, 
                   workers: int | None, no_pdf: bool) -> None:
     """Mọi văn bản của tháng từ một lần tính: công văn công khai, phụ lục, biểu đồ, công văn từng đơn vị
     (thư mục don-vi/) và, khi tháng kết thúc quý, báo cáo một cửa và biểu mẫu CCHC của quý."""
-    from chiso.cli import parse_moment
+    from chiso.cli import parse_moment, progress_bar, resolve_unit
     from chiso.reports.documents import write_all
 
     units: str | list[str] = units_text.strip()
-    if units not in {"all", "none"}:
-        units = [c.strip() for c in str(units).split(",") if c.strip()]
     store = _ctx_store(ctx)
-    written = _run(lambda: write_all(store, period, Path(out), as_of=parse_moment(as_of),
-                                     letter_date=_letter_date(letter_date), national_rank=national_rank,
-                                     rules=rules_name, want_pdf=not no_pdf, units=units, unit_pdf=unit_pdf,
-                                     workers=workers))
+    if units not in {"all", "none"}:
+        units = [resolve_unit(store, c.strip(), "--units") for c in str(units).split(",") if c.strip()]
+    with progress_bar("đơn vị") as (_, progress):
+        written = _run(lambda: write_all(store, period, Path(out), as_of=parse_moment(as_of),
+                                         letter_date=_letter_date(letter_date), national_rank=national_rank,
+                                         rules=rules_name, want_pdf=not no_pdf, units=units, unit_pdf=unit_pdf,
+                                         workers=workers, progress=progress))
     unit_dir = Path(out) / "don-vi"
     for path in written.files:  # the unit letters are summed up in one line, not listed
         if path.parent != unit_dir:

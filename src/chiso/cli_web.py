@@ -133,12 +133,13 @@ def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bo
     import uvicorn
 
     from chiso import accounts
-    from chiso.cli import parse_moment
+    from chiso.cli import parse_moment, require_workspace
     from chiso.store.db import workspace_path
     from chiso.web.app import WebSettings, create_app
     from chiso.web.lock import remove_lock, write_lock
 
     obj = ctx.find_root().obj or {}
+    require_workspace(ctx)
     if demo_admin:
         store = _store(ctx)
         with store:

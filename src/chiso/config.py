@@ -177,7 +177,9 @@ def read_mapping_file(path: Path) -> dict[str, dict[str, str]]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     raw = raw.get("aliases", raw)
-    return {t: {str(k): str(v) for k, v in m.items()} for t, m in raw.items() if isinstance(m, dict)}
+    from chiso.load.profiles import check_mapping
+
+    return check_mapping(raw, str(path))
 
 
 # --- [alerts]: `chiso alerts` and the server's daily run (docs/alerts.md) ------------------------------------------

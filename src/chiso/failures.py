@@ -216,4 +216,6 @@ def check_free_space(folder: Path, paths: list[Path], database: Path | None = No
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1 << 20):,.0f}".replace(",", ".")
+    from chiso import vnformat
+
+    return vnformat.integer(n / (1 << 20))

@@ -66,7 +66,7 @@ def safe_filename(text: str, max_length: int = 60) -> str:
 # The workspace's own files and folders (kho dữ liệu): no output may be written there. Outputs in other folders of
 # the workspace (``chiso-data/van-ban/``) are fine.
 PROTECTED_FILES = ("chiso.duckdb", "chiso.duckdb.wal", "chiso.toml", "departments.csv")
-PROTECTED_DIRS = ("templates", "rules", "units", "rejected", "backups", "logs", "chiso.duckdb.tmp")
+PROTECTED_DIRS = ("templates", "rules", "units", "rejected", "backups", "logs", "profiles", "chiso.duckdb.tmp")
 
 
 class OutputError(ValueError):

@@ -119,6 +119,21 @@ def _rule_row(province: str, procedure: str, rule: DeadlineRule) -> tuple[object
 
 def sync_deadline_rules(store: Store, config: Config) -> None:
     """Write ``deadline_rules`` from the configuration: '' means any province / any procedure."""
+    rows, fp = _deadline_rows(store, config)
+    if store.get_setting("deadline_rules_fingerprint") == fp:
+        return
+    with store.transaction() as con:
+        con.execute("DELETE FROM deadline_rules")
+        con.executemany("INSERT INTO deadline_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        store.set_setting("deadline_rules_fingerprint", fp)
+
+
+def deadline_rules_current(store: Store, config: Config) -> bool:
+    """True when ``deadline_rules`` already holds what the configuration says (nothing to write)."""
+    return store.get_setting("deadline_rules_fingerprint") == _deadline_rows(store, config)[1]
+
+
+def _deadline_rows(store: Store, config: Config) -> tuple[list[tuple[object, ...]], str]:
     provinces = store.con.execute("SELECT code, name FROM units WHERE level = 'province'").fetchall()
 
     def province_code(key: str) -> str:
@@ -141,13 +156,7 @@ def sync_deadline_rules(store: Store, config: Config) -> None:
             rows.append(_rule_row(code, proc, merged))
     # Written only when they changed, in one transaction: reading commands (and every request of the web
     # server) call this, and must neither write each time nor see the table half written.
-    fp = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
-    if store.get_setting("deadline_rules_fingerprint") == fp:
-        return
-    with store.transaction() as con:
-        con.execute("DELETE FROM deadline_rules")
-        con.executemany("INSERT INTO deadline_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        store.set_setting("deadline_rules_fingerprint", fp)
+    return rows, hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 def resolved_rules_sql() -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar as stdcal
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -330,7 +331,9 @@ def _due_dates(world: World, frame: pa.Table) -> np.ndarray:
 
 
 def generate_province(province: str, start: str, end: str, out: Path, *, scale: float = 1.0, seed: int = 1,
-                      fmt: str = "parquet") -> dict[str, int]:
+                      fmt: str = "parquet", progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Write the province's contract files into ``out``; ``progress(done, total)`` after each chunk of dossiers.
+    Returns the rows written per file."""
     if scale <= 0:
         raise GeneratorError("--scale phải lớn hơn 0")
     month_list = months(start, end)
@@ -348,19 +351,22 @@ def generate_province(province: str, start: str, end: str, out: Path, *, scale: 
     export_at = datetime(last.year, last.month, stdcal.monthrange(last.year, last.month)[1], 23, 59, 59)
     dossier_writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     pause_writer: pacsv.CSVWriter | None = None
+    chunks = [(month, index, first, size) for month in month_list
+              for index, (first, size) in enumerate(_month_chunks(scale))]
     try:
-        for month in month_list:
-            for index, (first, size) in enumerate(_month_chunks(scale)):
-                dossiers, pauses = _chunk(world, month, index, first, size, seed, export_at, prov)
-                if dossier_writer is None:
-                    dossier_writer = (pq.ParquetWriter(out / "dossiers.parquet", dossiers.schema)
-                                      if fmt == "parquet" else pacsv.CSVWriter(out / "dossiers.csv", dossiers.schema))
-                dossier_writer.write_table(dossiers)
-                if pause_writer is None:
-                    pause_writer = pacsv.CSVWriter(out / "pauses.csv", pauses.schema)
-                pause_writer.write_table(pauses)
-                counts["dossiers"] += dossiers.num_rows
-                counts["pauses"] += pauses.num_rows
+        for done, (month, index, first, size) in enumerate(chunks, start=1):
+            dossiers, pauses = _chunk(world, month, index, first, size, seed, export_at, prov)
+            if dossier_writer is None:
+                dossier_writer = (pq.ParquetWriter(out / "dossiers.parquet", dossiers.schema)
+                                  if fmt == "parquet" else pacsv.CSVWriter(out / "dossiers.csv", dossiers.schema))
+            dossier_writer.write_table(dossiers)
+            if pause_writer is None:
+                pause_writer = pacsv.CSVWriter(out / "pauses.csv", pauses.schema)
+            pause_writer.write_table(pauses)
+            counts["dossiers"] += dossiers.num_rows
+            counts["pauses"] += pauses.num_rows
+            if progress is not None:
+                progress(done, len(chunks))
     finally:
         if dossier_writer is not None:
             dossier_writer.close()

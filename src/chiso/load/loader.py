@@ -60,6 +60,8 @@ class FileReport:
     personal_columns: list[str] = field(default_factory=list)
     rejected_file: Path | None = None
     load_id: int | None = None
+    cleared: int = 0  # stored values emptied by an explicitly empty cell
+    units_by_name: list[tuple[str, str, str, float]] = field(default_factory=list)  # (as written, code, name, %)
     unreadable: bool = False  # the file itself could not be read: the load fails even with partial=True
 
 
@@ -253,6 +255,8 @@ class Loader:
         rep.rows_read = done
         con.execute("DROP TABLE IF EXISTS typed")
         con.execute(f"CREATE TEMP TABLE typed AS {typed_select(table, present)}")
+        self._fill_absent(table, present)
+        self._match_unit_names(rep, table, present)
         store_tables = {"units", "procedures", "dossiers"}
         flagged = con.execute("SELECT count(*) FROM typed WHERE _bad IS NOT NULL").fetchone()
         checks = error_checks(table, present, store_tables, self.config.calendar_years,
@@ -273,7 +277,7 @@ class Loader:
         rep.load_id = load_id
         if rep.rejected:
             rep.rejected_file = self._write_rejected(rep, src, mapped, load_id)
-        self._merge(rep, table, load_id)
+        self._merge(rep, table, load_id, present)
         self.con.execute(
             "UPDATE loads SET rows_inserted = ?, rows_updated = ?, rows_unchanged = ?, rows_rejected = ?, "
             "rejected_file = ? WHERE load_id = ?",
@@ -323,9 +327,82 @@ class Loader:
         )
         return out
 
+    def _fill_absent(self, table: Table, present: list[str]) -> None:
+        """Columns the file does not have keep the stored values of the rows it corrects (a correction file with
+        only some columns blanks nothing). Done before the checks, so they judge the row as it will be stored."""
+        absent = [c for c in table.names if c not in present]
+        if not absent:
+            return
+        work = self.work
+        keys = list(table.key)
+        on = " AND ".join(f"s.{q(k)} = {_key_expr(table, k)}" for k in keys)
+        if self.on_postgres:
+            # The stored values of the file's keys, fetched from PostgreSQL into the scratch DuckDB.
+            wanted = work.sql(f"SELECT DISTINCT {', '.join(_key_expr(table, k) + ' AS ' + q(k) for k in keys)} "
+                              "FROM typed t").to_arrow_table()
+            self.con.register("load_keys", wanted)
+            cols = ", ".join(f"s.{q(c)}" for c in [*keys, *absent])
+            match = " AND ".join(f"s.{q(k)} = k.{q(k)}" for k in keys)
+            stored = self.con.sql(f"SELECT {cols} FROM {table.name} s JOIN load_keys k ON {match}").to_arrow_table()
+            self.con.unregister("load_keys")
+            work.execute("DROP TABLE IF EXISTS stored_rows")
+            work.register("stored_in", stored)
+            work.execute("CREATE TEMP TABLE stored_rows AS SELECT * FROM stored_in")
+            work.unregister("stored_in")
+            source = "stored_rows"
+        else:
+            source = table.name
+        typed_cols = [d[0] for d in work.execute("SELECT * FROM typed LIMIT 0").description]
+        fill = {q("v_" + c) for c in absent}
+        select = ", ".join(
+            f"CASE WHEN s.{q(keys[0])} IS NOT NULL THEN s.{q(col[2:])} ELSE t.{q(col)} END AS {q(col)}"
+            if q(col) in fill else f"t.{q(col)}" for col in typed_cols)
+        work.execute("DROP TABLE IF EXISTS typed_filled")
+        work.execute(f"CREATE TEMP TABLE typed_filled AS SELECT {select} FROM typed t LEFT JOIN {source} s ON {on}")
+        work.execute("DROP TABLE typed")
+        work.execute("ALTER TABLE typed_filled RENAME TO typed")
+
+    def _match_unit_names(self, rep: FileReport, table: Table, present: list[str]) -> None:
+        """A unit given by its name instead of its code ("UBND phường Tô Hiệu", "Sở Tư pháp") becomes the code when
+        :mod:`chiso.units.names` matches it without doubt; a value it cannot match is left for the reference check,
+        which names the closest units (``unit_hints``)."""
+        work = self.work
+        work.execute("CREATE OR REPLACE TEMP TABLE unit_hints (value VARCHAR, hint VARCHAR)")
+        cols = [c.name for c in table.columns
+                if c.references and c.references[0] == "units" and c.name in present]
+        unknown: set[str] = set()
+        for c in cols:
+            v = q("v_" + c)
+            unknown |= {str(r[0]) for r in work.execute(
+                f"SELECT DISTINCT {v} FROM typed WHERE {v} IS NOT NULL AND {v} NOT IN (SELECT code FROM units)"
+            ).fetchall()}
+        if not unknown:
+            return
+        from chiso.units.names import UnitMatcher
+
+        matcher = UnitMatcher((str(c), str(n), str(lv)) for c, n, lv in work.execute(
+            "SELECT code, name, level FROM units").fetchall())
+        found: list[tuple[str, str]] = []
+        hints: list[tuple[str, str]] = []
+        for value in sorted(unknown):
+            m = matcher.match(value)
+            if m.code is not None:
+                found.append((value, m.code))
+                rep.units_by_name.append((value, m.code, m.name or "", m.confidence))
+            elif m.candidates:
+                hints.append((value, ", ".join(f"{c.name} ({c.code})" for c in m.candidates)))
+        if hints:
+            work.executemany("INSERT INTO unit_hints VALUES (?, ?)", hints)
+        if found:
+            work.execute("CREATE OR REPLACE TEMP TABLE unit_names (value VARCHAR, code VARCHAR)")
+            work.executemany("INSERT INTO unit_names VALUES (?, ?)", found)
+            for c in cols:
+                v = q("v_" + c)
+                work.execute(f"UPDATE typed SET {v} = n.code FROM unit_names n WHERE typed.{v} = n.value")
+
     # --- merging ----------------------------------------------------------------------------------------
 
-    def _merge(self, rep: FileReport, table: Table, load_id: int) -> None:
+    def _merge(self, rep: FileReport, table: Table, load_id: int, present: list[str]) -> None:
         con = self.con
         names = list(table.names)
         cols = ", ".join(f"{q('v_' + c)} AS {q(c)}" for c in names)
@@ -341,9 +418,11 @@ class Loader:
             con.register("incoming", work.sql("SELECT * FROM incoming").to_arrow_table())
         key = list(table.key)
         on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
+        clearable = [c.name for c in table.columns if c.name in present and not c.required and c.name not in key]
         if table.name == "dossiers":
-            self._merge_dossiers(rep, names, on, load_id)
+            self._merge_dossiers(rep, names, on, load_id, clearable)
         else:
+            rep.cleared = self._count_cleared(table, on, clearable, "")
             row = con.execute(
                 f"""SELECT count(*) FILTER (WHERE cur.row_hash IS NULL),
                            count(*) FILTER (WHERE cur.row_hash <> i.row_hash),
@@ -364,11 +443,21 @@ class Loader:
             )
         audit.record_load(con, load_id, {
             "file": str(rep.path), "table": table.name, "rows_read": rep.rows_read, "inserted": rep.inserted,
-            "updated": rep.updated, "unchanged": rep.unchanged, "rejected": rep.rejected,
+            "updated": rep.updated, "unchanged": rep.unchanged, "rejected": rep.rejected, "cleared": rep.cleared,
+            "units_by_name": len(rep.units_by_name),
             "rejected_file": str(rep.rejected_file) if rep.rejected_file else None,
             "ignored_columns": rep.ignored_columns, "personal_columns": rep.personal_columns})
 
-    def _merge_dossiers(self, rep: FileReport, names: list[str], on: str, load_id: int) -> None:
+    def _count_cleared(self, table: Table, on: str, clearable: list[str], only: str) -> int:
+        """Stored values the file empties explicitly (an empty cell in a column it has): counted for the report."""
+        if not clearable:
+            return 0
+        expr = " + ".join(f"count(*) FILTER (WHERE cur.{q(c)} IS NOT NULL AND i.{q(c)} IS NULL)" for c in clearable)
+        row = self.con.execute(f"SELECT {expr} FROM incoming i JOIN {table.name} cur ON {on} {only}").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def _merge_dossiers(self, rep: FileReport, names: list[str], on: str, load_id: int,
+                        clearable: list[str]) -> None:
         con = self.con
         con.execute("DROP TABLE IF EXISTS decide")
         con.execute(
@@ -387,6 +476,9 @@ class Loader:
         rep.inserted = int(counts.get("insert", 0))
         rep.updated = int(counts.get("replace", 0))
         rep.unchanged = int(counts.get("unchanged", 0)) + int(counts.get("older", 0))
+        rep.cleared = self._count_cleared(
+            TABLES["dossiers"], on, clearable,
+            "JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'replace'")
         col_list = ", ".join(q(c) for c in names)
         icols = ", ".join(f"i.{q(c)}" for c in names)
         # Older versions arriving late: history only.
@@ -432,6 +524,12 @@ def update_province_codes(con: duckdb.DuckDBPyConnection) -> None:
                JOIN units p ON p.code = up.anc AND p.level = 'province' GROUP BY up.code) m
            WHERE units.code = m.code"""
     )
+
+
+def _key_expr(table: Table, column: str) -> str:
+    """A key column of the typed rows as the store holds it (a calendar row for the whole country: province '')."""
+    expr = f"t.{q('v_' + column)}"
+    return f"COALESCE({expr}, '')" if (table.name, column) == ("calendar", "province") else expr
 
 
 def _sql_str(text: str) -> str:

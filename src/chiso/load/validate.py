@@ -167,9 +167,9 @@ def sql_type(col: Column) -> str:
 
 def vn_number(x: float) -> str:
     """1000000 -> '1.000.000', 0.5 -> '0,5' (as the messages are read)."""
-    if float(x).is_integer():
-        return f"{int(x):,}".replace(",", ".")
-    return repr(float(x)).replace(".", ",")
+    from chiso import vnformat
+
+    return vnformat.number(x, 6, trim=True)
 
 
 def bounds_text(col: Column) -> str:
@@ -269,8 +269,12 @@ def error_checks(table: Table, present: list[str], store_tables: set[str],
         if col.references and col.references[0] in store_tables:
             ref_table, ref_col = col.references
             label = {"units": "đơn vị", "procedures": "thủ tục hành chính", "dossiers": "hồ sơ"}[ref_table]
+            # Units may be given by name: the loader matched what it could (chiso.units.names) and left, in
+            # unit_hints, the closest units of each value it could not match.
+            hint = (" || COALESCE((SELECT '; gần nhất: ' || h.hint FROM unit_hints h WHERE h.value = "
+                    f"{v}), '')") if ref_table == "units" else ""
             checks.append(
-                f"SELECT _row, {lit(col.name)}, {shown(v)} || ' không có trong danh mục {label}' "
+                f"SELECT _row, {lit(col.name)}, {shown(v)} || ' không có trong danh mục {label}'{hint} "
                 f"FROM typed WHERE {v} IS NOT NULL AND {v} NOT IN (SELECT {ref_col} FROM {ref_table})"
             )
     key = [q("v_" + k) for k in table.key]

@@ -217,7 +217,8 @@ def closes_quarter(period: Period) -> bool:
 
 def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime, letter_date: date,
               national_rank: str | None = None, rules: str | None = None, want_pdf: bool = True,
-              units: str | list[str] = "all", unit_pdf: bool = False, workers: int | None = None) -> Written:
+              units: str | list[str] = "all", unit_pdf: bool = False, workers: int | None = None,
+              progress: Callable[[str, int, int | None], None] | None = None) -> Written:
     """Every document of a month from one scoring: the public letter with its appendices and charts, a detail
     letter to every unit (``don-vi/``, rendered by worker processes) and, when the month closes a quarter, the
     quarterly one-stop report and the reform statistics forms of that quarter. PDF for the public letter and
@@ -229,12 +230,13 @@ def write_all(store: Store, period_text: str, out_dir: Path, *, as_of: datetime,
         raise ValueError(f"'{period.label}': chiso report all nhận kỳ tháng (ví dụ 2025-09)")
     return _staged(store, out_dir, lambda stage: _write_all_pooled(store, period, stage, as_of, letter_date,
                                                                    national_rank, rules, want_pdf, units, unit_pdf,
-                                                                   workers))
+                                                                   workers, progress))
 
 
 def _write_all_pooled(store: Store, period: Period, out_dir: Path, as_of: datetime, letter_date: date,
                       national_rank: str | None, rules: str | None, want_pdf: bool, units: str | list[str],
-                      unit_pdf: bool, workers: int | None) -> Written:
+                      unit_pdf: bool, workers: int | None,
+                      progress: Callable[[str, int, int | None], None] | None = None) -> Written:
     from chiso.reports import workers as pool_module
 
     settings = settings_for(store)
@@ -242,11 +244,11 @@ def _write_all_pooled(store: Store, period: Period, out_dir: Path, as_of: dateti
             unit_pdf, settings)
     pool = pool_module.start(workers) if units != "none" else None
     try:
-        return _write_all(*args, pool)
+        return _write_all(*args, pool, progress)
     except BrokenProcessPool:
         # Workers that could not start (a script run from standard input, a sandbox without fork): do it all
         # again in this process; the files are simply written anew.
-        return _write_all(*args, None)
+        return _write_all(*args, None, progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -254,7 +256,8 @@ def _write_all_pooled(store: Store, period: Period, out_dir: Path, as_of: dateti
 
 def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, letter_date: date,
                national_rank: str | None, rules: str | None, want_pdf: bool, units: str | list[str],
-               unit_pdf: bool, settings: ReportSettings, pool: Executor | None) -> Written:
+               unit_pdf: bool, settings: ReportSettings, pool: Executor | None,
+               progress: Callable[[str, int, int | None], None] | None = None) -> Written:
     data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
     codes = letter_units(data, units)
     unit_dir = ensure_dir(out_dir / "don-vi") if codes else out_dir / "don-vi"
@@ -279,7 +282,11 @@ def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, let
             elif want_pdf:
                 written.pdf_skipped = "chưa cài LibreOffice (gói Debian libreoffice-writer-nogui): bỏ qua bản PDF"
             results = rendered if rendered is not None else map(render_unit, jobs)
-            unit_files = [path for files in results for path in files]
+            unit_files = []
+            for done, files in enumerate(results, start=1):
+                unit_files += files
+                if progress is not None:
+                    progress("Công văn đơn vị", done, len(jobs))
     except BaseException:
         if conversion is not None:
             conversion.cancel()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chiso import vnformat
 from chiso.config import ConfigError
-from chiso.rules.arithmetic import round_half_up
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,10 @@ class NumberFormat:
         """71.31 -> '71,31'; 12.0 -> '12' (``trim`` drops a zero fraction, as the letters write '18/18')."""
         if value is None:
             return ""
-        rounded = round_half_up(float(value), places)
-        text = f"{rounded:,.{places}f}"
-        if trim and "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text.replace(",", "\x00").replace(".", self.decimal).replace("\x00", self.thousands)
+        text = vnformat.number(value, places, trim=trim)  # Vietnamese: '.' thousands, ',' decimals
+        if (self.decimal, self.thousands) == (",", "."):
+            return text
+        return text.replace(".", "\x00").replace(",", self.decimal).replace("\x00", self.thousands)
 
     def fixed(self, value: float | None, places: int = 2) -> str:
         """Always ``places`` decimals: 99.0 -> '99,00'."""

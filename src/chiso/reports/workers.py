@@ -65,16 +65,31 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def start_method() -> str:
+    """``forkserver`` where the platform has it (Linux, macOS), else ``spawn`` (Windows): each worker then
+    imports what it needs itself, slower to start but the same documents. ``CHISO_START_METHOD`` forces one
+    (the tests force ``spawn``)."""
+    methods = multiprocessing.get_all_start_methods()
+    forced = os.environ.get("CHISO_START_METHOD")
+    if forced:
+        if forced not in methods:
+            raise ValueError(f"CHISO_START_METHOD={forced}: máy này chỉ có {', '.join(methods)}")
+        return forced
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def start(workers: int | None = None) -> Executor | None:
     """A pool of ``workers`` processes, started now so that they warm up while the caller scores the month;
     None (run in this process) for one worker."""
     n = default_workers() if workers is None else workers
     if n <= 1:
         return None
-    ctx = multiprocessing.get_context("forkserver")
-    # Each worker re-imports the main module (multiprocessing's rule); for the ``chiso`` command that is
-    # chiso.cli, preloaded here once so that the workers find it imported instead of importing it again.
-    ctx.set_forkserver_preload(["chiso.reports._preload", "chiso.cli"])
+    method = start_method()
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # Each worker re-imports the main module (multiprocessing's rule); for the ``chiso`` command that is
+        # chiso.cli, preloaded here once so that the workers find it imported instead of importing it again.
+        ctx.set_forkserver_preload(["chiso.reports._preload", "chiso.cli"])
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     for _ in range(n):
         pool.submit(_ready)

@@ -62,8 +62,31 @@ def parse_period(text: str) -> Period:
     return period
 
 
+ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def _canonical(text: str) -> str:
+    """The forms people type, as the canonical ones: '09/2025', '9/2025', 'tháng 9/2025' -> '2025-09';
+    'Q3/2025', 'quý III/2025', 'quý 3 năm 2025' -> '2025-Q3'; '01/07/2025..30/09/2025' -> ISO days."""
+    from chiso.textnorm import strip_diacritics
+
+    t = " ".join(strip_diacritics(text).strip().lower().split())
+    if m := re.fullmatch(r"(?:thang\s*)?(0?[1-9]|1[0-2])\s*[/.-]\s*(\d{4})", t, re.ASCII):
+        return f"{m[2]}-{int(m[1]):02d}"
+    if m := re.fullmatch(r"(?:q|quy)\s*([1-4]|iv|i{1,3})\s*(?:[/.-]|nam)\s*(\d{4})", t, re.ASCII):
+        q = ROMAN_QUARTERS.get(m[1]) or int(m[1])
+        return f"{m[2]}-Q{q}"
+    if m := re.fullmatch(r"(\d{4})\s*[/-]?\s*q([1-4])", t, re.ASCII):
+        return f"{m[1]}-Q{m[2]}"
+    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})\s*\.\.\s*(\d{1,2})/(\d{1,2})/(\d{4})", t, re.ASCII):
+        return f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}..{m[6]}-{int(m[5]):02d}-{int(m[4]):02d}"
+    if m := re.fullmatch(r"(?:nam\s*)?(\d{4})", t, re.ASCII):
+        return m[1]
+    return text.strip()
+
+
 def _parse(text: str) -> Period:
-    t = text.strip()
+    t = _canonical(text)
     if m := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", t, re.ASCII):
         start = date(int(m[1]), int(m[2]), 1)
         return Period(t, "month", start, _next_month(start))
@@ -80,5 +103,5 @@ def _parse(text: str) -> Period:
         if last < start:
             raise PeriodError(f"'{t}': ngày cuối trước ngày đầu")
         return Period(t, "range", start, last + timedelta(days=1))
-    raise PeriodError(f"'{t}' không phải kỳ: dùng 2025-07 (tháng), 2025-Q3 (quý), 2025 (năm) "
-                      "hoặc 2025-07-01..2025-09-30")
+    raise PeriodError(f"'{text.strip()}' không phải kỳ: dùng 2025-07 hoặc 07/2025 (tháng), 2025-Q3, Q3/2025 hoặc "
+                      "quý III/2025 (quý), 2025 (năm), 2025-07-01..2025-09-30 hoặc 01/07/2025..30/09/2025")

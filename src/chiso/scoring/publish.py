@@ -5,10 +5,13 @@ in the audit trail (:mod:`chiso.store.audit`) in the same transaction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
+from chiso.config import Config
+from chiso.rules.model import RuleSet
 from chiso.store import audit
 from chiso.store.db import Store
 
@@ -22,30 +25,60 @@ def snapshot_sql() -> str:
             f"JOIN dossiers d ON d.dossier_id = f.dossier_id WHERE {RELEVANT}")
 
 
-def fingerprint(store: Store) -> str:
+# Every table the results are computed from, besides the dossiers that count for the period: each row by its key
+# and the hash of its values.
+INPUT_TABLES = {"units": ("code",), "procedures": ("code",), "calendar": ("date", "province"),
+                "pauses": ("dossier_id", "kind", "started_at"), "feedback": ("feedback_id",),
+                "evaluations": ("dossier_id", "evaluator", "evaluated_at"),
+                "indicator_inputs": ("period", "unit_code", "indicator")}
+
+
+def _table_digest(store: Store, name: str, key: tuple[str, ...]) -> str:
+    keys = " || '|' || ".join(f"COALESCE(CAST({k} AS VARCHAR), '')" for k in key)
     row = store.con.execute(
-        f"SELECT md5(COALESCE(string_agg(dossier_id || ':' || row_hash, ',' ORDER BY dossier_id), '')) "
-        f"FROM ({snapshot_sql()}) s").fetchone()
+        f"SELECT md5(COALESCE(string_agg({keys} || ':' || row_hash, ',' ORDER BY {keys} || ':' || row_hash), '')) "
+        f"FROM {name}").fetchone()
     return str(row[0]) if row else ""
 
 
-def publish(store: Store, period: str, rule_set: str, scored_at: datetime, results: list[dict[str, Any]]) -> int:
-    """Store a publication; ``dossier_facts`` must hold the facts the results were computed from."""
+def fingerprint(store: Store, rule_set: RuleSet | None = None, config: Config | None = None) -> str:
+    """One digest of everything that feeds a period's results: the dossiers that count for it (from the current
+    ``dossier_facts``), every other input table, the configuration that changes deadlines and statuses, and the
+    rule set. A change in any of them changes it."""
+    row = store.con.execute(
+        f"SELECT md5(COALESCE(string_agg(dossier_id || ':' || row_hash, ',' ORDER BY dossier_id), '')) "
+        f"FROM ({snapshot_sql()}) s").fetchone()
+    parts = {"dossiers": str(row[0]) if row else ""}
+    for name, key in INPUT_TABLES.items():
+        parts[name] = _table_digest(store, name, key)
+    if config is not None:
+        parts["config"] = repr((config.deadline, sorted(config.province_rules.items()),
+                                sorted(config.procedure_rules.items()), config.pause_kinds, config.calendar_years))
+    if rule_set is not None:
+        parts["rule_set"] = repr(rule_set)
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def publish(store: Store, period: str, rule_set: RuleSet, scored_at: datetime, results: list[dict[str, Any]],
+            config: Config | None = None) -> tuple[int, str]:
+    """Store a publication; ``dossier_facts`` must hold the facts the results were computed from. Returns the
+    publication's number and its data fingerprint."""
     con = store.con
-    fp = fingerprint(store)
+    fp = fingerprint(store, rule_set, config)
     with store.transaction():
         row = con.execute("SELECT nextval('publication_seq')").fetchone()
         assert row is not None
         pid = int(row[0])
         con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [pid, period, rule_set, scored_at, datetime.now().replace(microsecond=0), fp,
+                    [pid, period, rule_set.name, scored_at, datetime.now().replace(microsecond=0), fp,
                      json.dumps(results, ensure_ascii=False)])
         con.execute(f"INSERT INTO publication_dossiers SELECT {pid}, dossier_id, unit_code, row_hash "
                     f"FROM ({snapshot_sql()}) s")
         audit.record(con, "publish", period, {
-            "publication_id": pid, "period": period, "rule_set": rule_set, "scored_at": scored_at.isoformat(sep=" "),
+            "publication_id": pid, "period": period, "rule_set": rule_set.name,
+            "scored_at": scored_at.isoformat(sep=" "),
             "data_fingerprint": fp, "units": len(results)})
-    return pid
+    return pid, fp
 
 
 def latest(store: Store, period: str) -> tuple[int, datetime, str, dict[str, Any]] | None:

@@ -22,29 +22,66 @@ from chiso.textnorm import CONTROL
 
 def vn_number(value: float | None, places: int = 2) -> str:
     """71.31 -> '71,31'; 13597 -> '13.597' (Vietnamese format)."""
-    if value is None:
-        return ""
-    text = f"{value:,.{places}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    from chiso import vnformat
+
+    return vnformat.number(value, places)
 
 
 def to_json(results: list[dict[str, Any]]) -> str:
     return json.dumps(results, ensure_ascii=False, indent=1) + "\n"
 
 
-def to_csv(results: list[dict[str, Any]]) -> str:
+Previous = dict[str, dict[str, Any]]  # unit code -> that unit's results of the previous period
+
+
+def long_rows(results: list[dict[str, Any]], rs: RuleSet | None = None,
+              previous: Previous | None = None) -> list[dict[str, Any]]:
+    """One row per unit and item (TOTAL, each group, each indicator), with the item's Vietnamese name and its
+    score in the previous period and the change, when known."""
+    names = {} if rs is None else {**{g.code: g.name for g in rs.groups}, **{i.code: i.name for i in rs.indicators}}
+    out: list[dict[str, Any]] = []
+    for r in results:
+        before = (previous or {}).get(r["code"])
+        base = {"unit_code": r["code"], "unit_name": r["name"], "level": r["level"], "rule_set": r["rule_set"]}
+
+        def change(now: float | None, then: float | None) -> float | None:
+            return None if now is None or then is None else round(now - then, 2)
+
+        prev_total = r.get("previous_total")
+        out.append(base | {"item": "TOTAL", "item_name": "Tổng điểm", "numerator": None, "denominator": None,
+                           "ratio": None, "score": r["total"], "max": 100, "rank": r["rank"], "official_score": None,
+                           "provisional": r["provisional"], "previous_score": prev_total,
+                           "change": change(r["total"], prev_total)})
+        for code, g in r["groups"].items():
+            then = before["groups"].get(code, {}).get("score") if before else None
+            out.append(base | {"item": code, "item_name": names.get(code, ""), "numerator": None,
+                               "denominator": None, "ratio": None, "score": g["score"], "max": g["max"],
+                               "rank": g.get("rank"), "official_score": None, "provisional": None,
+                               "previous_score": then, "change": change(g["score"], then)})
+        for code, i in r["indicators"].items():
+            then = before["indicators"].get(code, {}).get("score") if before else None
+            out.append(base | {"item": code, "item_name": names.get(code, ""), "numerator": i["numerator"],
+                               "denominator": i["denominator"], "ratio": i["ratio"], "score": i["score"],
+                               "max": i["max"], "rank": None, "official_score": i.get("official_score"),
+                               "provisional": i.get("provisional", False), "previous_score": then,
+                               "change": change(i["score"], then)})
+    return out
+
+
+CSV_COLUMNS = ["unit_code", "unit_name", "level", "rule_set", "item", "numerator", "denominator", "ratio", "score",
+               "max", "rank", "official_score", "provisional", "item_name", "previous_score", "change"]
+
+
+def to_csv(results: list[dict[str, Any]], rs: RuleSet | None = None, previous: Previous | None = None) -> str:
+    """The long CSV: the columns of the first version, then the item's name, the previous period's score and the
+    change (added at the end, so scripts reading the first columns keep working)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["unit_code", "unit_name", "level", "rule_set", "item", "numerator", "denominator", "ratio", "score",
-                "max", "rank", "official_score", "provisional"])
-    for r in results:
-        base = [csv_text(r["code"]), csv_text(r["name"]), r["level"], csv_text(r["rule_set"])]
-        w.writerow([*base, "TOTAL", "", "", "", r["total"], 100, r["rank"], "", r["provisional"]])
-        for code, g in r["groups"].items():
-            w.writerow([*base, csv_text(code), "", "", "", g["score"], g["max"], g.get("rank"), "", ""])
-        for code, i in r["indicators"].items():
-            w.writerow([*base, csv_text(code), _n(i["numerator"]), _n(i["denominator"]), _n(i["ratio"]), i["score"],
-                        i["max"], "", _n(i.get("official_score")), i.get("provisional", False)])
+    w.writerow(CSV_COLUMNS)
+    numeric = {"numerator", "denominator", "ratio", "official_score", "previous_score", "change"}
+    for row in long_rows(results, rs, previous):
+        w.writerow([_n(row[c]) if c in numeric else ("" if row[c] is None else csv_text(row[c]))
+                    for c in CSV_COLUMNS])
     return buf.getvalue()
 
 
@@ -62,25 +99,39 @@ def _name(r: dict[str, Any]) -> str:
     return escape(CONTROL.sub("", str(r["name"] or r["code"])))
 
 
-def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
-    console = Console(width=170, record=True, file=io.StringIO())
+def _signed(value: float | None) -> str:
+    if value is None:
+        return ""
+    return ("+" if value > 0 else "") + vn_number(value)
+
+
+def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str, previous: Previous | None = None) -> str:
+    console = Console(width=190, record=True, file=io.StringIO())
     if len(results) == 1:
         r = results[0]
+        before = (previous or {}).get(r["code"])
+        change = "" if r.get("change") is None else f", {_signed(r['change'])} so với kỳ trước"
         t = Table(title=f"{title} — {_name(r)}: {vn_number(r['total'])} điểm, hạng {r['rank']}, "
-                        f"{r['classification']}")
-        for col in ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ %", "Điểm", "Tối đa"):
-            t.add_column(col, justify="left" if col == "Chỉ số" else "right")
+                        f"{r['classification']}{change}")
+        for col in ("Chỉ số", "Tên chỉ số", "Tử số", "Mẫu số", "Tỷ lệ %", "Điểm", "Tối đa", "Kỳ trước", "Thay đổi"):
+            t.add_column(col, justify="left" if col in ("Chỉ số", "Tên chỉ số") else "right",
+                         max_width=60 if col == "Tên chỉ số" else None)
         for g in rs.groups:
             gr = r["groups"][g.code]
-            t.add_row(f"[bold]{g.code} {g.name}[/]", "", "", "", f"[bold]{vn_number(gr['score'])}[/]",
-                      vn_number(gr["max"]))
+            then = before["groups"].get(g.code, {}).get("score") if before else None
+            t.add_row(f"[bold]{g.code}[/]", f"[bold]{escape(g.name)}[/]", "", "", "",
+                      f"[bold]{vn_number(gr['score'])}[/]", vn_number(gr["max"]), vn_number(then),
+                      _signed(None if then is None else round(gr["score"] - then, 2)))
             for ind in rs.group_indicators(g.code):
                 i = r["indicators"][ind.code]
                 mark = " (tạm tính)" if i.get("provisional") else (" (chính thức)" if "official_score" in i else "")
                 ratio = "" if i["ratio"] is None else vn_number(i["ratio"] * 100)
-                t.add_row(f"  {ind.code}{mark}", vn_number(i["numerator"], 0) if i["numerator"] is not None else "",
+                then = before["indicators"].get(ind.code, {}).get("score") if before else None
+                t.add_row(f"  {ind.code}{mark}", escape(ind.name),
+                          vn_number(i["numerator"], 0) if i["numerator"] is not None else "",
                           vn_number(i["denominator"], 0) if i["denominator"] is not None else "", ratio,
-                          vn_number(i["score"]), vn_number(i["max"]))
+                          vn_number(i["score"]), vn_number(i["max"]), vn_number(then),
+                          _signed(None if then is None else round(i["score"] - then, 2)))
         console.print(t)
     else:
         t = Table(title=title)
@@ -89,18 +140,21 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
         for g in rs.groups:
             t.add_column(f"{g.code}\n/{vn_number(g.max, 0)}", justify="right")
         t.add_column("Tổng", justify="right")
+        t.add_column("Kỳ trước", justify="right")
+        t.add_column("Thay đổi", justify="right")
         t.add_column("Xếp loại")
         for r in sorted(results, key=lambda x: (x["level"], x["rank"] or 0, x["code"])):
             t.add_row(str(r["rank"]), _name(r),
                       *(vn_number(r["groups"][g.code]["score"]) for g in rs.groups),
-                      vn_number(r["total"]), r["classification"])
+                      vn_number(r["total"]), vn_number(r.get("previous_total")), _signed(r.get("change")),
+                      r["classification"])
         console.print(t)
     for r in results:
         pub = r.get("since_publication")
         if pub and (pub["change"] or pub["dossiers_added"] or pub["dossiers_changed"] or pub["dossiers_removed"]):
-            change = pub["change"] or 0.0
+            since = float(pub["change"] or 0.0)
             console.print(f"{_name(r)}: đã công bố {vn_number(pub['published_total'])} điểm lúc "
-                          f"{pub['published_at']}; nay {'+' if change >= 0 else ''}{vn_number(change)} điểm do "
+                          f"{pub['published_at']}; nay {'+' if since >= 0 else ''}{vn_number(since)} điểm do "
                           f"{pub['dossiers_added']} hồ sơ mới, {pub['dossiers_changed']} hồ sơ thay đổi, "
                           f"{pub['dossiers_removed']} hồ sơ không còn tính.")
     if any(r["provisional"] for r in results):
@@ -110,10 +164,35 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str) -> str:
     return text
 
 
-def render(results: list[dict[str, Any]], rs: RuleSet, fmt: str, title: str) -> str:
+def render(results: list[dict[str, Any]], rs: RuleSet, fmt: str, title: str, previous: Previous | None = None) -> str:
     """``fmt``: json | csv | table."""
     if fmt == "json":
         return to_json(results)
     if fmt == "csv":
-        return to_csv(results)
-    return to_table(results, rs, title)
+        return to_csv(results, rs, previous)
+    return to_table(results, rs, title, previous)
+
+
+def sheets(results: list[dict[str, Any]], rs: RuleSet, previous: Previous | None = None) -> list[Any]:
+    """The workbook of ``chiso score --format xlsx``: a ranking sheet (one row per unit) and a detail sheet (one
+    row per unit and item), Vietnamese headers, numbers numeric."""
+    from chiso.tabular import Col
+
+    ranking_cols = [Col("rank", "Hạng", "int"), Col("code", "Mã đơn vị"), Col("name", "Tên đơn vị"),
+                    Col("level_name", "Cấp"),
+                    *(Col(f"g_{g.code}", f"{g.name} (/{g.max:g})", "number") for g in rs.groups),
+                    Col("total", "Tổng điểm", "number"), Col("previous_total", "Kỳ trước", "number"),
+                    Col("change", "Thay đổi", "number"), Col("classification", "Xếp loại")]
+    levels = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
+    ranking = [{"rank": r["rank"], "code": r["code"], "name": r["name"],
+                "level_name": levels.get(r["level"], r["level"]),
+                **{f"g_{g.code}": r["groups"][g.code]["score"] for g in rs.groups}, "total": r["total"],
+                "previous_total": r.get("previous_total"), "change": r.get("change"),
+                "classification": r["classification"]}
+               for r in sorted(results, key=lambda x: (x["level"], x["rank"] or 0, x["code"]))]
+    detail_cols = [Col("unit_code", "Mã đơn vị"), Col("unit_name", "Tên đơn vị"), Col("item", "Mã mục"),
+                   Col("item_name", "Tên mục"), Col("numerator", "Tử số", "number", 0),
+                   Col("denominator", "Mẫu số", "number", 0), Col("ratio", "Tỷ lệ", "percent"),
+                   Col("score", "Điểm", "number"), Col("max", "Tối đa", "number"), Col("rank", "Hạng", "int"),
+                   Col("previous_score", "Kỳ trước", "number"), Col("change", "Thay đổi", "number")]
+    return [("Xếp hạng", ranking_cols, ranking), ("Chi tiết", detail_cols, long_rows(results, rs, previous))]

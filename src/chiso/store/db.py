@@ -124,6 +124,10 @@ class Store:
             return set()
         return {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
 
+    def schema_current(self) -> bool:
+        """True when every migration this chiso ships is applied (nothing to upgrade)."""
+        return self.applied_migrations() == {version for version, _, _ in migrations()}
+
     def check_schema(self) -> None:
         """Refuse a schema that is not exactly the one this chiso ships (:class:`SchemaOutOfDate`)."""
         done = self.applied_migrations()

@@ -63,10 +63,23 @@ def _committee_name(division: str, name: str) -> str:
     return f"UBND {first.lower()} {rest}".strip()
 
 
+def province_title(p: Province) -> str:
+    """'Tỉnh Sơn La', 'Thành phố Hà Nội' (the package already names cities 'Thành phố …')."""
+    if fold(p.name).startswith("thanh pho "):
+        return p.name
+    title = "Thành phố" if "thành phố" in p.division_type.value else "Tỉnh"
+    return f"{title} {p.name}"
+
+
+def local_name(p: Province) -> str:
+    """How a department's name ends: 'tỉnh Sơn La', 'thành phố Hà Nội'."""
+    title = province_title(p)
+    return title[0].lower() + title[1:]
+
+
 def province_rows(p: Province) -> list[UnitRow]:
     prov = province_code(p)
-    title = "Thành phố" if "thành phố" in p.division_type.value else "Tỉnh"
-    rows = [UnitRow(prov, f"{title} {p.name}", "province")]
+    rows = [UnitRow(prov, province_title(p), "province")]
     for w in sorted(Ward.iter_by_province(p.code), key=lambda w: w.code.value):
         rows.append(UnitRow(f"{w.code.value:05d}", _committee_name(w.division_type.value, w.name), "commune",
                             prov, MERGER_DAY))
@@ -90,7 +103,7 @@ def department_rows(p: Province, path: Path) -> list[UnitRow]:
                 raise UnitCatalogError(f"{path}:{line}: cần các cột key, name, valid_from, valid_to, "
                                        f"successor_key (ngày dạng yyyy-mm-dd): {exc}") from None
             succ = rec.get("successor_key") or None
-            rows.append(UnitRow(f"{prov}.{key}", name.replace(" tỉnh", f" tỉnh {p.name}"), "department", prov,
+            rows.append(UnitRow(f"{prov}.{key}", name.replace(" tỉnh", f" {local_name(p)}"), "department", prov,
                                 vf, vt, f"{prov}.{succ.strip()}" if succ else None))
     return rows
 

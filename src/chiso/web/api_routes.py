@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from chiso import api, api_web
+from chiso import api, api_web, vnformat
 from chiso.load.loader import LoadError, LoadReport
 from chiso.outputs import csv_text
 from chiso.status.timeliness import CLASSES
@@ -108,7 +108,7 @@ async def post_dossiers(request: Request, ctx: Ctx = Depends(need(Need.DOSSIERS)
     if not isinstance(rows, list):
         return _invalid([{"row": 0, "column": "(nội dung)", "reason": "cần một mảng JSON các hồ sơ"}])
     if len(rows) > MAX_ROWS:
-        raise HTTPException(413, f"tối đa {MAX_ROWS:,} hồ sơ một lần".replace(",", "."))
+        raise HTTPException(413, f"tối đa {vnformat.integer(MAX_ROWS)} hồ sơ một lần")
     problems = _shape_problems(rows)
     if problems:
         return _invalid(problems)

@@ -53,7 +53,9 @@ class WebSettings:
 
 
 def _vn_int(value: Any) -> str:
-    return "" if value is None else f"{int(value):,}".replace(",", ".")
+    from chiso import vnformat
+
+    return vnformat.integer(value)
 
 
 def _dt(value: Any) -> str:
