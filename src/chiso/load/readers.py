@@ -1,11 +1,12 @@
-"""Readers (đọc tệp): CSV, XLSX, JSON Lines and Parquet into batches of text columns.
+"""Readers (đọc tệp): CSV, Excel (XLSX, XLS, XLSB), OpenDocument (ODS), JSON Lines and Parquet into batches of
+text columns.
 
 Every reader yields :class:`pyarrow.Table` batches with, for the file's columns asked for (``wanted``):
 
 * ``c<i>``: the text of the file's column *i* (typing happens later, in SQL: :mod:`chiso.load.validate`);
-* ``_row``: the row number a person sees — the spreadsheet row for CSV and XLSX (header = row 1; a CSV record
-  with line breaks inside quotes is one row, as a spreadsheet shows it), the line for JSON Lines, the record
-  number (from 1) for Parquet;
+* ``_row``: the row number a person sees — the spreadsheet row for CSV and spreadsheets (a CSV record with line
+  breaks inside quotes is one row, as a spreadsheet shows it; blank rows count), the line for JSON Lines, the
+  record number (from 1) for Parquet;
 * ``_bad_col``, ``_bad``: the reader's own verdict on the row, NULL when it is fine — a CSV record with more or
   fewer fields than the header, bytes the encoding cannot decode, a nested JSON value, an Excel cell with a
   value under no header. The validator turns it into an error row, so that row is rejected with its true
@@ -13,13 +14,37 @@ Every reader yields :class:`pyarrow.Table` batches with, for the file's columns 
 
 Wholly blank rows (every field empty) carry no data and are skipped, as a spreadsheet shows them.
 
+**Title block.** One-stop systems export a title block above the header ("DANH SÁCH HỒ SƠ TIẾP NHẬN …", "Từ
+ngày … đến ngày …", the export date, blank rows, a merged title cell). For CSV and spreadsheets the first
+:data:`HEADER_SCAN_ROWS` rows are looked at and the header is the first row that has every required column of a
+contract table (:data:`chiso.load.contract.TABLES`, headers folded and matched against ``alias_index``), or,
+when none has, the row with the most known column names (at least 2). Data starts on the next row and keeps the
+file's own numbers (a header on row 5: the first data row is row 6). When no row qualifies, row 1 is the header
+as before, so the loader's messages about it ("thiếu cột bắt buộc …") still appear; a sheet whose row 1 is
+empty is then refused. ``Source.extra["header_row"]`` is the header's row and ``Source.extra["skipped_rows"]``
+the number of rows above it, for the load report.
+
+**Encodings** (CSV). ``--encoding`` other than UTF-8 is used as given. Otherwise (UTF-8 is the command line's
+default) the first bytes decide: a UTF-16 byte-order mark → UTF-16; a UTF-8 mark or valid UTF-8 → UTF-8;
+otherwise Windows-1258 when the text decoded with it is plausibly Vietnamese (letters with Vietnamese
+diacritics, or cp1258's combining tone marks after a vowel, hardly anything else outside ASCII, no control
+characters) and the bytes hold no UTF-8 Vietnamese (a UTF-8 file with a few bad bytes stays UTF-8). Unsure: UTF-8,
+so the bad bytes give today's located message with its hint (``--encoding cp1258``). Windows-1258 writes tone
+marks as combining characters: its text is normalised to NFC. ``Source.extra["detected_encoding"]`` names an
+encoding found other than UTF-8 ("cp1258", "utf-16").
+
 Readers stream, within :class:`chiso.config.Limits` (``[limits]`` of chiso.toml): a file past a limit is
-refused with a located message *before* anything is allocated for it — the Excel reader allocates the whole
-used area of a sheet, so the sheet's XML is scanned for its extent first (:func:`scan_xlsx`).
+refused with a located message *before* anything is allocated for it. The Excel reader (calamine) allocates
+the whole used area of a sheet: an XLSX sheet's XML is scanned for its extent first (:func:`scan_xlsx`); an XLS
+workbook's records (every sheet: calamine builds them all when it opens the file) and an XLSB sheet's records
+are scanned the same way (:func:`scan_xls`, :func:`scan_xlsb`); an ODS sheet is bounded by calamine itself
+(1,048,576 rows, 16,384 columns, 100 million cells) and the file size, and checked against the limits once
+opened, before any row is read.
 
 CSV has two paths: pyarrow's fast reader, and an exact one on Python's :mod:`csv` that numbers every record.
 The fast reader gives up at the first record it cannot take as is (wrong number of fields, bytes that are not
-text in the encoding); the file is then read again on the exact path (:class:`Restart`).
+text in the encoding); the file is then read again on the exact path (:class:`Restart`). Both skip the title
+block: pyarrow by physical lines (``skip_rows``), the exact path by records.
 
 No message quotes a row's content: a library's error text may hold an applicant's name, so messages say what
 and where, never what was there.
@@ -30,10 +55,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -48,12 +75,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from chiso.config import Limits
-from chiso.textnorm import INVISIBLE
+from chiso.load.contract import TABLES, alias_index
+from chiso.textnorm import INVISIBLE, fold
 
 BATCH_ROWS = 250_000
 BATCH_CELLS = 2_000_000  # batches built in Python (XLSX, JSON Lines, exact CSV) hold at most this many values
-FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
-           ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".xlsb": "xlsb",
+           ".ods": "ods", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
+           ".pq": "parquet"}
+SHEET_FORMATS = ("xlsx", "xls", "xlsb", "ods")  # read by calamine, first sheet
+HEADER_SCAN_ROWS = 30  # rows looked at for the header below a title block
+HEAD_BYTES = 256 * 1024  # bytes of a CSV read to tell its encoding and find its header
 MB = 1 << 20
 HEADER_CHARS = 200
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
@@ -103,8 +135,8 @@ class Source:
         """Batches with ``c<i>`` for each position in ``wanted`` (default: every column), ``_row``, ``_bad_col``
         and ``_bad``. May raise :class:`Restart` once, and :class:`ReadError` when the file breaks a limit."""
         cols = list(range(len(self.headers))) if wanted is None else list(wanted)
-        reader = {"csv": _csv_batches, "xlsx": _xlsx_batches, "jsonl": _jsonl_batches,
-                  "parquet": _parquet_batches}[self.format]
+        reader = {"csv": _csv_batches, "jsonl": _jsonl_batches, "parquet": _parquet_batches}.get(
+            self.format, _sheet_batches)
         yield from reader(self, cols)
 
 
@@ -112,11 +144,13 @@ def detect_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không nhận dạng được định dạng '{clean_header(path.suffix)}'"
-                                  ": chỉ nhận .csv, .xlsx, .jsonl, .parquet"))
+                                  ": chỉ nhận .csv, .xlsx, .xls, .xlsb, .ods, .jsonl, .parquet"))
     return fmt
 
 
-def open_source(path: Path, encoding: str = "utf-8", limits: Limits | None = None) -> Source:
+def open_source(path: Path, encoding: str | None = "utf-8", limits: Limits | None = None) -> Source:
+    """Open ``path`` for reading: format from the suffix, header found, limits checked. ``encoding`` (CSV):
+    None or UTF-8 (the default) means "tell it from the bytes"; another name is used as given."""
     limits = limits or Limits()
     fmt = detect_format(path)
     info = path.stat()
@@ -128,15 +162,16 @@ def open_source(path: Path, encoding: str = "utf-8", limits: Limits | None = Non
                                   f"{limits.max_file_mb} MB ([limits] max_file_mb trong chiso.toml)"))
     if fmt == "csv":
         src = _open_csv(path, encoding, limits)
-    elif fmt == "xlsx":
-        src = _open_xlsx(path, limits)
+    elif fmt in SHEET_FORMATS:
+        src = _open_sheet(path, fmt, limits)
     elif fmt == "jsonl":
         src = _open_jsonl(path, limits)
     else:
         src = _open_parquet(path, limits)
     if len(src.headers) > limits.max_columns:
-        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"tệp có {_n(len(src.headers))} cột, quá giới hạn "
-                                  f"{limits.max_columns} ([limits] max_columns trong chiso.toml)"))
+        raise ReadError(LoadIssue(path.name, src.extra.get("header_row", 1), "(tiêu đề)",
+                                  f"tệp có {_n(len(src.headers))} cột, quá giới hạn {limits.max_columns} "
+                                  "([limits] max_columns trong chiso.toml)"))
     return src
 
 
@@ -267,11 +302,159 @@ def _sniff_delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
-def _open_csv(path: Path, encoding: str, limits: Limits) -> Source:
+# --- Finding the header below a title block ---------------------------------------------------------------
+
+
+_ALIASES = [(table.required, alias_index(table)) for table in TABLES.values()]
+
+
+def header_score(cells: Sequence[str]) -> tuple[bool, int]:
+    """How much a row looks like the header of a contract table: (has every required column of some table, the
+    most known column names of one table). Cells as :func:`clean_header` gives them."""
+    keys = {fold(c) for c in cells if c}
+    best = (False, 0)
+    for required, index in _ALIASES:
+        hits = {index[k] for k in keys if k in index}
+        best = max(best, (all(r in hits for r in required), len(hits)))
+    return best
+
+
+def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, tuple[bool, int]] | None:
+    """(index, score) of the header among the first :data:`HEADER_SCAN_ROWS` rows: the first row with every required
+    column of a table, else the row with the most known column names (at least 2, the first of equals). None when
+    no row qualifies."""
+    best: tuple[int, tuple[bool, int]] | None = None
+    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = header_score(cells)
+        if score[0]:
+            return i, score
+        if score[1] >= 2 and (best is None or score[1] > best[1][1]):
+            best = (i, score)
+    return best
+
+
+# --- Telling a CSV's encoding -----------------------------------------------------------------------------
+
+
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # grave, acute, tilde, hook above, dot below
+_VOWELS = frozenset("aăâeêioôơuưyAĂÂEÊIOÔƠUƯY")
+# Every Vietnamese letter outside ASCII, precomposed (NFC): the 12 vowels with each of the 5 tones or none, đ.
+_VIETNAMESE = frozenset(unicodedata.normalize("NFC", v + t) for v in _VOWELS for t in ("", *_TONE_MARKS)
+                        ) - frozenset("aeiouyAEIOUY") | frozenset("đĐ")
+# Characters outside ASCII a Vietnamese export may hold besides letters: typographic quotes and dashes, the dong.
+_VIETNAMESE_PUNCTUATION = frozenset("\u00a0‘’“”–—…•°€₫«»·§")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 but tab and line breaks, DEL, C1
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_DEFAULT_ENCODINGS = frozenset({"utf-8", "utf-8-sig"})
+
+
+def plausibly_vietnamese(text: str) -> bool:
+    """Text decoded as Windows-1258 reads as Vietnamese: no control characters; among the characters outside
+    ASCII at least 2 are Vietnamese letters or tone marks after a vowel, and at most one in 20 is anything else
+    (a typographic quote or dash is neither)."""
+    if _CONTROL.search(text):
+        return False
+    letters = other = 0
+    for m in _NON_ASCII.finditer(text):
+        ch, at = m.group(), m.start()
+        if ch in _VIETNAMESE or (ch in _TONE_MARKS and at > 0 and text[at - 1] in _VOWELS):
+            letters += 1
+        elif ch not in _VIETNAMESE_PUNCTUATION:
+            other += 1
+    return letters >= 2 and other * 20 <= letters
+
+
+def detect_encoding(head: bytes, whole: bool = False) -> str | None:
+    """The encoding of a CSV from its first bytes (``whole``: they are the whole file): 'utf-16' (byte-order mark),
+    'utf-8' (its mark, or valid UTF-8), 'cp1258' (not UTF-8, holds no UTF-8 Vietnamese, and reads as Vietnamese in
+    Windows-1258); None when unsure."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    # A multi-byte sequence cut at the end of the head is held back, not taken for a bad byte.
+    as_utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=whole)
+    if not _SURROGATE.search(as_utf8):
+        return "utf-8"
+    if any(ch in _VIETNAMESE or ch in _TONE_MARKS for ch in _NON_ASCII.findall(as_utf8)):
+        return None  # UTF-8 Vietnamese with a few bad bytes: a UTF-8 file, its bad rows are reported
+    try:
+        text = head[:64 * 1024].decode("cp1258")
+    except UnicodeDecodeError:  # a byte Windows-1258 leaves undefined
+        return None
+    return "cp1258" if plausibly_vietnamese(text) else None
+
+
+def _ascii_compatible(py_enc: str) -> bool:
+    return "a,\n".encode(py_enc).endswith(b"a,\n")
+
+
+def _open_csv(path: Path, encoding: str | None, limits: Limits) -> Source:
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+        whole = not fh.read(1)
+    detected: str | None = None
+    if encoding is None or _codecs(path, encoding)[0] in _DEFAULT_ENCODINGS:
+        detected = detect_encoding(head, whole)
+        encoding = detected or "utf-8"
     py_enc, pa_enc = _codecs(path, encoding)
+    found = _csv_header(head, whole, py_enc)
+    if found is None:
+        src = _csv_first_line(path, encoding, py_enc, limits)
+    else:
+        row, delimiter, record, lines = found
+        for j, cell in enumerate(record):
+            bad = _SURROGATE.search(cell)
+            if bad:
+                raise ReadError(LoadIssue(path.name, row, f"cột {j + 1}",
+                                          _decode_hint(py_enc, ord(bad.group()) - 0xDC00)))
+        src = Source(path, "csv", [clean_header(h) for h in record], None, encoding, limits)
+        src.extra.update(delimiter=delimiter, header_row=row, skip_lines=lines)
+    nfc = py_enc == "cp1258"  # Windows-1258 writes most tone marks as combining characters
+    if nfc:
+        src.headers = [clean_header(unicodedata.normalize("NFC", h)) for h in src.headers]
+    src.extra.update(py_encoding=py_enc, pa_encoding=pa_enc, nfc=nfc, skipped_rows=src.extra["header_row"] - 1)
+    if detected not in (None, "utf-8"):
+        src.extra["detected_encoding"] = detected
+    return src
+
+
+def _csv_header(head: bytes, whole: bool, py_enc: str) -> tuple[int, str, list[str], int] | None:
+    """The header among the first records of the file's first bytes: (its row, the delimiter, its fields, the
+    physical lines up to its end); None when no record qualifies. Each delimiter is tried; the best header wins."""
+    errors = "surrogateescape" if _ascii_compatible(py_enc) else "replace"
+    try:
+        text = codecs.getincrementaldecoder(py_enc)(errors).decode(head, final=whole)
+    except UnicodeError:  # e.g. UTF-16 without its byte-order mark: the first line's reader says it
+        return None
+    if not whole:  # the last line may be cut: only whole lines
+        text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
+    best: tuple[tuple[bool, int], int, str, list[str], int] | None = None
+    for delimiter in (",", ";", "\t"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            for record in itertools.islice(reader, HEADER_SCAN_ROWS):
+                records.append(record)
+                lines.append(reader.line_num)
+        except csv.Error:  # a field past csv's size limit, a stray NUL: the rows read so far
+            pass
+        found = find_header([[clean_header(c) for c in r] for r in records])
+        if found and (best is None or (found[1], -found[0]) > (best[0], -best[1])):
+            i = found[0]
+            best = (found[1], i, delimiter, records[i], lines[i])
+    if best is None:
+        return None
+    _, i, delimiter, record, lines_to_header = best
+    return i + 1, delimiter, record, lines_to_header
+
+
+def _csv_first_line(path: Path, encoding: str, py_enc: str, limits: Limits) -> Source:
+    """No header found below a title block: the first line is the header, as it always was."""
     cap = limits.max_record_mb * MB
     try:
-        if "a,\n".encode(py_enc).endswith(b"a,\n"):  # ASCII-compatible: decode the header line alone
+        if _ascii_compatible(py_enc):  # decode the header line alone
             with path.open("rb") as raw:
                 first = raw.readline(cap + 1).decode(py_enc)
         else:  # UTF-16 and the like: lines are only found in the decoded text
@@ -290,7 +473,7 @@ def _open_csv(path: Path, encoding: str, limits: Limits) -> Source:
     if not any(headers):
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", "tệp rỗng hoặc không có dòng tiêu đề"))
     src = Source(path, "csv", headers, None, encoding, limits)
-    src.extra.update(delimiter=delimiter, py_encoding=py_enc, pa_encoding=pa_enc)
+    src.extra.update(delimiter=delimiter, header_row=1, skip_lines=1)
     return src
 
 
@@ -331,21 +514,24 @@ def _csv_fast(src: Source, cols: list[int]) -> Iterator[pa.Table]:
     headers = src.headers
     width = len(headers)
     names = [f"c{i}" for i in range(width)]
-    read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=max(MB, src.limits.max_record_mb * MB),
-                             encoding=src.extra["pa_encoding"])
+    # pyarrow skips physical lines (a quoted line break in the title block counts): the lines up to the header.
+    read = pacsv.ReadOptions(column_names=names, skip_rows=src.extra["skip_lines"],
+                             block_size=max(MB, src.limits.max_record_mb * MB), encoding=src.extra["pa_encoding"])
     # No invalid-row handler: pyarrow stops at the first record with a wrong number of fields (its message quotes
     # the record, so it is never shown) and the exact reader takes over, knowing the row.
     parse = pacsv.ParseOptions(delimiter=src.extra["delimiter"], newlines_in_values=True, ignore_empty_lines=False)
     conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                 quoted_strings_can_be_null=False)
     unnamed = [i for i, h in enumerate(headers) if not h]
-    next_row = 2
+    header_row: int = src.extra["header_row"]
+    next_row = header_row + 1
+    nfc: bool = src.extra["nfc"]
     try:
         reader = pacsv.open_csv(src.path, read_options=read, parse_options=parse, convert_options=conv)
         for batch in reader:
             n = batch.num_rows
-            if next_row - 2 + n > src.limits.max_rows:
-                raise _too_many_rows(src.path.name, src.limits.max_rows + 2, src.limits)
+            if next_row - header_row - 1 + n > src.limits.max_rows:
+                raise _too_many_rows(src.path.name, header_row + src.limits.max_rows + 1, src.limits)
             rows = pa.array(range(next_row, next_row + n), pa.int64())
             next_row += n
             empty = [pc.equal(batch.column(i), "") for i in range(width)]
@@ -357,7 +543,8 @@ def _csv_fast(src: Source, cols: list[int]) -> Iterator[pa.Table]:
                 # A value under a column without header would be dropped unseen: the exact reader reports it.
                 if any(pc.any(pc.invert(empty[i])).as_py() for i in unnamed):
                     raise _Fallback
-            table = _with_rows({f"c{i}": batch.column(i) for i in cols}, rows, bad_col, bad)
+            columns = {f"c{i}": pc.utf8_normalize(batch.column(i), "NFC") if nfc else batch.column(i) for i in cols}
+            table = _with_rows(columns, rows, bad_col, bad)
             if pc.any(blank).as_py():
                 table = table.filter(pc.invert(blank))
             yield table
@@ -399,15 +586,18 @@ def _csv_exact(src: Source, cols: list[int]) -> Iterator[pa.Table]:
     py_enc = src.extra["py_encoding"]
     too_long = (f"dòng dài hơn {src.limits.max_record_mb} MB ([limits] max_record_mb trong chiso.toml) "
                 "hoặc có dấu ngoặc kép không đóng")
+    header_row: int = src.extra["header_row"]
+    nfc: bool = src.extra["nfc"]
     buf = _Rows(cols)
     with src.path.open("r", encoding=py_enc, errors="surrogateescape", newline="") as fh:
         lines = _Lines(fh, cap)
         reader = csv.reader(lines, delimiter=delimiter)
         try:
-            next(reader)  # the header, read at open
+            for _ in range(header_row):  # the title block and the header, read at open
+                next(reader)
         except (StopIteration, csv.Error, _LineTooLong):
             return
-        row = 1
+        row = header_row
         while True:
             row += 1
             try:
@@ -420,7 +610,7 @@ def _csv_exact(src: Source, cols: list[int]) -> Iterator[pa.Table]:
                 buf.add(row, [], ("(dòng)", reason))
                 reader = csv.reader(lines, delimiter=delimiter)
                 continue
-            if row - 1 > src.limits.max_rows:
+            if row - header_row > src.limits.max_rows:
                 raise _too_many_rows(src.path.name, row, src.limits)
             if not any(record):
                 continue  # a blank line or a record of empty fields
@@ -431,6 +621,8 @@ def _csv_exact(src: Source, cols: list[int]) -> Iterator[pa.Table]:
                 "".join(record).encode("utf-8")
             except UnicodeEncodeError:
                 bad, record = _undecodable_fields(headers, record, py_enc)
+            if nfc:
+                record = [unicodedata.normalize("NFC", v) for v in record]
             if len(record) != width:
                 bad = bad or ("(dòng)", f"dòng có {len(record)} trường nhưng tiêu đề có {width} cột")
             bad = bad or _unnamed_value(headers, record, row, letters=False)
@@ -456,54 +648,94 @@ def _undecodable_fields(headers: list[str], record: list[str], py_enc: str) -> t
     return bad, out
 
 
-# --- XLSX -----------------------------------------------------------------------------------------------
+# --- Spreadsheets: XLSX, XLS, XLSB, ODS --------------------------------------------------------------------
 
 
-def _open_xlsx(path: Path, limits: Limits) -> Source:
+_SHEET_KINDS = {"xlsx": "Excel", "xls": "Excel", "xlsb": "Excel", "ods": "bảng tính ODS"}
+
+
+def _open_sheet(path: Path, fmt: str, limits: Limits) -> Source:
+    """The first sheet of a workbook, through calamine, once the limits are checked (XLSX, XLS, XLSB: before calamine
+    reads the file; ODS: once opened, before any row is read)."""
     from python_calamine import CalamineWorkbook
 
-    data_rows = scan_xlsx(path, limits)
+    if fmt == "xlsx":
+        data_rows: int | None = scan_xlsx(path, limits)
+    elif fmt == "xls":
+        data_rows = scan_xls(path, limits)
+    elif fmt == "xlsb":
+        data_rows = scan_xlsb(path, limits)
+    else:
+        data_rows = None
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
-        start = sheet.start
+        start, end = sheet.start, sheet.end
+        if start is not None and end is not None:
+            _check_sheet_area(path, start, end, limits)
         rows = sheet.iter_rows()
-        first = next(rows, None)
-    except Exception as exc:  # calamine raises its own types for broken files; their text is not shown
-        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp Excel ({type(exc).__name__}): "
-                                  "tệp hỏng hoặc không phải .xlsx")) from None
-    if first is None or start is None:
+        head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+    except ReadError:
+        raise
+    except BaseException as exc:  # calamine's own types for broken files (a Rust panic too); their text is not shown
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"không mở được tệp {_SHEET_KINDS[fmt]} "
+                                  f"({type(exc).__name__}): tệp hỏng hoặc không phải .{fmt}")) from None
+    if not head or start is None or end is None:
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", "trang tính đầu tiên trống"))
-    if start[0] > 0:
-        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"dòng 1 của trang tính đầu tiên trống (dữ liệu bắt "
-                                  f"đầu ở dòng {start[0] + 1}): dòng tiêu đề phải là dòng 1"))
     pad: list[Any] = [None] * start[1]
-    headers = [clean_header(_text(h) or "") for h in pad + list(first)]
+    texts = [[clean_header(_text(c) or "") for c in pad + list(values)] for values in head]
+    found = find_header(texts)
+    if found is not None:
+        index = found[0]
+    elif start[0] == 0:
+        index = 0  # no header below a title block: row 1 is the header, as it always was
+    else:
+        raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", f"dòng 1 của trang tính đầu tiên trống (dữ liệu bắt "
+                                  f"đầu ở dòng {start[0] + 1}) và không dòng nào trong {HEADER_SCAN_ROWS} dòng đầu "
+                                  "có tên cột của một bảng dữ liệu: không tìm thấy dòng tiêu đề"))
+    header_row = start[0] + index + 1
+    headers = texts[index]
     while headers and not headers[-1]:
         headers.pop()
-    src = Source(path, "xlsx", headers, data_rows, limits=limits)
-    src.extra.update(book=book, rows=rows, pad=pad)
+    total = max(0, end[0] + 1 - header_row) if data_rows is None else max(0, data_rows + 1 - header_row)
+    src = Source(path, fmt, headers, total, limits=limits)
+    src.extra.update(book=book, rows=itertools.chain(head[index + 1:], rows), pad=pad, header_row=header_row,
+                     skipped_rows=header_row - 1)
     return src
 
 
-def _xlsx_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
+def _check_sheet_area(path: Path, start: tuple[int, int], end: tuple[int, int], limits: Limits) -> None:
+    """The used area calamine holds for the first sheet, against the limits (for formats scanned before, a second
+    look that costs nothing)."""
+    height, width = end[0] - start[0] + 1, end[1] - start[1] + 1
+    if height * width > limits.xlsx_max_cells:
+        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {_column_name(end[1])}{end[0] + 1}: "
+                                f"{_n(height)} dòng × {_n(width)} cột, quá giới hạn {_n(limits.xlsx_max_cells)} ô "
+                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
+                                "hoặc lưu dạng CSV")
+    if end[0] > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
+
+
+def _sheet_batches(src: Source, cols: list[int]) -> Iterator[pa.Table]:
     rows: Iterator[list[Any]] = src.extra["rows"]
     pad: list[Any] = src.extra["pad"]
     buf = _Rows(cols)
     try:
-        for offset, values in enumerate(rows):
+        for row, values in enumerate(rows, start=src.extra["header_row"] + 1):
             cells = [None if c == "" else c for c in map(_text, pad + values if pad else values)]
             if all(c is None for c in cells):
                 continue  # a wholly blank row carries no data
-            row = offset + 2
             buf.add(row, cells, _unnamed_value(src.headers, cells, row, letters=True))
             if buf.full:
                 yield buf.take()
     except ReadError:
         raise
     except Exception as exc:
-        raise ReadError(LoadIssue(src.path.name, 0, "(tệp)", f"không đọc được tệp Excel ({type(exc).__name__})")
-                        ) from None
+        raise ReadError(LoadIssue(src.path.name, 0, "(tệp)", f"không đọc được tệp {_SHEET_KINDS[src.format]} "
+                                  f"({type(exc).__name__})")) from None
     if buf.rows:
         yield buf.take()
 
@@ -584,6 +816,8 @@ def _unzip(path: Path, fh: IO[bytes], info: zipfile.ZipInfo, cap: int) -> Iterat
         size = _n(round(info.file_size / MB))
         raise _xlsx_error(path, f"phần {clean_header(info.filename)} của tệp Excel lớn {size} MB khi giải nén, "
                                 "quá giới hạn ([limits] xlsx_max_unzipped_mb trong chiso.toml)")
+    if info.header_offset < 0:
+        raise _xlsx_error(path, "tệp Excel hỏng (cấu trúc tệp nén sai)")
     fh.seek(info.header_offset)
     header = fh.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
@@ -742,7 +976,7 @@ def scan_xlsx(path: Path, limits: Limits) -> int:
     try:
         with zipfile.ZipFile(path) as zf:
             names = {i.filename: i for i in zf.infolist()}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
         raise _xlsx_error(path, "không phải tệp .xlsx hợp lệ (không đọc được như tệp nén zip)") from None
     total_cap = limits.xlsx_max_unzipped_mb * MB
     with path.open("rb") as fh:
@@ -793,6 +1027,315 @@ def _check_shared_strings(path: Path, fh: IO[bytes], info: zipfile.ZipInfo, cap:
     if declared is not None and declared > max(present + 1000, 0) and declared > present * 2:
         raise _xlsx_error(path, f"tệp Excel hỏng hoặc giả mạo: khai báo {_n(declared)} chuỗi dùng chung nhưng chỉ "
                                 f"có {_n(present)}")
+
+
+# --- XLS (Excel 97–2003) and XLSB: the same bound before calamine reads ------------------------------------
+
+
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE_END = 0xFFFFFFFE
+_OLE_LAST_ID = 0xFFFFFFFA  # ids from here on are markers, not sectors
+_BIFF_CELLS = frozenset({0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006})  # number, label, rstring, bool,
+# rk, label of the shared strings, formula: each a cell (row, column first) as calamine reads it
+
+
+def _u16(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 2], "little")
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 4], "little")
+
+
+def _ole_workbook(path: Path, limits: Limits) -> bytes:
+    """The Workbook stream of an OLE2 compound file, as calamine reads it (whole, in memory): after the header's
+    counts are checked against the file's size (calamine reserves room for them), and the stream's size against
+    ``xlsx_max_unzipped_mb``."""
+    broken = _xlsx_error(path, "tệp .xls hỏng (cấu trúc tệp Office 97–2003 sai)")
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        header = fh.read(512)
+        if len(header) < 512 or header[:8] != _OLE_SIGNATURE:
+            raise _xlsx_error(path, "không phải tệp .xls hợp lệ (không phải tệp Excel 97–2003)")
+        shift, mini_shift = _u16(header, 30), _u16(header, 32)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise broken
+        sector_size = 1 << shift
+        sectors = max(0, size // sector_size - 1)  # the header fills sector -1
+        fat_len, dir_start, cutoff = _u32(header, 44), _u32(header, 48), _u32(header, 56)
+        minifat_start, minifat_len = _u32(header, 60), _u32(header, 64)
+        difat_start, difat_len = _u32(header, 68), _u32(header, 72)
+        if max(fat_len, minifat_len, difat_len) > sectors:
+            raise broken
+
+        def sector(n: int) -> bytes:
+            if n >= sectors:
+                raise broken
+            fh.seek((n + 1) * sector_size)
+            data = fh.read(sector_size)
+            if len(data) < sector_size:
+                raise broken
+            return data
+
+        fat_ids = [_u32(header, 76 + 4 * i) for i in range(109)]
+        nxt = difat_start
+        for _ in range(difat_len):
+            block = sector(nxt)
+            fat_ids += [_u32(block, 4 * i) for i in range(sector_size // 4 - 1)]
+            nxt = _u32(block, sector_size - 4)
+        fat_bytes = b"".join(sector(n) for n in fat_ids[:fat_len] if n < _OLE_LAST_ID)
+        fat = [_u32(fat_bytes, i) for i in range(0, len(fat_bytes), 4)]
+
+        def chain(start: int, table: list[int]) -> list[int]:
+            ids: list[int] = []
+            while start != _OLE_END:
+                if start >= len(table) or len(ids) > len(table):  # out of the table, or a loop
+                    raise broken
+                ids.append(start)
+                start = table[start]
+            return ids
+
+        directory = b"".join(sector(n) for n in chain(dir_start, fat))
+        entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+        if not entries:
+            raise broken
+        streams: dict[str, bytes] = {}
+        for e in entries:
+            name = e[:max(0, min(64, _u16(e, 64)) - 2)].decode("utf-16-le", "replace")
+            if e[66] == 2 and name not in streams:
+                streams[name] = e
+        entry = next((streams[n] for n in ("Workbook", "Book", "WORKBOOK", "BOOK") if n in streams), None)
+        if entry is None:
+            raise _xlsx_error(path, "tệp .xls không có bảng tính (thiếu luồng Workbook)")
+        length = _u32(entry, 120) if shift == 9 else int.from_bytes(entry[120:128], "little")
+        if length > limits.xlsx_max_unzipped_mb * MB:
+            raise _xlsx_error(path, f"bảng tính trong tệp .xls lớn {_n(round(length / MB))} MB, quá giới hạn "
+                                    f"{limits.xlsx_max_unzipped_mb} MB "
+                                    "([limits] xlsx_max_unzipped_mb trong chiso.toml)")
+        start = _u32(entry, 116)
+        if length < cutoff:  # kept in the mini stream, in 64-byte sectors
+            container = b"".join(sector(n) for n in chain(_u32(entries[0], 116), fat))
+            minifat_bytes = b"".join(sector(n) for n in chain(minifat_start, fat)[:minifat_len])
+            minifat = [_u32(minifat_bytes, i) for i in range(0, len(minifat_bytes), 4)]
+            data = b"".join(container[n << mini_shift:(n + 1) << mini_shift] for n in chain(start, minifat))
+        else:
+            data = b"".join(sector(n) for n in chain(start, fat))
+    return data[:length]
+
+
+def _biff_records(stream: bytes, pos: int) -> Iterator[tuple[int, bytes]]:
+    while pos + 4 <= len(stream):
+        typ, length = _u16(stream, pos), _u16(stream, pos + 2)
+        yield typ, stream[pos + 4:pos + 4 + length]
+        pos += 4 + length
+
+
+def _biff_reserved(data: bytes) -> int:
+    """The cells calamine reserves for a sheet's DIMENSIONS record (its arithmetic, 32-bit wrap included)."""
+    if len(data) == 10:
+        rf, rl, cf, cl = _u16(data, 0), _u16(data, 2), _u16(data, 4), _u16(data, 6)
+    elif len(data) == 14:
+        rf, rl, cf, cl = _u32(data, 0), _u32(data, 4), _u16(data, 8), _u16(data, 10)
+    else:
+        return 0  # calamine refuses the file
+    if cf > 0xFF or cl < cf:
+        cf = 0
+    if rl < 1 or cl < 1:
+        return 1
+    rows, cols = (rl - 1 - rf + 1) % (1 << 32), (cl - 1 - cf + 1) % (1 << 32)
+    return rows * cols
+
+
+def scan_xls(path: Path, limits: Limits) -> int:
+    """Check an Excel 97–2003 workbook before calamine opens it; return the number of data rows of its first sheet.
+
+    Opening the file, calamine reads the whole Workbook stream and builds *every* sheet: for each it reserves the
+    cells its DIMENSIONS record declares, and allocates the rectangle between the first and the last cell. So the
+    compound file's structure is checked against the file's size, and each sheet's records are scanned (as
+    calamine finds them, from the positions the workbook lists): the rectangles and the reservations together
+    must stay within ``xlsx_max_cells``, the first sheet's rows within ``max_rows``.
+    """
+    stream = _ole_workbook(path, limits)
+    positions: list[int] = []
+    for typ, data in _biff_records(stream, 0):
+        if typ == 0x0085 and len(data) >= 4:  # BoundSheet8: where a sheet's records start
+            positions.append(_u32(data, 0))
+        elif typ == 0x000A:  # end of the workbook globals
+            break
+    if not positions:
+        raise _xlsx_error(path, "tệp Excel không có trang tính nào")
+    seen: dict[int, tuple[_Extent, int]] = {}
+    total = 0
+    for k, pos in enumerate(positions):
+        if pos not in seen:
+            seen[pos] = _biff_sheet(stream, pos)
+        ext, reserved = seen[pos]
+        where = "đầu tiên" if k == 0 else f"thứ {k + 1}"
+        if ext.max_row >= 0 and ext.area > limits.xlsx_max_cells:
+            last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
+            raise _xlsx_error(path, f"vùng dữ liệu của trang tính {where} kéo tới ô {last}: "
+                                    f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} "
+                                    f"cột, quá giới hạn {_n(limits.xlsx_max_cells)} ô ([limits] xlsx_max_cells "
+                                    "trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, hoặc lưu dạng CSV")
+        if reserved > limits.xlsx_max_cells:
+            raise _xlsx_error(path, f"trang tính {where} khai báo vùng dữ liệu {_n(reserved)} ô, quá giới hạn "
+                                    f"{_n(limits.xlsx_max_cells)} ô ([limits] xlsx_max_cells trong chiso.toml): "
+                                    "tệp hỏng hoặc giả mạo, hoặc lưu lại dạng .xlsx hay CSV")
+        total += ext.area + reserved
+    if total > limits.xlsx_max_cells:
+        raise _xlsx_error(path, f"các trang tính của tệp có tổng cộng {_n(total)} ô, quá giới hạn "
+                                f"{_n(limits.xlsx_max_cells)} ô ([limits] xlsx_max_cells trong chiso.toml): "
+                                "để trang tính dữ liệu một mình trong tệp, hoặc lưu dạng CSV")
+    data_rows = max(0, seen[positions[0]][0].max_row)
+    if data_rows > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
+    return data_rows
+
+
+def _biff_sheet(stream: bytes, pos: int) -> tuple[_Extent, int]:
+    """One sheet's cells (their rectangle) and the cells its DIMENSIONS records reserve, as calamine walks it:
+    from its BOF to its EOF, nested substreams (embedded charts) skipped."""
+    ext = _Extent()
+    reserved = 0
+    seen_bof = False
+    depth = 0
+    for typ, data in _biff_records(stream, pos):
+        if depth:
+            depth += 1 if typ == 0x0809 else -1 if typ == 0x000A else 0
+            continue
+        if typ == 0x0809:
+            if seen_bof:
+                depth = 1
+            seen_bof = True
+        elif typ == 0x0200:
+            reserved += _biff_reserved(data)
+        elif typ in _BIFF_CELLS and len(data) >= 4:
+            ext.add(_u16(data, 0), _u16(data, 2))
+        elif typ == 0x00BD and len(data) >= 6:  # MulRk: several cells of one row
+            ext.add(_u16(data, 0), _u16(data, 2))
+            ext.add(_u16(data, 0), _u16(data, len(data) - 2))
+        elif typ == 0x000A:
+            break
+    return ext, reserved
+
+
+def _xlsb_records(chunks: Iterator[bytes], keep: int = 16) -> Iterator[tuple[int, bytes]]:
+    """(type, first ``keep`` bytes of the data) of each record of an XLSB part (MS-XLSB 2.1.4: type and size are
+    little-endian 7-bit varints, of at most 2 and 4 bytes); the rest of a record is skipped, never held."""
+    buf = b""
+    skip = 0
+    for chunk in chunks:
+        buf = buf + chunk if buf else chunk
+        n, pos = len(buf), 0
+        while True:
+            if skip:
+                take = min(skip, n - pos)
+                pos, skip = pos + take, skip - take
+                if skip:
+                    break
+            p = pos
+            if p >= n:
+                break
+            b = buf[p]
+            typ, p = b & 0x7F, p + 1
+            if b & 0x80:
+                if p >= n:
+                    break
+                typ, p = typ | (buf[p] & 0x7F) << 7, p + 1
+            size, complete = 0, True
+            for i in range(4):
+                if p >= n:
+                    complete = False
+                    break
+                b = buf[p]
+                size, p = size | (b & 0x7F) << (7 * i), p + 1
+                if not b & 0x80:
+                    break
+            head = min(size, keep)
+            if not complete or n - p < head:
+                break
+            yield typ, buf[p:p + head]
+            pos, skip = p + head, size - head
+        buf = buf[pos:]
+
+
+_XLSB_CELLS = range(0x0002, 0x000C)  # BrtCellRk … BrtFmlaError (BrtCellBlank, 0x0001, is no value)
+
+
+def scan_xlsb(path: Path, limits: Limits) -> int:
+    """Check an XLSB workbook before calamine reads it; return the number of data rows of its first sheet.
+
+    As for XLSX: the zip directory is bounded, the parts calamine reads are decompressed with their real size
+    checked, and the first sheet's records are scanned for the rectangle calamine allocates (its column numbers
+    are 32-bit: a tiny file could ask for billions of cells)."""
+    directory = _zip_directory_size(path)
+    if directory and (directory[0] > ZIP_MAX_ENTRIES or directory[1] > ZIP_MAX_DIRECTORY):
+        raise _xlsx_error(path, f"tệp Excel có {_n(directory[0])} phần nén, bất thường: không đọc")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {i.filename: i for i in zf.infolist()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        raise _xlsx_error(path, "không phải tệp .xlsb hợp lệ (không đọc được như tệp nén zip)") from None
+    total_cap = limits.xlsx_max_unzipped_mb * MB
+    with path.open("rb") as fh:
+        book = _part(path, names, "xl/workbook.bin", fh, XLSX_SMALL_PART)
+        if book is None:
+            raise _xlsx_error(path, "không phải tệp .xlsb hợp lệ (thiếu phần workbook)")
+        relid = None
+        for typ, data in _xlsb_records(iter([book]), keep=len(book)):
+            if typ == 0x009C and len(data) >= 12 and _u32(data, 8) != 0xFFFFFFFF:  # BrtBundleSh: a sheet
+                relid = data[12:12 + 2 * _u32(data, 8)].decode("utf-16-le", "replace")  # its relationship
+                break
+        rels = _part(path, names, "xl/_rels/workbook.bin.rels", fh, XLSX_SMALL_PART) or b""
+        target = None
+        for rel in _RELATIONSHIP.findall(rels):
+            rid, tgt = _ATTR_ID.search(rel), _ATTR_TARGET.search(rel)
+            if relid is not None and rid and tgt and rid.group(1).decode("utf-8", "replace") == relid:
+                target = tgt.group(1).decode("utf-8", "replace")
+        sheet = names.get(f"xl/{target}") if target else None
+        if sheet is None:
+            raise _xlsx_error(path, "không tìm thấy trang tính đầu tiên trong tệp Excel")
+        others = [names[n] for n in ("xl/sharedStrings.bin", "xl/styles.bin") if n in names]
+        declared = sheet.file_size + sum(i.file_size for i in others)
+        if declared > total_cap:
+            raise _xlsx_error(path, f"tệp Excel giải nén lớn {_n(round(declared / MB))} MB, quá giới hạn "
+                                    f"{limits.xlsx_max_unzipped_mb} MB "
+                                    "([limits] xlsx_max_unzipped_mb trong chiso.toml)")
+        for info in others:  # their real size, not the declared one
+            for _ in _unzip(path, fh, info, total_cap):
+                pass
+        ext = _Extent()
+        row, started = 0, False
+        for typ, data in _xlsb_records(_unzip(path, fh, sheet, total_cap)):
+            if typ == 0x0091:  # BrtBeginSheetData
+                started = True
+            elif not started or len(data) < 4:
+                continue
+            elif typ == 0x0000:  # BrtRowHdr
+                row = _u32(data, 0)
+                if row > 0x0010_0000:
+                    break  # calamine stops there
+            elif typ in _XLSB_CELLS:
+                col = _u32(data, 0)
+                if col >= EXCEL_COLUMNS:
+                    ext.add(EXCEL_ROWS, EXCEL_COLUMNS)  # out of Excel's grid: refused below
+                    break
+                ext.add(row, col)
+            elif typ == 0x0092:  # BrtEndSheetData
+                break
+    if ext.max_row >= EXCEL_ROWS or ext.max_col >= EXCEL_COLUMNS:
+        raise _xlsx_error(path, "tệp Excel có ô ngoài giới hạn của Excel (1.048.576 dòng, cột XFD)")
+    if ext.area > limits.xlsx_max_cells:
+        last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
+        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {last}: "
+                                f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} cột, "
+                                f"quá giới hạn {_n(limits.xlsx_max_cells)} ô "
+                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
+                                "hoặc lưu dạng CSV")
+    data_rows = max(0, ext.max_row)
+    if data_rows > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
+    return data_rows
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------------
