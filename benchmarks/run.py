@@ -45,6 +45,16 @@ def status_suite(args: argparse.Namespace) -> None:
                      "--scale", f"{scale:.4f}", "--seed", "1", "--out", str(gen)])
     run("units init", ["--workspace", str(ws), "units", "init", "--province", "Sơn La"])
     run("load (all files)", ["--workspace", str(ws), "load", str(gen)])
+    # A correction file as offices send them: the required columns and finished_at only, for a fifth of the
+    # dossiers; every other stored field must be kept (issue 9), which the loader fills before its checks.
+    fix = data / "correction.parquet"
+    import duckdb
+
+    duckdb.sql(f"""COPY (SELECT dossier_id, unit_code, procedure_code, channel, received_at,
+                               CAST(received_at AS TIMESTAMP) + INTERVAL 2 DAY AS finished_at
+                        FROM read_parquet('{gen / "dossiers.parquet"}') USING SAMPLE 20 PERCENT (reservoir, 1))
+                   TO '{fix}' (FORMAT PARQUET)""")
+    run("load a correction file (20 % of the dossiers, 6 columns)", ["--workspace", str(ws), "load", str(fix)])
     out = data / "status.csv"
     run("status, every dossier, CSV", ["--workspace", str(ws), "status", "--as-of", "2025-07-31 17:00"], out)
     rows = sum(1 for _ in out.open(encoding="utf-8")) - 1

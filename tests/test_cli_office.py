@@ -467,3 +467,63 @@ def test_one_vietnamese_number_format() -> None:
         ("13.597", "71,32", "60,9")  # half up, as the index rules round
     assert vnformat.percent(0.83125) == "83,13%" and vnformat.integer(1234567) == "1.234.567"
     assert NumberFormat().fixed(99.0) == "99,00" and NumberFormat(".", ",").number(1234.5) == "1,234.5"
+
+
+def test_report_unit_takes_unit_like_every_command(ws: Workspace) -> None:
+    ws.load("procedures", [PROC])
+    ws.load("dossiers", [FULL])
+    closed(ws)
+    out = run(ws, "report", "unit", "--unit", "Sở Tư pháp", "--period", "09/2025", "--as-of", "2025-09-30",
+              "--date", "06/10/2025", "--out", str(ws.tmp / "vb"), "--no-pdf").stdout
+    assert "cong-van-don-vi-14.STP-2025-09.docx" in out
+    r = run(ws, "report", "unit", "03646", "--unit", "14.STP", "--period", "2025-09", "--out", str(ws.tmp / "vb"),
+            code=2)
+    assert "hai đơn vị khác nhau" in r.stderr
+
+
+def test_a_real_one_stop_export_loads(ws: Workspace) -> None:
+    """tests/data/office/mot-cua-ten-don-vi.xls: an .xls as a one-stop system exports it (written with openpyxl,
+    converted by LibreOffice Calc 7.4 with ``soffice --headless --convert-to xls``): a title block of 4 rows
+    ("ỦY BAN NHÂN DÂN TỈNH SƠN LA", a merged "DANH SÁCH HỒ SƠ …", the export date, a blank row), the header on row
+    5 with a serial-number column and the applicant's name, and the units by name, as they are written."""
+    ws.load("procedures", [PROC])
+    closed(ws)
+    export = Path(__file__).parent / "data" / "office" / "mot-cua-ten-don-vi.xls"
+    r = run(ws, "load", str(export))
+    assert "thêm 4" in r.stdout and "loại 0" in r.stdout
+    assert "bỏ qua 4 dòng tiêu đề phía trên (dòng tiêu đề cột là dòng 5)" in r.stderr
+    assert "bỏ qua cột dữ liệu cá nhân (không lưu): Họ tên người nộp" in r.stderr
+    units = {k: show(ws, k)["unit_code"] for k in ("H53-250908-0001", "H53-250909-0002", "H53-250910-0003",
+                                                       "H53-250911-0004")}
+    assert units == {"H53-250908-0001": UNIT, "H53-250909-0002": "03646", "H53-250910-0003": "03679",
+                     "H53-250911-0004": "03667"}  # Sở Tư pháp, phường Tô Hiệu, phường Chiềng Sinh, phường Chiềng An
+    h2 = show(ws, "H53-250909-0002")["fields"]
+    assert h2["channel"] == "direct" and h2["due_at"] == "2025-09-16 10:30:00"
+    assert "Lê Thị Bình" not in json.dumps(show(ws, "H53-250909-0002"), ensure_ascii=False)  # never stored
+
+
+def test_reading_commands_run_beside_another_reader_and_name_a_writer(ws: Workspace) -> None:
+    """Reading commands open the DuckDB store read-only (issue 9, item 9): they run while another process reads
+    it, and a process writing it gives the Vietnamese busy message (status 75), not a DuckDB error."""
+    import subprocess
+    import sys
+
+    _three(ws)
+    run(ws, "status", "--as-of", "2025-09-19 17:00")  # the derived tables are up to date from here on
+    db = ws.store.workspace / "chiso.duckdb"
+    for read_only, code in ((True, 0), (False, 75)):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only="
+             f"{read_only}); print('ready', flush=True); time.sleep(30)", str(db)],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+            r = run(ws, "status", "--as-of", "2025-09-19 17:00", "--format", "json", code=code)
+            if read_only:
+                assert len(json.loads(r.stdout)) == 3
+                run(ws, "score", "--period", "2025-09", "--as-of", "2025-09-30", "--unit", UNIT)
+            else:
+                assert "đang được một tiến trình khác dùng" in r.stderr
+        finally:
+            holder.kill()
+            holder.wait()

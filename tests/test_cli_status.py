@@ -33,11 +33,12 @@ def test_csv(ws: Workspace) -> None:
     setup(ws)
     rows = list(csv.DictReader(io.StringIO(run(ws, "status", "--as-of", "2024-02-21 10:00"))))
     assert list(rows[0]) == ["dossier_id", "unit_code", "procedure_code", "received_at", "due_at", "end_at",
-                             "timeliness"]
-    # Due Wed 21/2 09:00 (docs/deadlines.md example). A ended 20/2: early. B open at 21/2 10:00: pending late.
-    assert [(r["dossier_id"], r["due_at"], r["end_at"], r["timeliness"]) for r in rows] == [
-        ("A", "2024-02-21 09:00:00", "2024-02-20 10:00:00", "early"),
-        ("B", "2024-02-21 09:00:00", "", "pending_late"),
+                             "timeliness", "unit_name", "procedure_name", "officer", "days_overdue"]
+    # Due Wed 21/2 09:00 (docs/deadlines.md example). A ended 20/2: early. B open at 21/2 10:00: pending late, on
+    # the due day itself (0 working days overdue).
+    assert [(r["dossier_id"], r["due_at"], r["end_at"], r["timeliness"], r["days_overdue"]) for r in rows] == [
+        ("A", "2024-02-21 09:00:00", "2024-02-20 10:00:00", "early", ""),
+        ("B", "2024-02-21 09:00:00", "", "pending_late", "0"),
     ]
 
 
@@ -46,7 +47,8 @@ def test_json_and_unit_filter(ws: Workspace) -> None:
     data = json.loads(run(ws, "status", "--as-of", "2024-02-21 08:00", "--format", "json", "--unit", "03646"))
     assert data == [{"dossier_id": "B", "unit_code": "03646", "procedure_code": "P5",
                      "received_at": "2024-02-07 09:00:00", "due_at": "2024-02-21 09:00:00", "end_at": None,
-                     "timeliness": "pending"}]
+                     "timeliness": "pending", "unit_name": "UBND phường Tô Hiệu", "procedure_name": "5 ngày",
+                     "officer": None, "days_overdue": None}]
 
 
 def test_by_unit(ws: Workspace) -> None:

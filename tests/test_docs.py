@@ -117,3 +117,17 @@ def test_the_input_contract_in_the_repository_lists_every_column() -> None:
     missing = [f"{t.name}.{c}" for t in TABLES.values() for c in (t.name, *t.names)
                if not re.search(rf"(^|[\s`|(,]){re.escape(c)}([\s`|),…]|$)", doc, re.M)]
     assert not missing, f"not in docs/data-format.md: {missing}"
+
+
+def test_the_package_is_ready_to_install() -> None:
+    """LICENSE, py.typed shipped with the package, an SPDX licence, and a README that says what chiso does today
+    (issue 9, item 12)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert (ROOT / "src" / "chiso" / "py.typed").is_file()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install" in readme and "docs/data-format.md" in readme
+    assert not re.search(r"next issues|các bước tiếp theo|\.\./shared/", readme)

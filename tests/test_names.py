@@ -133,7 +133,10 @@ def spellings(text: str, every: bool = True) -> list[str]:
 
 @cache
 def province_name(which: str) -> str:
-    return str(find_province(which.split("/")[0]).name)
+    """How a unit's name ends with its province: 'tỉnh Sơn La', 'thành phố Hà Nội'."""
+    from chiso.units.catalog import local_name
+
+    return local_name(find_province(which.split("/")[0]))
 
 
 def variants(row: UnitRow, which: str) -> list[tuple[str, frozenset[str]]]:
@@ -143,10 +146,11 @@ def variants(row: UnitRow, which: str) -> list[tuple[str, frozenset[str]]]:
     out: list[tuple[str, frozenset[str]]] = []
     if not div:  # a department: the only unit with its name
         forms = {row.name, row.name.replace(" và ", " & ")}
-        if row.name.endswith(f" tỉnh {prov}"):
-            forms |= {row.name.removesuffix(f" {prov}"), row.name.removesuffix(f" tỉnh {prov}")}
+        title = prov.split(" ")[0] if prov.startswith("tỉnh") else "thành phố"
+        if row.name.endswith(f" {prov}"):
+            forms |= {row.name.removesuffix(prov.removeprefix(title)), row.name.removesuffix(f" {prov}")}
         else:
-            forms |= {f"{row.name} tỉnh {prov}", f"{row.name} tỉnh"}
+            forms |= {f"{row.name} {prov}", f"{row.name} {title}"}
         for long, shorts in DEPT_ABBR:
             for f in list(forms):
                 if long in f:
@@ -163,7 +167,7 @@ def variants(row: UnitRow, which: str) -> list[tuple[str, frozenset[str]]]:
     if div in ABBR:
         full += [f"{ABBR[div]} {bare}", f"{ABBR[div]}{bare}", f"UBND {ABBR[div]}{bare}"]
     if row.level != "province":
-        full.append(f"{row.name}, tỉnh {prov}")
+        full.append(f"{row.name}, {prov}")
     for i, f in enumerate(full):
         out += [(v, named) for v in spellings(f, every=i < 2)]
     bare_named = frozenset(truth(which).by_bare[fold(bare)])

@@ -239,10 +239,12 @@ def test_a_bad_row_gives_the_same_located_errors_as_duckdb_and_stores_nothing(
         assert w.store.count("dossiers") == 0
         assert w.store.con.execute("SELECT count(*) FROM loads WHERE table_name = 'dossiers'").fetchall() == [(0,)]
     assert issues["postgres"] == issues["duckdb"]
-    assert [i.split(" (dùng ")[0] for i in issues["postgres"]] == [  # (dùng …: the accepted date forms)
+    # (dùng …: the accepted date forms; gần nhất: the closest units, the same on both stores)
+    assert [i.split(" (dùng ")[0].split("; gần nhất: ")[0] for i in issues["postgres"]] == [
         "bad.csv:3: channel: 'fax' không thuộc các giá trị cho phép: direct, online, postal",
         "bad.csv:4: received_at: '31/02/2025 08:00' không phải ngày giờ hợp lệ",
         "bad.csv:4: unit_code: 'SO-KHONG-CO' không có trong danh mục đơn vị"]
+    assert "; gần nhất: " in issues["postgres"][2]
 
 
 def test_partial_load_keeps_the_good_rows_and_writes_the_same_rejected_file(

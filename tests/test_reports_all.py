@@ -129,7 +129,7 @@ def test_report_all_command_and_its_errors(province: Workspace, tmp_path: Path) 
     assert not (tmp_path / "a" / "don-vi").exists()
     r = CliRunner().invoke(main, [*base, "--period", "2025-09", "--out", str(tmp_path / "b"), "--units",
                                   "03646,99999"])
-    assert r.exit_code == 1 and "99999" in r.stderr
+    assert r.exit_code == 2 and "không nhận ra đơn vị '99999'" in r.stderr  # wrong use, with the closest units
     r = CliRunner().invoke(main, [*base, "--period", "2025-Q3", "--out", str(tmp_path / "c")])
     assert r.exit_code == 1 and "kỳ tháng" in r.stderr
 

@@ -72,7 +72,8 @@ def test_status_out_elsewhere_in_the_workspace_is_written(ws: Workspace) -> None
     target = workspace / "xuat" / "tinh-trang.csv"
     code, _ = cli(workspace, "status", "--as-of", "2024-02-21 10:00", "--out", str(target))
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # a CSV file for people: a BOM for Excel
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert [(r["dossier_id"], r["timeliness"]) for r in rows] == [("A", "pending_late")]
     assert [p.name for p in target.parent.iterdir()] == ["tinh-trang.csv"]  # no temporary file left
 

@@ -213,14 +213,16 @@ def test_xlsx_values_under_no_header_reject_their_rows(ws: Workspace, tmp_path: 
     assert stored_ids(ws) == {"D1", "D2", "D4"}
 
 
-def test_xlsx_header_must_be_on_row_one(ws: Workspace, tmp_path: Path) -> None:
+def test_an_xlsx_without_a_header_in_its_first_rows_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    """A title block above the header is skipped (issue 9), but a sheet with no row that names the columns of a
+    contract table is refused with a located message, never read from its first non-empty row."""
     book = openpyxl.Workbook()
     book.active["A3"] = "dossier_id"
     path = tmp_path / "lech.xlsx"
     book.save(path)
     assert load_error(ws, path, table="dossiers") == [
-        "lech.xlsx:1: (tiêu đề): dòng 1 của trang tính đầu tiên trống (dữ liệu bắt đầu ở dòng 3): "
-        "dòng tiêu đề phải là dòng 1"]
+        "lech.xlsx:1: (tiêu đề): dòng 1 của trang tính đầu tiên trống (dữ liệu bắt đầu ở dòng 3) và không dòng nào "
+        "trong 30 dòng đầu có tên cột của một bảng dữ liệu: không tìm thấy dòng tiêu đề"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl", "parquet"])

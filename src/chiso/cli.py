@@ -270,6 +270,13 @@ def _print_report(report: LoadReport, max_issues: int = 50) -> None:
         if f.ignored_columns:
             err.print(f"[yellow]{f.path.name}: cột không thuộc hợp đồng dữ liệu, bỏ qua: "
                       f"{', '.join(f.ignored_columns)}[/]")
+        if f.skipped_rows:
+            err.print(f"{f.path.name}: bỏ qua {f.skipped_rows} dòng tiêu đề phía trên (dòng tiêu đề cột là dòng "
+                      f"{f.skipped_rows + 1})", markup=False, highlight=False)
+        if f.encoding:
+            names = {"cp1258": "Windows-1258", "utf-16": "UTF-16"}
+            err.print(f"{f.path.name}: bảng mã nhận ra là {names.get(f.encoding, f.encoding)}, đã đổi sang UTF-8",
+                      markup=False, highlight=False)
         if f.units_by_name:
             shown = "; ".join(f"'{v}' → {code} {name}" + ("" if pct >= 100 else f" ({pct:.0f}%)")
                               for v, code, name, pct in f.units_by_name[:10])

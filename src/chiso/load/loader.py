@@ -61,6 +61,8 @@ class FileReport:
     rejected_file: Path | None = None
     load_id: int | None = None
     cleared: int = 0  # stored values emptied by an explicitly empty cell
+    skipped_rows: int = 0  # the title block above the header
+    encoding: str | None = None  # an encoding recognised from the bytes (not UTF-8)
     units_by_name: list[tuple[str, str, str, float]] = field(default_factory=list)  # (as written, code, name, %)
     unreadable: bool = False  # the file itself could not be read: the load fails even with partial=True
 
@@ -93,6 +95,7 @@ class Mapped:
 
 def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str, str]]) -> Mapped:
     """Match the file's headers to a contract table (guessed when not given)."""
+    header_row = int(src.extra.get("header_row", 1))  # below a title block, the header is not on row 1
     candidates = [TABLES[table_name]] if table_name else list(TABLES.values())
     best: tuple[int, int, Table] | None = None
     for table in candidates:
@@ -105,7 +108,7 @@ def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str
     assert best is not None
     table = best[2]
     if table_name is None and not best[0]:
-        raise ReadError(LoadIssue(src.path.name, 1, "(tiêu đề)",
+        raise ReadError(LoadIssue(src.path.name, header_row, "(tiêu đề)",
                                   "không nhận ra bảng dữ liệu từ dòng tiêu đề; dùng --table "
                                   f"({', '.join(TABLES)}) hoặc tệp ánh xạ --mapping"))
     index = alias_index(table, mapping.get(table.name))
@@ -119,7 +122,7 @@ def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str
             name = index[key]
             if name in columns:
                 first = src.headers[columns[name]]
-                raise ReadError(LoadIssue(src.path.name, 1, header,
+                raise ReadError(LoadIssue(src.path.name, header_row, header,
                                           f"cột trùng nghĩa với '{first}' (đều là {name})"))
             columns[name] = pos
         elif is_personal_header(header):
@@ -128,7 +131,7 @@ def map_headers(src: Source, table_name: str | None, mapping: dict[str, dict[str
             ignored.append(header)
     missing = [c for c in table.required if c not in columns]
     if missing:
-        raise ReadError(LoadIssue(src.path.name, 1, ", ".join(missing),
+        raise ReadError(LoadIssue(src.path.name, header_row, ", ".join(missing),
                                   f"thiếu cột bắt buộc của bảng {table.name} ({table.label})"))
     return Mapped(table, columns, ignored, personal)
 
@@ -169,7 +172,7 @@ class Loader:
             rep = FileReport(path)
             reports.append(rep)
             try:
-                src = open_source(path, self.encoding, self.config.limits)
+                src = open_source(path, self.encoding, self.config.limits, self.mapping)
                 mapped = map_headers(src, table, self.mapping)
             except ReadError as exc:
                 rep.issues.append(exc.issue)
@@ -181,6 +184,8 @@ class Loader:
                 continue
             rep.table, rep.ignored_columns, rep.personal_columns = (
                 mapped.table.name, mapped.ignored, mapped.personal)
+            rep.skipped_rows = int(src.extra.get("header_row", 1)) - 1
+            rep.encoding = src.extra.get("detected_encoding")
             planned.append((rep, src, mapped))
         if any(r.issues for r in reports):
             raise LoadError(LoadReport(reports, committed=False))

@@ -148,10 +148,13 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def open_source(path: Path, encoding: str | None = "utf-8", limits: Limits | None = None) -> Source:
+def open_source(path: Path, encoding: str | None = "utf-8", limits: Limits | None = None,
+                mapping: dict[str, dict[str, str]] | None = None) -> Source:
     """Open ``path`` for reading: format from the suffix, header found, limits checked. ``encoding`` (CSV):
-    None or UTF-8 (the default) means "tell it from the bytes"; another name is used as given."""
+    None or UTF-8 (the default) means "tell it from the bytes"; another name is used as given. ``mapping``: the
+    user's header names, known when looking for the header below a title block."""
     limits = limits or Limits()
+    aliases = aliases_for(mapping)
     fmt = detect_format(path)
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):  # a device or a pipe has no size to check and may never end
@@ -161,9 +164,9 @@ def open_source(path: Path, encoding: str | None = "utf-8", limits: Limits | Non
         raise ReadError(LoadIssue(path.name, 0, "(tệp)", f"tệp lớn {_n(round(size / MB))} MB, quá giới hạn "
                                   f"{limits.max_file_mb} MB ([limits] max_file_mb trong chiso.toml)"))
     if fmt == "csv":
-        src = _open_csv(path, encoding, limits)
+        src = _open_csv(path, encoding, limits, aliases)
     elif fmt in SHEET_FORMATS:
-        src = _open_sheet(path, fmt, limits)
+        src = _open_sheet(path, fmt, limits, aliases)
     elif fmt == "jsonl":
         src = _open_jsonl(path, limits)
     else:
@@ -177,7 +180,9 @@ def open_source(path: Path, encoding: str | None = "utf-8", limits: Limits | Non
 
 def _n(x: int) -> str:
     """1048576 -> '1.048.576', as numbers are written in Vietnamese."""
-    return f"{x:,}".replace(",", ".")
+    from chiso import vnformat
+
+    return vnformat.integer(x)
 
 
 def clean_header(text: str) -> str:
@@ -308,24 +313,34 @@ def _sniff_delimiter(header_line: str) -> str:
 _ALIASES = [(table.required, alias_index(table)) for table in TABLES.values()]
 
 
-def header_score(cells: Sequence[str]) -> tuple[bool, int]:
+Aliases = list[tuple[tuple[str, ...], dict[str, str]]]
+
+
+def aliases_for(mapping: dict[str, dict[str, str]] | None) -> Aliases:
+    """The known column names of every table, with a user's mapping (``--mapping``, a profile, chiso.toml)."""
+    if not mapping:
+        return _ALIASES
+    return [(table.required, alias_index(table, mapping.get(table.name))) for table in TABLES.values()]
+
+
+def header_score(cells: Sequence[str], aliases: Aliases | None = None) -> tuple[bool, int]:
     """How much a row looks like the header of a contract table: (has every required column of some table, the
     most known column names of one table). Cells as :func:`clean_header` gives them."""
     keys = {fold(c) for c in cells if c}
     best = (False, 0)
-    for required, index in _ALIASES:
+    for required, index in aliases or _ALIASES:
         hits = {index[k] for k in keys if k in index}
         best = max(best, (all(r in hits for r in required), len(hits)))
     return best
 
 
-def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, tuple[bool, int]] | None:
+def find_header(rows: Sequence[Sequence[str]], aliases: Aliases | None = None) -> tuple[int, tuple[bool, int]] | None:
     """(index, score) of the header among the first :data:`HEADER_SCAN_ROWS` rows: the first row with every required
     column of a table, else the row with the most known column names (at least 2, the first of equals). None when
     no row qualifies."""
     best: tuple[int, tuple[bool, int]] | None = None
     for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = header_score(cells)
+        score = header_score(cells, aliases)
         if score[0]:
             return i, score
         if score[1] >= 2 and (best is None or score[1] > best[1][1]):
@@ -389,7 +404,7 @@ def _ascii_compatible(py_enc: str) -> bool:
     return "a,\n".encode(py_enc).endswith(b"a,\n")
 
 
-def _open_csv(path: Path, encoding: str | None, limits: Limits) -> Source:
+def _open_csv(path: Path, encoding: str | None, limits: Limits, aliases: Aliases | None = None) -> Source:
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
         whole = not fh.read(1)
@@ -398,7 +413,7 @@ def _open_csv(path: Path, encoding: str | None, limits: Limits) -> Source:
         detected = detect_encoding(head, whole)
         encoding = detected or "utf-8"
     py_enc, pa_enc = _codecs(path, encoding)
-    found = _csv_header(head, whole, py_enc)
+    found = _csv_header(head, whole, py_enc, aliases)
     if found is None:
         src = _csv_first_line(path, encoding, py_enc, limits)
     else:
@@ -419,7 +434,8 @@ def _open_csv(path: Path, encoding: str | None, limits: Limits) -> Source:
     return src
 
 
-def _csv_header(head: bytes, whole: bool, py_enc: str) -> tuple[int, str, list[str], int] | None:
+def _csv_header(head: bytes, whole: bool, py_enc: str, aliases: Aliases | None = None
+                ) -> tuple[int, str, list[str], int] | None:
     """The header among the first records of the file's first bytes: (its row, the delimiter, its fields, the
     physical lines up to its end); None when no record qualifies. Each delimiter is tried; the best header wins."""
     errors = "surrogateescape" if _ascii_compatible(py_enc) else "replace"
@@ -440,7 +456,7 @@ def _csv_header(head: bytes, whole: bool, py_enc: str) -> tuple[int, str, list[s
                 lines.append(reader.line_num)
         except csv.Error:  # a field past csv's size limit, a stray NUL: the rows read so far
             pass
-        found = find_header([[clean_header(c) for c in r] for r in records])
+        found = find_header([[clean_header(c) for c in r] for r in records], aliases)
         if found and (best is None or (found[1], -found[0]) > (best[0], -best[1])):
             i = found[0]
             best = (found[1], i, delimiter, records[i], lines[i])
@@ -654,7 +670,7 @@ def _undecodable_fields(headers: list[str], record: list[str], py_enc: str) -> t
 _SHEET_KINDS = {"xlsx": "Excel", "xls": "Excel", "xlsb": "Excel", "ods": "bảng tính ODS"}
 
 
-def _open_sheet(path: Path, fmt: str, limits: Limits) -> Source:
+def _open_sheet(path: Path, fmt: str, limits: Limits, aliases: Aliases | None = None) -> Source:
     """The first sheet of a workbook, through calamine, once the limits are checked (XLSX, XLS, XLSB: before calamine
     reads the file; ODS: once opened, before any row is read)."""
     from python_calamine import CalamineWorkbook
@@ -686,7 +702,7 @@ def _open_sheet(path: Path, fmt: str, limits: Limits) -> Source:
         raise ReadError(LoadIssue(path.name, 1, "(tiêu đề)", "trang tính đầu tiên trống"))
     pad: list[Any] = [None] * start[1]
     texts = [[clean_header(_text(c) or "") for c in pad + list(values)] for values in head]
-    found = find_header(texts)
+    found = find_header(texts, aliases)
     if found is not None:
         index = found[0]
     elif start[0] == 0:
