@@ -164,6 +164,7 @@ class Loader:
         self.encoding = encoding
         self.progress = progress
         self.config = config or load_config(store.workspace)
+        self._hints_ready = self._hints_used = False
 
     def load(self, paths: Sequence[Path], table: str | None = None) -> LoadReport:
         reports: list[FileReport] = []
@@ -350,6 +351,8 @@ class Loader:
             match = " AND ".join(f"s.{q(k)} = k.{q(k)}" for k in keys)
             stored = self.con.sql(f"SELECT {cols} FROM {table.name} s JOIN load_keys k ON {match}").to_arrow_table()
             self.con.unregister("load_keys")
+            if stored.num_rows == 0:  # only new rows: nothing to keep
+                return
             work.execute("DROP TABLE IF EXISTS stored_rows")
             work.register("stored_in", stored)
             work.execute("CREATE TEMP TABLE stored_rows AS SELECT * FROM stored_in")
@@ -357,6 +360,8 @@ class Loader:
             source = "stored_rows"
         else:
             source = table.name
+            if work.execute(f"SELECT 1 FROM typed t JOIN {source} s ON {on} LIMIT 1").fetchone() is None:
+                return  # only new rows: nothing to keep
         typed_cols = [d[0] for d in work.execute("SELECT * FROM typed LIMIT 0").description]
         fill = {q("v_" + c) for c in absent}
         select = ", ".join(
@@ -372,7 +377,12 @@ class Loader:
         :mod:`chiso.units.names` matches it without doubt; a value it cannot match is left for the reference check,
         which names the closest units (``unit_hints``)."""
         work = self.work
-        work.execute("CREATE OR REPLACE TEMP TABLE unit_hints (value VARCHAR, hint VARCHAR)")
+        if not self._hints_ready:  # one table per load, emptied per file
+            work.execute("CREATE OR REPLACE TEMP TABLE unit_hints (value VARCHAR, hint VARCHAR)")
+            self._hints_ready = True
+        elif self._hints_used:
+            work.execute("DELETE FROM unit_hints")
+        self._hints_used = False
         cols = [c.name for c in table.columns
                 if c.references and c.references[0] == "units" and c.name in present]
         unknown: set[str] = set()
@@ -398,6 +408,7 @@ class Loader:
                 hints.append((value, ", ".join(f"{c.name} ({c.code})" for c in m.candidates)))
         if hints:
             work.executemany("INSERT INTO unit_hints VALUES (?, ?)", hints)
+            self._hints_used = True
         if found:
             work.execute("CREATE OR REPLACE TEMP TABLE unit_names (value VARCHAR, code VARCHAR)")
             work.executemany("INSERT INTO unit_names VALUES (?, ?)", found)

@@ -446,7 +446,8 @@ def _csv_header(head: bytes, whole: bool, py_enc: str, aliases: Aliases | None =
     if not whole:  # the last line may be cut: only whole lines
         text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
     best: tuple[tuple[bool, int], int, str, list[str], int] | None = None
-    for delimiter in (",", ";", "\t"):
+    first_line = text[:max(text.find("\n"), 0) or len(text)]
+    for delimiter in sorted((",", ";", "\t"), key=first_line.count, reverse=True):  # the likeliest first
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         records: list[list[str]] = []
         lines: list[int] = []
@@ -460,6 +461,8 @@ def _csv_header(head: bytes, whole: bool, py_enc: str, aliases: Aliases | None =
         if found and (best is None or (found[1], -found[0]) > (best[0], -best[1])):
             i = found[0]
             best = (found[1], i, delimiter, records[i], lines[i])
+            if i == 0 and found[1][0]:  # a complete header on the first row: no other delimiter can do better
+                break
     if best is None:
         return None
     _, i, delimiter, record, lines_to_header = best
