@@ -51,7 +51,7 @@ def status_suite(args: argparse.Namespace) -> None:
     import duckdb
 
     duckdb.sql(f"""COPY (SELECT dossier_id, unit_code, procedure_code, channel, received_at,
-                               CAST(received_at AS TIMESTAMP) + INTERVAL 2 DAY AS finished_at
+                               received_at AS finished_at
                         FROM read_parquet('{gen / "dossiers.parquet"}') USING SAMPLE 20 PERCENT (reservoir, 1))
                    TO '{fix}' (FORMAT PARQUET)""")
     run("load a correction file (20 % of the dossiers, 6 columns)", ["--workspace", str(ws), "load", str(fix)])

@@ -119,6 +119,18 @@ def test_a_correction_loses_nothing_on_postgres(pg_ws: Workspace) -> None:
     assert fields["due_at"] == "2025-09-15 17:00:00" and fields["e_result"] is True and fields["rating"] == "satisfied"
 
 
+@pytest.mark.postgres
+def test_status_on_postgres_names_the_officer_and_the_days_overdue(pg_schema: Any, pg_ws: Workspace) -> None:
+    _three(pg_ws)
+    r = CliRunner().invoke(main, ["--workspace", str(pg_ws.store.workspace), "--database", pg_schema.url, "status",
+                                  "--as-of", "2025-09-19 17:00", "--format", "json", "--timeliness",
+                                  "late,pending_late"])
+    assert r.exit_code == 0, r.output
+    rows = {x["dossier_id"]: x for x in json.loads(r.stdout)}
+    assert sorted(rows) == ["H1", "H2"] and (rows["H1"]["days_overdue"], rows["H2"]["days_overdue"]) == (3, 4)
+    assert rows["H1"]["officer"] == "Nguyễn Văn A" and rows["H2"]["unit_name"] == "Sở Tư pháp"
+
+
 def test_dossier_history_lists_each_version_and_what_changed(ws: Workspace) -> None:
     ws.load("procedures", [PROC])
     ws.load("dossiers", [FULL])

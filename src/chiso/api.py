@@ -79,9 +79,10 @@ def init_units(store: Store, province: str, *, before_2025: bool = False,
     return load(store, [out], table="units")
 
 
-def status_query(store: Store, as_of: datetime, unit: str | None = None) -> StatusQuery:
+def status_query(store: Store, as_of: datetime, unit: str | None = None, *,
+                 with_officer: bool = False) -> StatusQuery:
     config = prepare(store)
-    return StatusQuery(as_of=as_of, config=config, unit=unit)
+    return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer)
 
 
 def status(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False) -> pa.Table:
@@ -102,7 +103,7 @@ def status_relation(store: Store, as_of: datetime, *, unit: str | None = None, d
     the dossiers still open and not late whose due day is at most that many working days after ``as_of``."""
     from chiso.status.timeliness import CLASSES, ts_literal
 
-    query = status_query(store, as_of, unit)
+    query = status_query(store, as_of, unit, with_officer=True)
     timestamps = {"received_at", "due_at", "end_at", "original_due_at", "waiting_since"}
     out = [*OUTPUT_COLUMNS, *NAMED_COLUMNS, *(DETAIL_COLUMNS if details else ())]
     cols = ", ".join(f"CAST(s.{c} AS VARCHAR) AS {c}" if c in timestamps else f"s.{c}" for c in out)
@@ -113,24 +114,26 @@ def status_relation(store: Store, as_of: datetime, *, unit: str | None = None, d
         if unknown:
             raise ValueError(f"không có tình trạng {', '.join(unknown)} (có: {', '.join(CLASSES)})")
         where.append("s.timeliness IN (" + ", ".join(f"'{c}'" for c in timeliness) + ")")
-    if due_within is not None:
+    now_ordinal, now_join = "NULL", ""
+    if due_within is not None:  # the working ordinal of the as-of day, only when it is asked for
         where.append(f"s.timeliness = 'pending' AND s._due_ordinal - s._now_ordinal <= {int(due_within)}")
+        now_ordinal = "cn.working_ordinal"
+        now_join = ("LEFT JOIN calendar_days cn ON cn.calendar_key = COALESCE(u.province_code, '') "
+                    f"AND cn.day = CAST({t} AS DATE)")
     return store.con.sql(f"""
         SELECT {cols} FROM (
-            SELECT s.*, u.name AS unit_name, p.name AS procedure_name, d.officer,
+            SELECT s.*, u.name AS unit_name, p.name AS procedure_name,
                    CASE WHEN s.timeliness IN ('late', 'pending_late') AND s.due_at IS NOT NULL
                         THEN GREATEST(ce.working_ordinal - cd.working_ordinal, 0) END AS days_overdue,
-                   cd.working_ordinal AS _due_ordinal, cn.working_ordinal AS _now_ordinal
+                   cd.working_ordinal AS _due_ordinal, {now_ordinal} AS _now_ordinal
             FROM ({query.sql()}) s
             JOIN units u ON u.code = s.unit_code
             LEFT JOIN procedures p ON p.code = s.procedure_code
-            JOIN dossiers d ON d.dossier_id = s.dossier_id
             LEFT JOIN calendar_days cd ON cd.calendar_key = COALESCE(u.province_code, '')
                  AND cd.day = CAST(s.due_at AS DATE)
             LEFT JOIN calendar_days ce ON ce.calendar_key = COALESCE(u.province_code, '')
                  AND ce.day = CAST(COALESCE(s.end_at, {t}) AS DATE)
-            LEFT JOIN calendar_days cn ON cn.calendar_key = COALESCE(u.province_code, '')
-                 AND cn.day = CAST({t} AS DATE)
+            {now_join}
         ) s
         {"WHERE " + " AND ".join(where) if where else ""}
         ORDER BY s.dossier_id""")

@@ -72,6 +72,8 @@ class StatusQuery:
     # Leave out dossiers whose processing ended before this moment (scoring a period needs only those
     # handled in it or still open): a pushdown that keeps a month of a long history fast.
     ended_since: datetime | None = None
+    # Carry the dossier's officer (cán bộ xử lý) to the output: `chiso status` lists it.
+    with_officer: bool = False
 
     def unit_filter(self) -> str:
         if not self.unit:
@@ -98,7 +100,7 @@ class StatusQuery:
         return f"""
 WITH rules AS ({resolved_rules_sql()}),
 base AS (
-    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,
+    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{" d.officer," if self.with_officer else ""}
            COALESCE(d.original_due_at, d.due_at) AS source_due,
            d.supplement_count, p.time_limit, COALESCE(p.time_unit, 'working_days') AS time_unit,
            COALESCE(u.province_code, '') AS ck,
@@ -213,6 +215,7 @@ SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
             WHEN {t} > due_at THEN 'pending_late'
             ELSE 'pending' END AS timeliness,
        base_due AS original_due_at, due_source, CAST(paused_s AS BIGINT) AS paused_seconds, supplements, waiting_since
+       {", officer" if self.with_officer else ""}
 FROM s6
 """
 
