@@ -540,3 +540,37 @@ def test_reading_commands_run_beside_another_reader_and_name_a_writer(ws: Worksp
         finally:
             holder.kill()
             holder.wait()
+
+
+def test_hostile_values_stay_text_in_every_table_format(ws: Workspace) -> None:
+    """An officer's name that is a formula, markup or a template expression is shown as typed: on the terminal (no
+    rich markup), in the CSV (neutralised) and in the workbook (a text cell, never a formula)."""
+    from openpyxl import load_workbook
+
+    ws.load("procedures", [PROC | {"name": "[bold red]Thủ tục[/] <b>&amp;</b> {{ 7*7 }}"}])
+    ws.load("dossiers", [FULL | {"officer": "=HYPERLINK(\"http://x\",\"y\")"}])
+    closed(ws)
+    table = run(ws, "status", "--as-of", "2025-09-19 17:00", "--format", "table").stdout
+    assert "[bold red]Thủ tục[/]" in table and "{{ 7*7 }}" in table and "<b>&amp;</b>" in table
+    csv_out = run(ws, "status", "--as-of", "2025-09-19 17:00").stdout
+    assert "'=HYPERLINK" in csv_out
+    book = ws.tmp / "h.xlsx"
+    run(ws, "status", "--as-of", "2025-09-19 17:00", "--format", "xlsx", "--out", str(book))
+    sheet = load_workbook(book).active
+    assert sheet is not None
+    officer = sheet["K2"]
+    assert officer.value == "=HYPERLINK(\"http://x\",\"y\")" and officer.data_type == "s"
+    assert sheet["E2"].value == "[bold red]Thủ tục[/] <b>&amp;</b> {{ 7*7 }}"
+
+
+def test_a_saved_profile_reads_back_whatever_its_headers_hold(tmp_path: Path) -> None:
+    """Headers with quotes, backslashes, line breaks, formulas or markup are written as TOML strings that read
+    back to the same text: a profile never breaks nor changes what it maps."""
+    from chiso.load.profiles import Profile, load_profile, save_profile
+
+    mapping = {"dossiers": {'Số "biên"\nnhận\\': "dossier_id", "=1+1 [b]{{x}}": "unit_code"}}
+    save_profile(tmp_path, Profile("mot-cua", mapping, "cp1258", "dossiers", 'xuất "Excel"'))
+    assert load_profile(tmp_path, "mot-cua") == Profile("mot-cua", mapping, "cp1258", "dossiers", 'xuất "Excel"')
+    for bad in ("../ra-ngoai", "a/b", ""):
+        with pytest.raises(Exception, match="không hợp lệ"):
+            save_profile(tmp_path, Profile(bad))

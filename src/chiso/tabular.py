@@ -38,7 +38,16 @@ class Col:
 
 
 def _cell_text(value: Any, col: Col) -> str:
-    """A value as a person reads it on the terminal."""
+    """A value as a person reads it on the terminal, shown as typed: data is never console markup ("[red]") and
+    carries no control characters (terminal escape sequences)."""
+    from rich.markup import escape
+
+    from chiso.textnorm import CONTROL
+
+    return escape(CONTROL.sub("", _plain_text(value, col)))
+
+
+def _plain_text(value: Any, col: Col) -> str:
     if value is None or value == "":
         return ""
     if col.kind == "int":
@@ -169,9 +178,16 @@ def write_workbook(sheets: Sequence[tuple[str, Sequence[Col], Sequence[Mapping[s
     for sheet, cols, data in sheets:
         ws = wb.create_sheet(sheet[:31])
         ws.freeze_panes = "A2"
-        for i, c in enumerate(cols, start=1):
-            width = max(len(c.header), 10 if c.kind in ("int", "number", "percent", "bool") else 16)
-            ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)
+        for i, c in enumerate(cols, start=1):  # as wide as the first rows' values; a long header wraps
+            longest = max((len(_plain_text(r.get(c.key), c)) for r in data[:500]), default=0)
+            header = min(len(c.header), 14 if c.kind in ("int", "number", "percent", "bool") else 30)
+            ws.column_dimensions[get_column_letter(i)].width = min(max(header, longest, 6) + 2, 60)
+        # Printed: landscape, every column on the page's width, the header row on every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
         header = []
         for c in cols:
             cell = WriteOnlyCell(ws)

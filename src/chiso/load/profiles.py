@@ -105,7 +105,9 @@ def save_profile(workspace: Path, profile: Profile) -> Path:
     path = profile_path(workspace, profile.name)
 
     def q(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        """A TOML basic string: quote and backslash escaped, every control character as \\uXXXX."""
+        return '"' + "".join(f"\\u{ord(c):04X}" if ord(c) < 0x20 or c in '"\\' or 0x7F <= ord(c) < 0xA0 else c
+                             for c in text) + '"'
 
     lines = ["# Hồ sơ ánh xạ của một hệ thống nguồn (chiso load --profile " + profile.name + ")", "[profile]"]
     if profile.description:

@@ -772,6 +772,23 @@ _ATTR_ID = re.compile(rb"""\sId\s*=\s*["']([^"']*)["']""")
 _UNIQUE_COUNT = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\suniqueCount\s*=\s*["']\s*([0-9]+)""")
 
 
+def _checked_extent(path: Path, ext: _Extent, limits: Limits) -> int:
+    """The first sheet's data rows, once its scanned rectangle is inside Excel's grid and the ``[limits]``."""
+    if ext.max_row >= EXCEL_ROWS or ext.max_col >= EXCEL_COLUMNS:
+        raise _xlsx_error(path, "tệp Excel có ô ngoài giới hạn của Excel (1.048.576 dòng, cột XFD)")
+    if ext.area > limits.xlsx_max_cells:
+        last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
+        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {last}: "
+                                f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} cột, "
+                                f"quá giới hạn {_n(limits.xlsx_max_cells)} ô "
+                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
+                                "hoặc lưu dạng CSV")
+    data_rows = max(0, ext.max_row)
+    if data_rows > limits.max_rows:
+        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
+    return data_rows
+
+
 def _letters_to_index(letters: bytes) -> int:
     n = 0
     for ch in letters.upper():
@@ -1019,19 +1036,7 @@ def scan_xlsx(path: Path, limits: Limits) -> int:
         if not _sheet_extent_fast(_chunks_by_tag(_unzip(path, fh, sheet, total_cap), path), ext):
             ext = _Extent()
             _sheet_extent_tags(_chunks_by_tag(_unzip(path, fh, sheet, total_cap), path), ext)
-    if ext.max_row >= EXCEL_ROWS or ext.max_col >= EXCEL_COLUMNS:
-        raise _xlsx_error(path, "tệp Excel có ô ngoài giới hạn của Excel (1.048.576 dòng, cột XFD)")
-    if ext.area > limits.xlsx_max_cells:
-        last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
-        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {last}: "
-                                f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} cột, "
-                                f"quá giới hạn {_n(limits.xlsx_max_cells)} ô "
-                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
-                                "hoặc lưu dạng CSV")
-    data_rows = max(0, ext.max_row)
-    if data_rows > limits.max_rows:
-        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
-    return data_rows
+    return _checked_extent(path, ext, limits)
 
 
 def _check_shared_strings(path: Path, fh: IO[bytes], info: zipfile.ZipInfo, cap: int, limits: Limits) -> None:
@@ -1342,19 +1347,7 @@ def scan_xlsb(path: Path, limits: Limits) -> int:
                 ext.add(row, col)
             elif typ == 0x0092:  # BrtEndSheetData
                 break
-    if ext.max_row >= EXCEL_ROWS or ext.max_col >= EXCEL_COLUMNS:
-        raise _xlsx_error(path, "tệp Excel có ô ngoài giới hạn của Excel (1.048.576 dòng, cột XFD)")
-    if ext.area > limits.xlsx_max_cells:
-        last = f"{_column_name(ext.max_col)}{ext.max_row + 1}"
-        raise _xlsx_error(path, f"vùng dữ liệu của trang tính đầu tiên kéo tới ô {last}: "
-                                f"{_n(ext.max_row - ext.min_row + 1)} dòng × {_n(ext.max_col - ext.min_col + 1)} cột, "
-                                f"quá giới hạn {_n(limits.xlsx_max_cells)} ô "
-                                "([limits] xlsx_max_cells trong chiso.toml). Xóa các ô thừa ở xa vùng dữ liệu, "
-                                "hoặc lưu dạng CSV")
-    data_rows = max(0, ext.max_row)
-    if data_rows > limits.max_rows:
-        raise _too_many_rows(path.name, limits.max_rows + 2, limits)
-    return data_rows
+    return _checked_extent(path, ext, limits)
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------------
