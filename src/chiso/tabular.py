@@ -180,8 +180,8 @@ def write_workbook(sheets: Sequence[tuple[str, Sequence[Col], Sequence[Mapping[s
         ws.freeze_panes = "A2"
         for i, c in enumerate(cols, start=1):  # as wide as the first rows' values; a long header wraps
             longest = max((len(_plain_text(r.get(c.key), c)) for r in data[:500]), default=0)
-            header = min(len(c.header), 14 if c.kind in ("int", "number", "percent", "bool") else 30)
-            ws.column_dimensions[get_column_letter(i)].width = min(max(header, longest, 6) + 2, 60)
+            wrapped = min(len(c.header), 14 if c.kind in ("int", "number", "percent", "bool") else 30)
+            ws.column_dimensions[get_column_letter(i)].width = min(max(wrapped, longest, 6) + 2, 60)
         # Printed: landscape, every column on the page's width, the header row on every page.
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1
