@@ -51,11 +51,11 @@ def test_edited_departments_file_is_used(tmp_path: Path) -> None:
     with Store.open(tmp_path) as store:
         api.init_units(store, "Sơn La")
         dept = tmp_path / "departments.csv"
-        dept.write_text(dept.read_text(encoding="utf-8") + "BQLKCN,Ban Quản lý các khu công nghiệp tỉnh,,,\n",
+        dept.write_text(dept.read_text(encoding="utf-8") + "BQLDA,Ban Quản lý dự án đầu tư xây dựng tỉnh,,,\n",
                         encoding="utf-8")
         api.init_units(store, "Sơn La")
-        assert store.con.execute("SELECT name FROM units WHERE code = '14.BQLKCN'").fetchone() == (
-            "Ban Quản lý các khu công nghiệp tỉnh Sơn La",)
+        assert store.con.execute("SELECT name FROM units WHERE code = '14.BQLDA'").fetchone() == (
+            "Ban Quản lý dự án đầu tư xây dựng tỉnh Sơn La",)
 
 
 def test_unknown_province_is_a_clear_error(tmp_path: Path) -> None:
