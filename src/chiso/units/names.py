@@ -74,7 +74,7 @@ from chiso.textnorm import INVISIBLE, strip_diacritics
 COMMITTEE = "uy ban nhan dan"
 # Division words as they appear in keys, longest first so that "thi xa" is not read as "xa".
 DIVISIONS = ("thanh pho", "thi xa", "thi tran", "dac khu", "phuong", "huyen", "quan", "tinh", "xa")
-METHODS = ("code", "exact", "alias", "fuzzy", "none", "ambiguous")
+METHODS = ("code", "exact", "alias", "fuzzy", "ocr", "none", "ambiguous")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Match:
     code: str | None  # None: not matched automatically (never a guess)
     name: str | None
     confidence: float  # 0..100, confidence in ``code``; 0 when code is None
-    method: str  # "code" | "exact" | "alias" | "fuzzy" | "none" | "ambiguous"
+    method: str  # "code" | "exact" | "alias" | "fuzzy" | "ocr" | "none" | "ambiguous"
     candidates: tuple[Candidate, ...]  # the closest units (up to 3); filled whenever code is None
 
 
@@ -239,6 +239,135 @@ def _department_forms(local: str) -> list[str]:
     return [k for k in dict.fromkeys((bare, _drop_and(bare), _drop_and(local))) if k and k != local]
 
 
+# --- OCR mode: repairs and the OCR cost ----------------------------------------------------------------------
+
+# One Vietnamese syllable without diacritics: an initial consonant (or none), vowels, a final consonant (or none).
+# Only c, ch, m, n, ng, nh, p, t end a syllable: a b or a d after the first letter is OCR damage (of ô/ơ/ố...).
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]+(?:ch|ng|nh|[cmnpt])?")
+_LOOKALIKE_VOWELS = {"6": "o", "0": "o", "4": "a", "3": "a", "¢": "e", "©": "e", "&": "a"}
+_DIGIT_IN_WORD = re.compile(r"(?<=[A-Za-z])[6043¢©]|[6043¢©](?=[A-Za-z])|(?<=[a-z])&(?=[a-z])")
+_DAMAGED_XA = re.compile(r"x(?:[ai34&]&?)?")  # xã as OCR reads it after the committee prefix: Xi, X&, X3, X4&, X
+_DAMAGED_XA_START = re.compile(r"x(?:[34&]&?)?")  # at the start of a name, only forms that are no word
+_DAMAGED_PHUONG = re.compile(r"ph[un][a-z0-9¢©&]ng")
+_DAMAGED_HUYEN = re.compile(r"h[un]y[a-z0-9¢©&]n")
+_DAMAGED_SO = re.compile(r"s[oe0-9¢©&@*]{0,2}")  # Sở: S¢, Sé, S6, SO, So6, S¢&
+_GLUED_SO = re.compile(r"s[oe0-9]?[¢©&@*]+(?=[a-z])")  # S&Yte
+_OCR_KEY_REWRITES = ((re.compile(_W + r"tbxh" + _E), "thuong binh va xa hoi"),
+                     (re.compile(_W + r"ptnt" + _E), "phat trien nong thon"),
+                     (re.compile(_W + r"tt va dl" + _E), "the thao va du lich"))
+DISTRICT_TITLES = ("huyen", "thi xa", "thanh pho", "quan")
+OCR_TITLE = 0.5  # a district named by another district title: "huyện Mộc Châu" for thị xã Mộc Châu
+
+
+def _valid_word(w: str) -> bool:
+    return bool(_SYLLABLE.fullmatch(w)) or w.isdigit()
+
+
+def _split_glued(w: str) -> str | None:
+    """'noivu' -> 'noi vu': two syllables run together, split where both halves are syllables."""
+    for i in range(1, len(w)):
+        if _valid_word(w[:i]) and _valid_word(w[i:]):
+            return w[:i] + " " + w[i:]
+    return None
+
+
+def _repair_word(word: str) -> str:
+    """One word of an OCR'd name (diacritics already gone), lower case: look-alikes of vowels touching letters
+    read as the vowels (T6 -> tô, M4 -> mã, nghi¢p -> nghiep), then, if it is still no syllable, a b or d after the
+    first letter read as o (Subi -> suoi, Mudng -> muong, Hb -> ho), or two syllables split (Noivu -> noi vu)."""
+    if len(word) >= 2 and word.isalpha() and word.isupper():
+        return word.lower()  # an abbreviation (UBND, TBXH) or a name in capitals: left to the key
+    w = _DIGIT_IN_WORD.sub(lambda m: _LOOKALIKE_VOWELS[m.group()], word).lower()
+    if _valid_word(w) or not w.isalnum() or " " in unit_key(w):
+        return w
+    bd = w[0] + w[1:].replace("b", "o").replace("d", "o")
+    if _valid_word(bd):
+        return bd
+    return _split_glued(w) or _split_glued(bd) or bd
+
+
+def ocr_repair(text: str) -> str:
+    """The repairs of OCR mode (see the module docstring), before the key: 'UBND Xi Subi To' -> 'ubnd xa suoi to',
+    'S&Yte' -> 'so y te', 'SO Noivu' -> 'so noi vu'."""
+    s = unicodedata.normalize("NFKC", text).translate(_TO_BASE)
+    if not s.isascii():
+        s = strip_diacritics(INVISIBLE.sub(_invisible, s)).translate(_TO_BASE)
+    words = s.split()
+    out: list[str] = []
+    i = 0
+    head = words[0].lower() if words else ""
+    if len(words) >= 2 and (unit_key(words[0]) == COMMITTEE or fuzz.ratio(head, "ubnd") >= 75):
+        out, i = [words[0]], 1
+    elif len(words) >= 5 and unit_key(" ".join(words[:4])) == COMMITTEE:
+        out, i = words[:4], 4
+    if i < len(words) - 1:
+        first = words[i].lower()
+        if i and _DAMAGED_XA.fullmatch(first) or not i and _DAMAGED_XA_START.fullmatch(first):
+            out.append("xa")
+            i += 1
+        elif i and first == "pho":  # "Ủy ban nhân dân phố Sơn La": thành phố
+            out.append("thanh pho")
+            i += 1
+        elif i and (_DAMAGED_PHUONG.fullmatch(_repair_word(first)) or _DAMAGED_HUYEN.fullmatch(_repair_word(first))):
+            out.append("phuong" if first.startswith("p") else "huyen")
+            i += 1
+        elif not i and _DAMAGED_SO.fullmatch(first):
+            out.append("so")
+            i += 1
+    if not i and words and (glued := _GLUED_SO.match(words[0].lower())):
+        out.append("so")
+        words = [words[0][glued.end():], *words[1:]]
+    out += [_repair_word(w) for w in words[i:]]
+    return " ".join(out)
+
+
+def ocr_unit_key(text: str) -> str:
+    """The key of an OCR'd name: :func:`ocr_repair`, then :func:`unit_key`, then the partial department
+    abbreviations ('Sở Lao động, TBXH', 'Sở Văn hóa, TT&DL', 'Sở Nông nghiệp&PTNT')."""
+    key = unit_key(ocr_repair(text))
+    for pattern, expansion in _OCR_KEY_REWRITES:
+        key = pattern.sub(expansion, key)
+    return key
+
+
+_VOWELS = frozenset("aeiouy")
+# Letter pairs OCR confuses (besides vowels with vowels): u/n, i/l, e/c, b/h, q/g, v/y, Đ read as P, ô read as b.
+_LOOKALIKE_PAIRS = frozenset(frozenset(p) for p in ("un", "il", "ec", "bh", "qg", "vy", "dp", "bo", "do", "l1"))
+OCR_SUBSTITUTE = 0.34  # a vowel read as another vowel, or a look-alike letter
+OCR_INDEL = 0.5  # a vowel read in excess or missed (Châu read "Chéau")
+OCR_SPACE = 0.25  # words run together or split
+OCR_OTHER = 1.0  # any other edit: a consonant changed, added or dropped
+OCR_MAX_COST = 0.9  # OCR mode accepts the best unit at most this cost away (less than one consonant edit) ...
+OCR_MARGIN = 1.0  # ... and at least this much closer than the next unit
+
+
+def _indel_cost(ch: str) -> float:
+    return OCR_SPACE if ch == " " else OCR_INDEL if ch in _VOWELS else OCR_OTHER
+
+
+def _sub_cost(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    if (a in _VOWELS and b in _VOWELS) or frozenset((a, b)) in _LOOKALIKE_PAIRS:
+        return OCR_SUBSTITUTE
+    return OCR_OTHER
+
+
+def ocr_cost(a: str, b: str) -> float:
+    """The weighted edit distance between two keys for OCR mode: misread vowels and look-alike letters cost a
+    third of an edit, a vowel too many or too few half, a space a quarter, any other edit (a consonant) one."""
+    prev = [0.0]
+    for ch in b:
+        prev.append(prev[-1] + _indel_cost(ch))
+    for ca in a:
+        da = _indel_cost(ca)
+        cur = [prev[0] + da]
+        for j, cb in enumerate(b):
+            cur.append(min(prev[j] + _sub_cost(ca, cb), prev[j + 1] + da, cur[j] + _indel_cost(cb)))
+        prev = cur
+    return prev[-1]
+
+
 # --- the matcher -----------------------------------------------------------------------------------------
 
 @dataclass
@@ -257,9 +386,12 @@ class UnitMatcher:
     """
 
     def __init__(self, units: Iterable[tuple[str, str, str]], aliases: Mapping[str, str] | None = None,
-                 threshold: float = 92.0, margin: float = 5.0, cache_size: int = 200_000):
+                 threshold: float = 92.0, margin: float = 5.0, cache_size: int = 200_000, *,
+                 ocr_max_cost: float = OCR_MAX_COST, ocr_margin: float = OCR_MARGIN):
         self.threshold = threshold
         self.margin = margin
+        self.ocr_max_cost = ocr_max_cost
+        self.ocr_margin = ocr_margin
         self._cache_size = cache_size
         self._name: dict[str, str] = {}
         self._level: dict[str, str] = {}
@@ -322,18 +454,20 @@ class UnitMatcher:
         if bad:
             raise ValueError("tên đã xác nhận trỏ tới mã không có trong danh mục đơn vị: " + "; ".join(bad))
         self._pools: dict[str | None, tuple[_Pool, _Pool]] = {}
-        self._results: dict[tuple[str, str | None], Match] = {}
+        self._results: dict[tuple[str, str | None, bool], Match] = {}
+        self._ocr_pools: dict[str | None, dict[str, tuple[list[str], list[tuple[str, ...]]]]] = {}
 
     # -- public --
 
-    def match(self, text: str, level: str | None = None) -> Match:
-        """The unit a name stands for, or no code with the closest candidates (never a guess)."""
-        got = self._results.get((text, level))
+    def match(self, text: str, level: str | None = None, *, ocr: bool = False) -> Match:
+        """The unit a name stands for, or no code with the closest candidates (never a guess). ``ocr=True`` for
+        names read by OCR from a scan: the OCR repairs and the OCR rule of the module docstring apply."""
+        got = self._results.get((text, level, ocr))
         if got is None:
-            got = self._match(text, level)
+            got = self._match_ocr(text, level) if ocr else self._match(text, level)
             if len(self._results) >= self._cache_size:
                 self._results.clear()
-            self._results[(text, level)] = got
+            self._results[(text, level, ocr)] = got
         return got
 
     def describe(self, m: Match) -> str:
@@ -342,7 +476,8 @@ class UnitMatcher:
         near = ", ".join(f"{c.name} ({c.code}, {c.score:.0f}%)" for c in m.candidates)
         if m.code is not None:
             how = {"code": "theo mã", "exact": "khớp tên", "alias": "theo tên đã xác nhận",
-                   "fuzzy": f"gần đúng {m.confidence:.0f}%"}.get(m.method, m.method)
+                   "fuzzy": f"gần đúng {m.confidence:.0f}%",
+                   "ocr": f"đọc từ bản quét (OCR), {m.confidence:.0f}%"}.get(m.method, m.method)
             return f"đã nhận ra đơn vị '{q}': {m.name} ({m.code}, {how})"
         if not unit_key(m.query):
             return "tên đơn vị trống"
@@ -390,6 +525,11 @@ class UnitMatcher:
         key = unit_key(text)
         if not key:
             return self._unmatched(text, "none", ())
+        got = self._exact_or_alias(text, key, level)
+        return got if got is not None else self._fuzzy(text, self._query_keys(key)[-1], level)
+
+    def _exact_or_alias(self, text: str, key: str, level: str | None) -> Match | None:
+        """Rules 2 and 3 (exact keys, aliases) for a non-empty key; None when neither decides."""
         keys = self._query_keys(key)
         local = keys[-1]
         hits: tuple[str, ...] = ()
@@ -415,7 +555,7 @@ class UnitMatcher:
                 return self._result(text, alias, "alias")
         if hits:
             return self._unmatched(text, "ambiguous", tuple(Candidate(c, self._name[c], 100.0) for c in hits[:3]))
-        return self._fuzzy(text, local, level)
+        return None
 
     def _pool(self, level: str | None) -> tuple[_Pool, _Pool]:
         """Two haystacks for a level: every unit's names (with and without the division word) and the extra
@@ -461,6 +601,91 @@ class UnitMatcher:
         if top >= self.threshold and top - runner_up >= self.margin:
             return self._result(text, top_code, "fuzzy", round(top, 1), candidates)
         return self._unmatched(text, "ambiguous" if top >= self.threshold else "none", candidates)
+
+    # -- OCR mode --
+
+    def _match_ocr(self, text: str, level: str | None) -> Match:
+        """Rules 1-3 on the name as given, then on the OCR-repaired name (``method="ocr"``, confidence 100), then
+        the OCR cost (``method="ocr"``, confidence the score) instead of rule 4."""
+        code = self._by_code.get(INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold())
+        if code is not None and (level is None or self._level[code] == level):
+            return self._result(text, code, "code")
+        key = unit_key(text)
+        if not key:
+            return self._unmatched(text, "none", ())
+        got = self._exact_or_alias(text, key, level)
+        if got is not None:
+            return got
+        repaired = ocr_unit_key(text)
+        if not repaired:
+            return self._unmatched(text, "none", ())
+        if repaired != key:
+            got = self._exact_or_alias(text, repaired, level)
+            if got is not None:
+                return got if got.code is None or got.method == "alias" else self._result(text, got.code, "ocr")
+        return self._ocr_fuzzy(text, repaired, level)
+
+    def _ocr_pool(self, level: str | None) -> dict[str, tuple[list[str], list[tuple[str, ...]]]]:
+        """Per division word ('' for none): the names to compare (bare names of divisions; departments' keys
+        and extra forms, and every division's bare name under '') with their codes."""
+        got = self._ocr_pools.get(level)
+        if got is None:
+            groups: dict[str, dict[str, tuple[str, ...]]] = {}
+
+            def add(div: str, k: str, codes: tuple[str, ...]) -> None:
+                g = groups.setdefault(div, {})
+                g[k] = tuple(dict.fromkeys(g.get(k, ()) + codes))
+
+            for k, codes in self._core.items():
+                fit = self._fits(codes, level)
+                if not fit:
+                    continue
+                div, bare = split_division(k)
+                if div and bare:
+                    add(div, bare, fit)
+                    add("", bare, fit)
+                elif not div:
+                    for f in [k, *_department_forms(k)]:
+                        add("", f, fit)
+            got = self._ocr_pools[level] = {d: (list(g), list(g.values())) for d, g in groups.items()}
+        return got
+
+    def _ocr_fuzzy(self, text: str, repaired: str, level: str | None) -> Match:
+        pool = self._ocr_pool(level)
+        query = _drop_committee_tolerant(self._query_keys(repaired)[-1])
+        div, bare = split_division(query)
+        if div and not bare:
+            return self._unmatched(text, "none", ())
+        # (division word, the query's name, extra cost): the division word of the name decides, except that a
+        # district may be named by another district title ("huyện Mộc Châu" for thị xã Mộc Châu), at a cost.
+        searches: list[tuple[str, str, float]] = [(div, bare, 0.0)] if div else [
+            ("", q, 0.0) for q in dict.fromkeys([query, *_department_forms(query)])]
+        if div in DISTRICT_TITLES:
+            searches += [(t, bare, OCR_TITLE) for t in DISTRICT_TITLES if t != div]
+        best: dict[str, tuple[float, float]] = {}  # code -> (cost, score)
+        for d, q, extra in searches:
+            keys, codes = pool.get(d, ([], []))
+            if not keys:
+                continue
+            shortlist = {i for _k, _s, i in process.extract(q, keys, scorer=fuzz.ratio, limit=8)}
+            for i in shortlist:
+                fit = [c for c in codes[i] if not extra or self._level[c] == "district"]
+                if not fit:
+                    continue
+                cost = ocr_cost(q, keys[i]) + extra
+                score = round(max(0.0, 100.0 * (1.0 - cost / max(len(q), len(keys[i])))), 1)
+                for c in fit:
+                    if c not in best or cost < best[c][0]:
+                        best[c] = (cost, score)
+        ranked = sorted(best.items(), key=lambda cs: (cs[1][0], self._name[cs[0]], cs[0]))
+        candidates = tuple(Candidate(c, self._name[c], sc) for c, (_cost, sc) in ranked[:3])
+        if not ranked:
+            return self._unmatched(text, "none", ())
+        top_code, (top, score) = ranked[0]
+        runner_up = ranked[1][1][0] if len(ranked) > 1 else float("inf")
+        if top <= self.ocr_max_cost and runner_up - top >= self.ocr_margin:
+            return self._result(text, top_code, "ocr", score, candidates)
+        return self._unmatched(text, "ambiguous" if top <= self.ocr_max_cost else "none", candidates)
 
 
 def _shown(text: str, limit: int = 120) -> str:
