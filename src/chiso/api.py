@@ -527,3 +527,13 @@ def web_app(workspace: Path | None = None, *, database: str | None = None, **set
     from chiso.web.app import WebSettings, create_app
 
     return create_app(WebSettings(workspace=workspace_path(workspace), database=database, **settings))
+
+
+def reconcile(store: Store, ours: Path, theirs: Path, period: str, *, as_of: datetime | None = None,
+              unit: str | None = None, mapping_ours: Any = None, mapping_theirs: Any = None) -> dict[str, Any]:
+    """``chiso reconcile``: two dossier exports (ours, theirs) compared for a period, dossier by dossier and
+    indicator by indicator, without changing the store (:func:`chiso.reconcile.reconcile`)."""
+    from chiso.reconcile import reconcile as run
+
+    return run(store, ours, theirs, period, as_of=as_of, unit=unit, mapping_ours=mapping_ours,
+               mapping_theirs=mapping_theirs)
