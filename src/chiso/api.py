@@ -354,6 +354,44 @@ def compare(store: Store, period_text: str, with_text: str, *, as_of: datetime, 
 # modules are imported when called, so ``import chiso.api`` stays light.
 
 
+def import_official(store: Store, path: Path, period_text: str, *, level: str | None = None,
+                    rules: str | None = None) -> dict[str, Any]:
+    """Official results from the portal's JSON, a table of unit scores or a published letter (``chiso
+    import-official``): stored with their source; names not matched without doubt go to the review list."""
+    from chiso.official.importer import import_official as run
+
+    period = parse_period(period_text)
+    return run(store, Path(path), period, for_period(period.start, store.workspace, rules), level).as_dict()
+
+
+def official(store: Store, period_text: str, *, level: str | None = None) -> list[dict[str, Any]]:
+    """The official results of a period, per unit (``chiso official show``)."""
+    from chiso.official.importer import official_results
+
+    return official_results(store, parse_period(period_text).label, level)
+
+
+def official_review(store: Store, *, period: str | None = None, status: str = "open") -> list[dict[str, Any]]:
+    """Names an import could not match (``chiso official review``)."""
+    from chiso.official.importer import review_items
+
+    return review_items(store, parse_period(period).label if period else None, status)
+
+
+def confirm_official(store: Store, review_id: int, unit_code: str) -> dict[str, Any]:
+    """Confirm the unit of a review line: its values are stored and its name remembered as an alias."""
+    from chiso.official.importer import confirm
+
+    return confirm(store, review_id, unit_code)
+
+
+def drop_official(store: Store, review_id: int) -> None:
+    """Drop a review line (the values are not stored)."""
+    from chiso.official.importer import drop
+
+    drop(store, review_id)
+
+
 def units(store: Store, *, level: str | None = None) -> list[dict[str, Any]]:
     """``chiso units list``: code, name, level, parent code and name, end of validity of every unit."""
     where = "WHERE u.level = ?" if level else ""

@@ -151,10 +151,11 @@ def resolve_unit(store: Store, unit: str, option: str = "--unit") -> str:
     text = unit.strip()
     if store.con.execute("SELECT 1 FROM units WHERE code = ?", [text]).fetchone() is not None:
         return text
+    from chiso.official.importer import aliases
     from chiso.units.names import UnitMatcher
 
     rows = store.con.execute("SELECT code, name, level FROM units").fetchall()
-    matcher = UnitMatcher((str(c), str(n), str(lv)) for c, n, lv in rows)
+    matcher = UnitMatcher(((str(c), str(n), str(lv)) for c, n, lv in rows), aliases(store))
     found = matcher.match(text)
     if found.code is None:
         raise click.BadParameter(matcher.describe(found) + " (xem chiso units list)", param_hint=option)
@@ -903,6 +904,7 @@ def _register() -> None:
     from chiso.cli_alerts import alerts; main.add_command(alerts)  # noqa: E702, I001
     from chiso.cli_dossier import register as register_dossier; register_dossier(main)  # noqa: E702, I001
     from chiso.cli_compare import register as register_compare; register_compare(main)  # noqa: E702, I001
+    from chiso.cli_official import register as register_official; register_official(main)  # noqa: E702, I001
     from chiso.cli_i18n import name_the_parts; name_the_parts(main)  # noqa: E702, I001
 
 

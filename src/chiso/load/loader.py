@@ -395,8 +395,10 @@ class Loader:
             return
         from chiso.units.names import UnitMatcher
 
-        matcher = UnitMatcher((str(c), str(n), str(lv)) for c, n, lv in work.execute(
-            "SELECT code, name, level FROM units").fetchall())
+        from chiso.official.importer import aliases
+
+        matcher = UnitMatcher(((str(c), str(n), str(lv)) for c, n, lv in work.execute(
+            "SELECT code, name, level FROM units").fetchall()), aliases(self.store))
         found: list[tuple[str, str]] = []
         hints: list[tuple[str, str]] = []
         for value in sorted(unknown):

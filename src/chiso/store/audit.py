@@ -30,6 +30,8 @@ import duckdb
 ACTIONS: dict[str, str] = {
     "load": "nạp dữ liệu",
     "unload": "gỡ lần nạp",
+    "official_import": "nhập kết quả chính thức",
+    "official_confirm": "xác nhận tên đơn vị",
     "publish": "công bố kết quả",
     "backup": "sao lưu",
     "restore": "khôi phục",
