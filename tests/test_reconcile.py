@@ -24,7 +24,7 @@ from chiso.cli import ChisoGroup, main
 from chiso.cli_reconcile import register
 from chiso.reconcile import KINDS, ExportError
 from chiso.store.db import Store
-from conftest import UNIT, write_csv
+from conftest import UNIT, Workspace, write_csv
 
 OTHER = "14.SYT"  # Sở Y tế tỉnh Sơn La, from the shipped departments list
 PROVINCE = "14"
@@ -244,6 +244,15 @@ def test_the_store_is_unchanged(site: Path, cli: click.Group) -> None:
     assert sorted(p.relative_to(site / "ws") for p in (site / "ws").rglob("*") if ".wal" not in p.name) == files_before
 
 
+def test_on_postgresql_the_same_differences(pg_ws: Workspace, tmp_path: Path) -> None:
+    pg_ws.load("procedures", [PROC])
+    ours, theirs = write_vn_csv(tmp_path / "ours.csv", OURS), write_xlsx(tmp_path / "theirs.xlsx", THEIRS)
+    data = api.reconcile(pg_ws.store, ours, theirs, "2025-09", as_of=datetime.fromisoformat(AS_OF))
+    found = [(d["kind"], d["dossier_id"], d["fields"]) for d in data["differences"]]
+    assert sorted(found) == sorted((k, dossier, fields) for k, (dossier, fields) in EXPECTED.items())
+    assert pg_ws.store.count("dossiers") == 0 and pg_ws.store.count("loads") == 2  # units and procedures only
+
+
 # --- the command line -------------------------------------------------------------------------------------------------
 
 
@@ -314,6 +323,7 @@ def test_wrong_use(site: Path, cli: click.Group, tmp_path: Path) -> None:
     files = ["--ours", str(site / "ours.csv"), "--theirs", str(site / "theirs.xlsx")]
     run(cli, site, *files, code=2)  # no --period
     run(cli, site, *files, "--period", "tháng mười", code=2)
+    run(cli, site, *files, "--period", "2025-09", "--as-of", "hôm qua", code=2)
     run(cli, site, *files, "--period", "2025-09", "--unit", "Sở Không Có Thật", code=2)
     run(cli, site, *files, "--period", "2025-09", "--mapping-ours", str(tmp_path / "none.toml"), code=2)
     missing = run(cli, site, "--ours", str(tmp_path / "khong-co.csv"), "--theirs", str(site / "theirs.xlsx"),

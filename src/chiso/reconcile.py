@@ -95,10 +95,10 @@ def reconcile(store: Store, ours: Path, theirs: Path, period: str, *, as_of: dat
     --mapping`` takes them (a TOML path, or ``{table: {header: column}}``).
 
     Returns ``period``, ``as_of`` (the scoring moment), ``rule_set``, ``unit``, ``files`` (per side: file name,
-    rows read, dossiers that count, the contract columns it has, the columns ignored, title rows skipped),
-    ``units`` (per unit counts), ``totals``, ``differences`` (one per dossier and kind) and ``indicators`` (per
-    unit and indicator, ours and theirs). Raises :class:`ExportError` for an export that does not load,
-    FileNotFoundError for one that does not exist, KeyError for an unknown unit."""
+    rows read, dossiers that count, the contract columns it has, the columns ignored, title rows skipped, units
+    given by name and the code found), ``units`` (per unit counts), ``totals``, ``differences`` (one per dossier
+    and kind) and ``indicators`` (per unit and indicator, ours and theirs). Raises :class:`ExportError` for an
+    export that does not load, FileNotFoundError for one that does not exist, KeyError for an unknown unit."""
     from chiso.api import prepare
 
     per = parse_period(period)
@@ -121,7 +121,9 @@ def reconcile(store: Store, ours: Path, theirs: Path, period: str, *, as_of: dat
             "unit_name": units[unit][0] if unit else None,
             "files": {s: {"file": sides[s].path.name, "rows": sides[s].rows_read, "counted": totals[s],
                           "columns": sorted(sides[s].present), "ignored_columns": sides[s].report.ignored_columns,
-                          "title_rows": sides[s].report.skipped_rows} for s in SIDES},
+                          "title_rows": sides[s].report.skipped_rows,
+                          "units_by_name": [{"value": v, "code": c, "name": n}
+                                            for v, c, n, _ in sides[s].report.units_by_name]} for s in SIDES},
             "kinds": {k: KIND_LABELS[k] for k in KINDS},
             "units": summary, "totals": totals, "differences": differences, "indicators": indicators}
 
