@@ -230,15 +230,16 @@ def _fingerprint(store: Store) -> dict[str, tuple[int, str]]:
     return out
 
 
-def test_the_store_is_unchanged(site: Path, cli: click.Group) -> None:
+def test_the_store_is_unchanged(site: Path, cli: click.Group, result: dict[str, Any]) -> None:
     files_before = sorted(p.relative_to(site / "ws") for p in (site / "ws").rglob("*") if ".wal" not in p.name)
     with Store.open(site / "ws") as store:
         before = _fingerprint(store)
         assert before["dossiers"][0] == 0
         api.reconcile(store, site / "ours.csv", site / "theirs.xlsx", "2025-09", as_of=datetime.fromisoformat(AS_OF))
         assert _fingerprint(store) == before
-    run(cli, site, "--ours", str(site / "ours.csv"), "--theirs", str(site / "theirs.xlsx"), "--period", "09/2025",
-        "--as-of", AS_OF, "--format", "json")
+    as_json = run(cli, site, "--ours", str(site / "ours.csv"), "--theirs", str(site / "theirs.xlsx"),
+                  "--period", "09/2025", "--as-of", AS_OF, "--format", "json").stdout
+    assert json.loads(as_json) == json.loads(json.dumps(result))  # the command answers as the API
     with Store.open(site / "ws", read_only=True) as store:
         assert _fingerprint(store) == before
     assert sorted(p.relative_to(site / "ws") for p in (site / "ws").rglob("*") if ".wal" not in p.name) == files_before
@@ -256,16 +257,12 @@ def test_on_postgresql_the_same_differences(pg_ws: Workspace, tmp_path: Path) ->
 # --- the command line -------------------------------------------------------------------------------------------------
 
 
-def test_the_command_prints_the_summary_and_the_differences(site: Path, cli: click.Group,
-                                                            result: dict[str, Any]) -> None:
+def test_the_command_prints_the_summary_and_the_differences(site: Path, cli: click.Group) -> None:
     out = run(cli, site, "--ours", str(site / "ours.csv"), "--theirs", str(site / "theirs.xlsx"),
               "--period", "09/2025", "--as-of", AS_OF).stdout
     for text in ("Tổng cộng", "Thiếu ở nguồn đối chiếu", "Khác tình trạng", "Xử lý xong lúc", "H05",
                  "PROGRESS_ON_TIME", "Sở Tư pháp"):
         assert text in out, text
-    as_json = json.loads(run(cli, site, "--ours", str(site / "ours.csv"), "--theirs", str(site / "theirs.xlsx"),
-                             "--period", "2025-09", "--as-of", AS_OF, "--format", "json").stdout)
-    assert as_json == json.loads(json.dumps(result))
 
 
 def test_the_workbook_has_three_sheets_with_vietnamese_headers(site: Path, cli: click.Group, tmp_path: Path) -> None:
@@ -331,14 +328,19 @@ def test_wrong_use(site: Path, cli: click.Group, tmp_path: Path) -> None:
     assert "khong-co.csv" in missing.output
 
 
-def test_a_mapping_names_an_unusual_header(site: Path, cli: click.Group, tmp_path: Path) -> None:
-    rows = [{("Số biên nhận" if k == "dossier_id" else k): v for k, v in r.items()} for r in THEIRS]
+def test_a_mapping_and_units_by_name(site: Path, cli: click.Group, tmp_path: Path) -> None:
+    names = {UNIT: "Sở Tư pháp", OTHER: "Sở Y tế"}  # as one-stop systems write the unit
+    rows = [{("Số biên nhận" if k == "dossier_id" else k): (names[v] if k == "unit_code" else v) for k, v in r.items()}
+            for r in THEIRS]
     theirs = write_csv(tmp_path / "theirs.csv", rows)
     mapping = tmp_path / "anh-xa.toml"
     mapping.write_text('[dossiers]\n"Số biên nhận" = "dossier_id"\n', encoding="utf-8")
     data = json.loads(run(cli, site, "--ours", str(site / "ours.csv"), "--theirs", str(theirs), "--period", "2025-09",
                           "--as-of", AS_OF, "--mapping-theirs", str(mapping), "--format", "json").stdout)
-    assert sorted(d["kind"] for d in data["differences"]) == sorted(KINDS)
+    found = [(d["kind"], d["dossier_id"], d["fields"]) for d in data["differences"]]
+    assert sorted(found) == sorted((k, dossier, fields) for k, (dossier, fields) in EXPECTED.items())
+    assert {(u["value"], u["code"]) for u in data["files"]["theirs"]["units_by_name"]} == {
+        ("Sở Tư pháp", UNIT), ("Sở Y tế", OTHER)}
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,9 @@ by dossier and indicator by indicator, without touching the workspace store.
 
 1. Each export is loaded by the real loader (:class:`chiso.load.loader.Loader`: every format, Vietnamese headers
    and aliases, title blocks, units by name, row checks with file, row and column) into a scratch in-memory DuckDB
-   store of its own. A scratch store holds copies of the workspace's reference tables (units, procedures, calendar
-   overrides and the derived working calendar and deadline rules, pauses, feedback, indicator inputs) and one
-   export; the workspace store is only read.
+   store of its own. A scratch store holds copies of the workspace's reference tables (units and their confirmed
+   names, procedures, calendar overrides and the derived working calendar and deadline rules, pauses, feedback,
+   indicator inputs) and one export; the workspace store is only read.
 2. Each scratch store is scored by the real engine (:func:`chiso.scoring.engine.score_period`) for the period at
    its scoring moment. The fact table the engine leaves behind (``dossier_facts``) says which dossiers count for
    the period — received or handled in it, the ``handled`` measure — and the status query
@@ -65,9 +65,10 @@ OTHER_FIELDS = ("procedure_code", "channel", "supplement_count", "fee_amount", "
                 "digitized", "reused_data", "shared_to_citizen_store", "used_population_data", "synced_to_portal",
                 "rating", "complained")
 BOOL_FIELDS = frozenset(c.name for c in TABLES["dossiers"].columns if c.type == "bool")
-# Copied from the workspace store into each scratch store: everything scoring reads except the dossiers.
-REFERENCE_TABLES = ("units", "procedures", "calendar", "calendar_days", "deadline_rules", "pauses", "feedback",
-                    "indicator_inputs")
+# Copied from the workspace store into each scratch store: everything scoring reads except the dossiers, and the
+# unit names users confirmed (the loader reads units written by name through them).
+REFERENCE_TABLES = ("units", "unit_aliases", "procedures", "calendar", "calendar_days", "deadline_rules",
+                    "pauses", "feedback", "indicator_inputs")
 COPIED_SETTINGS = ("province", "calendar_fingerprint", "deadline_rules_fingerprint")
 NOT_RECEIVED = "chưa tiếp nhận tại thời điểm tính"
 ABSENT = "không có"
