@@ -197,6 +197,9 @@ def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rule
     previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
     results = score_period(store, rs, period, as_of, config)
     publications.annotate(results, store, period.label)
+    from chiso.official.importer import attach_official
+
+    attach_official(store, period.label, results, rs.rounding)
     for r in results:
         r["period"] = period.label
         before = previous.get(r["code"])
@@ -378,11 +381,11 @@ def official_review(store: Store, *, period: str | None = None, status: str = "o
     return review_items(store, parse_period(period).label if period else None, status)
 
 
-def confirm_official(store: Store, review_id: int, unit_code: str) -> dict[str, Any]:
-    """Confirm the unit of a review line: its values are stored and its name remembered as an alias."""
+def confirm_official(store: Store, review_id: int, unit: str) -> dict[str, Any]:
+    """Confirm the unit (code or name) of a review line: its values are stored and its name remembered."""
     from chiso.official.importer import confirm
 
-    return confirm(store, review_id, unit_code)
+    return confirm(store, review_id, unit)
 
 
 def drop_official(store: Store, review_id: int) -> None:

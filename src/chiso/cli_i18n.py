@@ -58,7 +58,7 @@ def install() -> None:
         param_type.name = word
 
 
-ARGUMENT_METAVARS = {"paths": "TỆP...", "file": "TỆP", "source": "THƯ-MỤC", "load_id": "SỐ-LẦN-NẠP",
+ARGUMENT_METAVARS = {"paths": "TỆP...", "file": "TỆP", "path": "TỆP", "source": "THƯ-MỤC", "load_id": "SỐ-LẦN-NẠP",
                      "dossier_id": "MÃ-HỒ-SƠ", "unit": "MÃ-ĐƠN-VỊ", "name": "TÊN"}
 
 

@@ -14,10 +14,17 @@ from chiso.cli_params import PERIOD
 from chiso.tabular import FORMATS, Col, TableError, emit
 
 LEVELS = ("province", "department", "district", "commune")
-SHOW_COLUMNS = [Col("code", "Mã đơn vị"), Col("name", "Tên đơn vị"), Col("level", "Cấp"),
-                Col("total", "Tổng điểm", "number"), Col("rank", "Xếp hạng", "int"), Col("groups_text", "Nhóm chỉ số"),
-                Col("source", "Nguồn"), Col("matched_from", "Tên trong tệp"), Col("method_text", "Cách khớp"),
-                Col("confidence", "Độ tin cậy", "number", 0)]
+GROUP_ORDER = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDSH", "MDHL")
+LEVEL_NAMES = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
+
+
+def show_columns(groups: list[str]) -> list[Col]:
+    """The columns of ``official show``: one per group present, in the portal's order."""
+    return [Col("code", "Mã đơn vị"), Col("name", "Tên đơn vị"), Col("level_name", "Cấp"),
+            Col("total", "Tổng điểm", "number"), Col("rank", "Xếp hạng", "int"), Col("rank_of", "Trên số", "int"),
+            *(Col(f"g_{g}", g, "number") for g in groups),
+            Col("source", "Nguồn"), Col("matched_from", "Tên trong tệp"), Col("method_text", "Cách khớp"),
+            Col("confidence", "Độ tin cậy", "number", 0)]
 REVIEW_COLUMNS = [Col("id", "Số", "int"), Col("period", "Kỳ"), Col("level", "Cấp"), Col("name", "Tên trong tệp"),
                   Col("total", "Điểm", "number"), Col("source", "Nguồn"), Col("candidates_text", "Gần nhất"),
                   Col("status", "Trạng thái")]
@@ -106,12 +113,13 @@ def register(main: click.Group) -> None:
             click.echo(f"Chưa có kết quả chính thức cho kỳ {period} (nhập bằng chiso import-official TỆP --period "
                        f"{period}).")
             return
-        from chiso import vnformat
-
-        rows = [u | {"groups_text": ", ".join(f"{g} {vnformat.number(v['score'])}" for g, v in u["groups"].items()),
-                     "method_text": _method(u["match_method"], u["confidence"])} for u in data]
+        present = {g for u in data for g in u["groups"]}
+        groups = [g for g in GROUP_ORDER if g in present] + sorted(present - set(GROUP_ORDER))
+        rows = [u | {f"g_{g}": v["score"] for g, v in u["groups"].items()}
+                | {"level_name": LEVEL_NAMES.get(str(u["level"]), u["level"]),
+                   "method_text": _method(u["match_method"], u["confidence"])} for u in data]
         try:
-            emit(rows, SHOW_COLUMNS, fmt, Path(out) if out else None,
+            emit(rows, show_columns(groups), fmt, Path(out) if out else None,
                  title=f"Kết quả chính thức kỳ {period}: {len(rows)} đơn vị", sheet="Kết quả chính thức")
         except TableError as exc:
             raise click.UsageError(str(exc)) from None
@@ -127,7 +135,6 @@ def register(main: click.Group) -> None:
     def review(ctx: click.Context, period: str | None, confirm_id: int | None, unit: str | None,
                drop_id: int | None, show_all: bool, fmt: str) -> None:
         """Các tên đơn vị chưa nhận ra khi nhập kết quả chính thức; xác nhận một lần, chiso nhớ tên đó."""
-        from chiso.cli import resolve_unit
         from chiso.official.importer import ReviewError
 
         if confirm_id is not None or drop_id is not None:
@@ -139,7 +146,7 @@ def register(main: click.Group) -> None:
             try:
                 if confirm_id is not None:
                     assert unit is not None
-                    done = api.confirm_official(store, confirm_id, resolve_unit(store, unit))
+                    done = api.confirm_official(store, confirm_id, unit)
                     click.echo(f"Đã xác nhận dòng {done['id']}: '{done['name']}' là {done['unit_name']} "
                                f"({done['code']}); kết quả kỳ {done['period']} đã lưu, tên này được ghi nhớ.")
                 else:

@@ -393,9 +393,8 @@ class Loader:
             ).fetchall()}
         if not unknown:
             return
-        from chiso.units.names import UnitMatcher
-
         from chiso.official.importer import aliases
+        from chiso.units.names import UnitMatcher
 
         matcher = UnitMatcher(((str(c), str(n), str(lv)) for c, n, lv in work.execute(
             "SELECT code, name, level FROM units").fetchall()), aliases(self.store))

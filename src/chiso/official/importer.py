@@ -291,6 +291,32 @@ def official_results(store: Store, period: str, level: str | None = None) -> lis
                                                  u["rank"] if u["rank"] is not None else 10**6, u["code"]))
 
 
+def attach_official(store: Store, period: str, results: list[dict[str, Any]], places: int = 2) -> None:
+    """Put the imported official total, rank and group scores beside the computed ones (in place): per unit
+    ``official = {total, rank, rank_of, difference, groups: {G: {score, difference}}, source}``."""
+    from chiso.rules.arithmetic import round_half_up
+
+    rows = store.con.execute(
+        "SELECT r.unit_code, r.item, r.kind, r.score, r.rank, r.rank_of, i.file, r.locator FROM official_results r "
+        "JOIN official_imports i ON i.import_id = r.import_id WHERE r.period = ? AND r.kind IN ('total', 'group')",
+        [period]).fetchall()
+    if not rows:
+        return
+    by_code = {r["code"]: r for r in results}
+    for code, item, kind, score, rank, rank_of, file, locator in rows:
+        r = by_code.get(str(code))
+        if r is None or score is None:
+            continue
+        off = r.setdefault("official", {"total": None, "rank": None, "rank_of": None, "difference": None,
+                                         "groups": {}, "source": None})
+        if kind == "total":
+            off.update(total=score, rank=rank, rank_of=rank_of, source=f"{Path(str(file)).name}, {locator}",
+                       difference=round_half_up(float(score) - float(r.get("computed_total", r["total"])), places))
+        elif str(item) in r["groups"]:
+            ours = r["groups"][item].get("computed_score", r["groups"][item]["score"])
+            off["groups"][str(item)] = {"score": score, "difference": round_half_up(float(score) - float(ours), places)}
+
+
 # --- the review list --------------------------------------------------------------------------------------
 
 def review_items(store: Store, period: str | None = None, status: str = "open") -> list[dict[str, Any]]:
@@ -313,7 +339,8 @@ class ReviewError(ValueError):
 
 
 def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
-    """The user says review line ``review_id`` is unit ``code``: its values are stored as official results and
+    """The user says review line ``review_id`` is unit ``code`` (a code, or a name matched among the units of the
+    line's period and level): its values are stored as official results and
     its name is remembered as an alias of the unit."""
     con = store.con
     row = con.execute("SELECT period, level, name, locator, payload, status, import_id FROM official_review "
@@ -323,9 +350,17 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
     period, level, name, locator, payload, status, import_id = row
     if status != "open":
         raise ReviewError(f"dòng {review_id} đã được xử lý ({status})")
-    unit = con.execute("SELECT name FROM units WHERE code = ?", [code]).fetchone()
-    if unit is None:
-        raise ReviewError(f"không có đơn vị mã {code}")
+    unit = con.execute("SELECT name FROM units WHERE code = ?", [code.strip()]).fetchone()
+    if unit is None:  # a name: matched among the units of the line's period
+        from chiso.scoring.period import parse_period
+
+        matcher = matcher_for(store, parse_period(str(period)))
+        found = matcher.match(code, level)
+        if found.code is None:
+            raise ReviewError(matcher.describe(found))
+        code = found.code
+        unit = (found.name,)
+    code = code.strip()
     p = json.loads(payload)
     line = OfficialLine(str(name), str(locator), level, total=p.get("total"), max_total=p.get("max_total"),
                         rank=p.get("rank"), rank_of=p.get("rank_of"),

@@ -185,11 +185,13 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
             official = inputs.get((code, ind.code))
             if ind.source == "input":
                 row = official or (inputs.get((province, ind.code)) if ind.inherit else None)
-                u.values[ind.code] = IndicatorValue(*row) if row else IndicatorValue()
+                # an input is the unit's own figure: the official counts are its counts
+                u.values[ind.code] = IndicatorValue(*row, row[0], row[1]) if row and row[2] is not None else (
+                    IndicatorValue(*row) if row else IndicatorValue())
             else:
                 assert ind.numerator and ind.denominator
                 u.values[ind.code] = IndicatorValue(c.get(ind.numerator, 0.0), c.get(ind.denominator, 0.0),
-                                                    official[2] if official else None)
+                                                    *(official[2], official[0], official[1]) if official else ())
         for g in groups:
             if (code, g) in inputs and inputs[(code, g)][2] is not None:
                 u.official_groups[g] = float(inputs[(code, g)][2])  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from chiso.outputs import csv_text
 from chiso.rules.model import RuleSet
+from chiso.scoring.results import CAUSES
 from chiso.textnorm import CONTROL
 
 
@@ -111,27 +112,49 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str, previous: P
         r = results[0]
         before = (previous or {}).get(r["code"])
         change = "" if r.get("change") is None else f", {_signed(r['change'])} so với kỳ trước"
+        off = r.get("official") or {}
+        official = bool(off) or any("official_score" in i or "official_rule_score" in i
+                                    for i in r["indicators"].values())
+        if off.get("total") is not None:
+            rank = f", hạng {off['rank']}" + (f"/{off['rank_of']}" if off.get("rank_of") else "") if off.get(
+                "rank") else ""
+            change += f"; chính thức {vn_number(off['total'])} điểm{rank}, chênh lệch {_signed(off['difference'])}"
         t = Table(title=f"{title} — {_name(r)}: {vn_number(r['total'])} điểm, hạng {r['rank']}, "
                         f"{r['classification']}{change}")
-        for col in ("Chỉ số", "Tên chỉ số", "Tử số", "Mẫu số", "Tỷ lệ %", "Điểm", "Tối đa", "Kỳ trước", "Thay đổi"):
-            t.add_column(col, justify="left" if col in ("Chỉ số", "Tên chỉ số") else "right",
-                         max_width=60 if col == "Tên chỉ số" else None)
+        extra = ("Tính từ dữ liệu", "Cổng DVCQG", "Chênh lệch", "Nguyên nhân") if official else ()
+        for col in ("Chỉ số", "Tên chỉ số", "Tử số", "Mẫu số", "Tỷ lệ %", "Điểm", "Tối đa", "Kỳ trước", "Thay đổi",
+                    *extra):
+            t.add_column(col, justify="left" if col in ("Chỉ số", "Tên chỉ số", "Nguyên nhân") else "right",
+                         max_width=60 if col == "Tên chỉ số" else (28 if col == "Nguyên nhân" else None))
         for g in rs.groups:
             gr = r["groups"][g.code]
             then = before["groups"].get(g.code, {}).get("score") if before else None
+            cells = []
+            if official:
+                theirs = (off.get("groups") or {}).get(g.code, {}).get("score")
+                ours = gr.get("computed_score", gr["score"])
+                cells = [vn_number(ours), vn_number(theirs),
+                         _signed(None if theirs is None else round(theirs - ours, 2)), ""]
             t.add_row(f"[bold]{g.code}[/]", f"[bold]{escape(g.name)}[/]", "", "", "",
                       f"[bold]{vn_number(gr['score'])}[/]", vn_number(gr["max"]), vn_number(then),
-                      _signed(None if then is None else round(gr["score"] - then, 2)))
+                      _signed(None if then is None else round(gr["score"] - then, 2)), *cells)
             for ind in rs.group_indicators(g.code):
                 i = r["indicators"][ind.code]
                 mark = " (tạm tính)" if i.get("provisional") else (" (chính thức)" if "official_score" in i else "")
                 ratio = "" if i["ratio"] is None else vn_number(i["ratio"] * 100)
                 then = before["indicators"].get(ind.code, {}).get("score") if before else None
+                cells = []
+                if official:
+                    theirs = i.get("official_score", i.get("official_rule_score"))
+                    ours = i.get("computed_score", i["score"])
+                    cells = [vn_number(ours), vn_number(theirs),
+                             _signed(None if theirs is None else round(theirs - ours, 2)),
+                             CAUSES.get(i.get("cause", ""), "")]
                 t.add_row(f"  {ind.code}{mark}", escape(ind.name),
                           vn_number(i["numerator"], 0) if i["numerator"] is not None else "",
                           vn_number(i["denominator"], 0) if i["denominator"] is not None else "", ratio,
                           vn_number(i["score"]), vn_number(i["max"]), vn_number(then),
-                          _signed(None if then is None else round(i["score"] - then, 2)))
+                          _signed(None if then is None else round(i["score"] - then, 2)), *cells)
         console.print(t)
     else:
         t = Table(title=title)
@@ -143,11 +166,17 @@ def to_table(results: list[dict[str, Any]], rs: RuleSet, title: str, previous: P
         t.add_column("Kỳ trước", justify="right")
         t.add_column("Thay đổi", justify="right")
         t.add_column("Xếp loại")
+        official = any(r.get("official") for r in results)
+        if official:
+            t.add_column("Chính thức", justify="right")
+            t.add_column("Chênh lệch", justify="right")
         for r in sorted(results, key=lambda x: (x["level"], x["rank"] or 0, x["code"])):
+            off = r.get("official") or {}
             t.add_row(str(r["rank"]), _name(r),
                       *(vn_number(r["groups"][g.code]["score"]) for g in rs.groups),
                       vn_number(r["total"]), vn_number(r.get("previous_total")), _signed(r.get("change")),
-                      r["classification"])
+                      r["classification"],
+                      *((vn_number(off.get("total")), _signed(off.get("difference"))) if official else ()))
         console.print(t)
     for r in results:
         pub = r.get("since_publication")
