@@ -18,7 +18,7 @@ SURFACE = {
     "alerts": "alerts", "audit": "audit", "backup": "backup", "compare": "compare", "db upgrade": "upgrade",
     "dossier history": "dossier_versions", "dossier show": "dossier", "explain": "explain",
     "generate": "generate", "import-official": "import_official", "load": "load",
-    "official review": "official_review", "official show": "official", "publish": "publish", "report all": "report_all",
+    "official review": "official_review", "official show": "official", "reconcile": "reconcile", "publish": "publish", "report all": "report_all",
     "report cchc": "report_cchc", "report monthly": "report_monthly",
     "report quarterly-onestop": "report_quarterly_onestop", "report templates": "report_templates",
     "report unit": "report_unit", "restore": "restore", "rules check": "check_rule_set", "rules list": "rule_sets",

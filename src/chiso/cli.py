@@ -905,6 +905,7 @@ def _register() -> None:
     from chiso.cli_dossier import register as register_dossier; register_dossier(main)  # noqa: E702, I001
     from chiso.cli_compare import register as register_compare; register_compare(main)  # noqa: E702, I001
     from chiso.cli_official import register as register_official; register_official(main)  # noqa: E702, I001
+    from chiso.cli_reconcile import register as register_reconcile; register_reconcile(main)  # noqa: E702, I001
     from chiso.cli_i18n import name_the_parts; name_the_parts(main)  # noqa: E702, I001
 
 

@@ -78,6 +78,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                         "chiso import-official cong-van-1735.txt --period 2025-07",
                         "chiso import-official bang-diem.xlsx --period 2025-07 --level commune"),
     "official": ("chiso official show --period 2025-07",),
+    "reconcile": ("chiso reconcile --ours mot-cua-thang-9.xlsx --theirs cong-dvcqg-thang-9.xlsx --period 09/2025",
+                  "chiso reconcile --ours mot-cua.csv --theirs dvcqg.xls --period 2025-09 --unit 14.STP "
+                  "--format xlsx --out doi-chieu.xlsx"),
     "official show": ("chiso official show --period 07/2025 --level commune --format xlsx --out chinh-thuc.xlsx",),
     "official review": ("chiso official review", "chiso official review --confirm 3 --unit 03901"),
     "generate": ("chiso generate --province \"Sơn La\" --from 2025-07 --to 2025-09 --out du-lieu-mau",),
