@@ -327,3 +327,31 @@ def test_the_command_line_in_vietnamese(store: Store, tmp_path: Path) -> None:
     odd.write_bytes(b"\x00\x01")
     refused = runner.invoke(main, [*ws, "import-official", str(odd), "--period", "2025-07"])
     assert refused.exit_code == 2 and "không nhận dạng được định dạng" in refused.output
+
+
+def test_a_new_commune_shows_its_predecessors_trend(store: Store, tmp_path: Path) -> None:
+    """Issue 11 §4: results before 1/7/2025 stay with the old units; the new ward shows them through the old→new
+    mapping of the catalogue (vietnamadminunits)."""
+    old = tmp_path / "xa-2024.csv"
+    old.write_text("Tên đơn vị,Điểm\nUBND phường Tô Hiệu,77.25\nUBND phường Quyết Thắng,70.5\n", encoding="utf-8")
+    rep = api.import_official(store, old, "2024-03", level="commune")
+    assert rep["review"] == []
+    api.import_official(store, LETTER_2025_07, "2025-07")
+    new = code_of(store, "UBND phường Tô Hiệu", "commune")
+    merged = {str(r[0]) for r in store.con.execute("SELECT code FROM units WHERE successor_code = ?",
+                                                   [new]).fetchall()}
+    assert {r["code"] for r in rep["stored"]} <= merged  # both old wards became the new one
+    ws = ["-w", str(store.workspace)]
+    store.close()
+    out = CliRunner().invoke(main, [*ws, "score", "--period", "2025-09", "--unit", new, "--history", "--format",
+                                    "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert {p["code"] for p in data["predecessors"]} == merged
+    points = [(p["period"], p["unit_name"], p["predecessor"], p["official_total"]) for p in data["points"]]
+    assert points == [("2024-03", "UBND phường Tô Hiệu", True, 77.25),  # by code within a period
+                      ("2024-03", "UBND phường Quyết Thắng", True, 70.5),
+                      ("2025-07", "UBND phường Tô Hiệu", False, 19.29)]
+    table = CliRunner().invoke(main, [*ws, "score", "--period", "2025-09", "--unit", new, "--history"])
+    assert "đơn vị trước sắp xếp" in table.output and "77,25" in table.output
+    assert CliRunner().invoke(main, [*ws, "score", "--period", "2025-09", "--history"]).exit_code == 2

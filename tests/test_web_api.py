@@ -273,3 +273,26 @@ def test_forecast_counts_the_dossiers_that_fall_due_before_month_end(province: P
     late = client.get(f"/don-vi/99999/ho-so?figure=pending_late&period={PERIOD}&format=json").json()
     assert sorted(r["dossier_id"] for r in late) == ["DB-3", "DB-4"]
     assert client.get(f"/du-bao?period={PERIOD}&ngay=20-09-2025").status_code == 400
+
+
+def test_the_unit_page_shows_the_official_result_beside_ours(province: Province, app: Any, tmp_path: Any) -> None:
+    """Issue 11 §5: an imported official total on the unit's page, with the score computed from the province's
+    data and the difference between them."""
+    table = tmp_path / "chinh-thuc.csv"
+    table.write_text(f"Mã đơn vị,Tên cơ quan, đơn vị,Tổng điểm\n{province.department},Sở Tư pháp,55.5\n"
+                     .replace("Tên cơ quan, đơn vị", "\"Tên cơ quan, đơn vị\""), encoding="utf-8")
+    imported = cli_output(province, "import-official", str(table), "--period", PERIOD, "--level", "department")
+    assert "1 đơn vị đã nhận ra, 0 tên cần xác nhận" in imported
+    ours = json.loads(cli_output(province, "score", "--period", PERIOD, "--as-of", "2025-09-30 17:00", "--unit",
+                                 province.department, "--format", "json"))[0]
+    assert ours["official"]["total"] == 55.5
+    assert ours["official"]["difference"] == round(55.5 - ours.get("computed_total", ours["total"]), 2)
+    client = TestClient(app)
+    login(client, "admin")
+    page = client.get(f"/don-vi/{province.department}?period={PERIOD}").text
+    section = page[page.index("So với kết quả chính thức"):]
+    from chiso import vnformat
+
+    assert "Điểm chính thức <strong>55,50</strong>" in section
+    assert f"tính từ dữ liệu của tỉnh {vnformat.number(ours.get('computed_total', ours['total']))}" in section
+    assert "chinh-thuc.csv" in section

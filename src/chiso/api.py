@@ -374,6 +374,14 @@ def official(store: Store, period_text: str, *, level: str | None = None) -> lis
     return official_results(store, parse_period(period_text).label, level)
 
 
+def unit_history(store: Store, unit: str) -> dict[str, Any]:
+    """A unit's results period by period, with its predecessors' before the 2025 reorganisation (``chiso score
+    --history``): official totals and ranks when imported, published totals when published."""
+    from chiso.official.history import unit_history as run
+
+    return run(store, unit)
+
+
 def official_review(store: Store, *, period: str | None = None, status: str = "open") -> list[dict[str, Any]]:
     """Names an import could not match (``chiso official review``)."""
     from chiso.official.importer import review_items

@@ -508,6 +508,12 @@ def _unit_page(store: Store, code: str, period_text: str, as_of: datetime, due_w
         "children": [r for r in ranked.values() if r["parent_code"] == code],
         "period": data.period.label, "moment": _text(data.moment), "rule_set": data.rs.name,
     }
+    page["official"] = official_comparison(store, code, data.period.label, result, data.rs)
+    from chiso.official.history import unit_history
+
+    history = unit_history(store, code)
+    page["history"] = history["points"] if history["predecessors"] or len(history["points"]) > 1 else []
+    page["predecessors"] = history["predecessors"]
     if with_dossiers:
         overdue = select_rows(store, period_text, as_of, "pending_late", scope=scope)
         due_soon = select_rows(store, period_text, as_of, "due_soon", scope=scope, due_within=due_within)
@@ -522,6 +528,43 @@ def _unit_page(store: Store, code: str, period_text: str, as_of: datetime, due_w
         page["by_officer"] = sorted(officers.values(), key=lambda o: (-o["overdue"], -o["due_soon"], o["officer"]))
         page["feedback"] = feedback(store, scope, data.period)
     return page
+
+
+def official_comparison(store: Store, code: str, period: str, result: dict[str, Any], rs: Any
+                        ) -> dict[str, Any] | None:
+    """The unit's official result of the period beside the one computed from the province's data: totals and
+    every indicator where the two differ, with the likely cause. None when nothing official was imported."""
+    from pathlib import Path
+
+    from chiso.scoring.results import CAUSES
+
+    row = store.con.execute(
+        "SELECT r.score, r.rank, r.rank_of, i.file, r.locator FROM official_results r JOIN official_imports i "
+        "ON i.import_id = r.import_id WHERE r.period = ? AND r.unit_code = ? AND r.kind = 'total'",
+        [period, code]).fetchone()
+    rows = []
+    for g in rs.groups:
+        for ind in rs.group_indicators(g.code):
+            v = result["indicators"][ind.code]
+            theirs = v.get("official_score", v.get("official_rule_score"))
+            if theirs is None:
+                continue
+            ours = v.get("computed_score", v["score"])
+            diff = round(theirs - ours, 2)
+            if diff:
+                rows.append({"code": ind.code, "name": ind.name, "ours": ours, "theirs": theirs, "difference": diff,
+                             "ours_counts": (v["numerator"], v["denominator"]),
+                             "their_counts": (v.get("official_numerator"), v.get("official_denominator")),
+                             "cause": CAUSES.get(v.get("cause", ""), "")})
+    if row is None and not rows:
+        return None
+    computed = result.get("computed_total", result["total"])
+    out: dict[str, Any] = {"rows": sorted(rows, key=lambda r: -abs(r["difference"])), "computed_total": computed,
+                           "total": None, "rank": None, "rank_of": None, "difference": None, "source": None}
+    if row is not None:
+        out.update(total=row[0], rank=row[1], rank_of=row[2], source=f"{Path(str(row[3])).name}, {row[4]}",
+                   difference=round(float(row[0]) - float(computed), 2))
+    return out
 
 
 def feedback(store: Store, scope: set[str], period: Period) -> list[dict[str, Any]]:

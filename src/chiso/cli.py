@@ -724,9 +724,12 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
 @click.option("--rules", "rules_name", default=None, help="Bộ quy tắc (mặc định: theo ngày hiệu lực của kỳ).")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
+@click.option("--history", is_flag=True,
+              help="Diễn biến qua các kỳ của đơn vị (--unit) và các đơn vị trước sắp xếp 1/7/2025: điểm chính "
+                   "thức đã nhập, điểm đã công bố.")
 @click.pass_context
 def score(ctx: click.Context, period: str, level: str | None, unit: str | None, as_of: str | None,
-          rules_name: str | None, fmt: str, out: str | None) -> None:
+          rules_name: str | None, fmt: str, out: str | None, history: bool = False) -> None:
     """Điểm Bộ chỉ số của mọi đơn vị trong một kỳ, xếp hạng và so với kỳ trước."""
     from chiso.rules.model import RuleSetError
     from chiso.scoring import render
@@ -735,6 +738,11 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
     _check_out(ctx, out)
     store = open_store(ctx, read_only=True)
     unit = check_unit(store, unit)
+    if history:
+        if unit is None:
+            raise click.UsageError("--history cần --unit (mã hoặc tên đơn vị)")
+        _history(api.unit_history(store, unit), period, fmt, out)
+        return
     try:
         rs, results, previous = api.score_with_previous(store, period, as_of=parse_moment(as_of), rules=rules_name)
     except (PeriodError, RuleSetError) as exc:
@@ -754,6 +762,33 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
         write_text(Path(out), text, bom=True)
     else:
         _emit(text, out)
+
+
+def _history(data: dict[str, Any], period: str, fmt: str, out: str | None) -> None:
+    """``score --history``: one row per period and unit, the unit's predecessors marked."""
+    from chiso.scoring.period import parse_period
+
+    cols = [Col("period", "Kỳ"), Col("unit_code", "Mã đơn vị"), Col("unit_name", "Đơn vị"),
+            Col("role", "Quan hệ"), Col("official_total", "Điểm chính thức", "number"),
+            Col("official_rank", "Xếp hạng chính thức", "int"), Col("published_total", "Điểm đã công bố", "number"),
+            Col("published_rank", "Xếp hạng đã công bố", "int")]
+    end = parse_period(period).end
+    rows = [p | {"role": "đơn vị trước sắp xếp" if p["predecessor"] else "chính đơn vị"}
+            for p in data["points"] if parse_period(p["period"]).start < end]
+    before = ", ".join(f"{p['name']} ({p['code']})" for p in data["predecessors"])
+    title = (f"Diễn biến của {data['unit']['name']} ({data['unit']['code']})"
+             + (f"; trước 1/7/2025: {before}" if before else ""))
+    if fmt == "json":
+        _emit(json.dumps({**data, "points": rows}, ensure_ascii=False, indent=1, default=str) + "\n", out)
+        return
+    if not rows and fmt == "table":
+        click.echo(title + "\nChưa có kết quả chính thức hay kết quả đã công bố nào (chiso import-official, "
+                   "chiso publish).")
+        return
+    try:
+        emit(rows, cols, fmt, Path(out) if out else None, title=title, sheet="Diễn biến")
+    except TableError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command()
