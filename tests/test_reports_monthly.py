@@ -106,6 +106,35 @@ def test_monthly_appendix_workbook(province: Workspace, tmp_path: Path) -> None:
     assert x[2] == 2 and round(x[3], 2) == 66.67 and x[4] == 50 and round(x[5], 2) == 66.67 and x[6] == 25
 
 
+def test_appendix_of_differences_with_the_official_results(province: Workspace, tmp_path: Path) -> None:
+    """Issue 11 §5: the official totals imported for the month beside ours (Sở Tư pháp 93,90 and commune X
+    57,23, worked out in test_scoring), the largest difference first; no such sheet when nothing was imported."""
+    from openpyxl import load_workbook
+
+    from chiso import api
+
+    scores = province.store.con.execute("SELECT indicator, score FROM indicator_inputs WHERE score IS NOT NULL"
+                                        ).fetchall()
+    province.store.con.execute("UPDATE indicator_inputs SET score = NULL")
+    _, plain = monthly(province, tmp_path / "truoc")
+    assert "Phụ lục 3 - Chính thức" not in load_workbook(plain).sheetnames  # nothing official: no such appendix
+    for indicator, score in scores:
+        province.store.con.execute("UPDATE indicator_inputs SET score = ? WHERE indicator = ?", [score, indicator])
+    table = tmp_path / "chinh-thuc.csv"
+    table.write_text("Mã đơn vị,Tên đơn vị,Tổng điểm\n14.STP,Sở Tư pháp,90\n03646,x,60\n", encoding="utf-8")
+    assert api.import_official(province.store, table, "2025-09")["review"] == []
+    _, excel = monthly(province, tmp_path / "sau")
+    rows = xlsx_rows(excel, "Phụ lục 3 - Chính thức")
+    data = [r for r in rows if isinstance(r[0], int)]
+    # "From the province's data" leaves out every official value: test_scoring's 93,90 and 57,23 include the
+    # official 3,5 for PUBLIC_UPDATE_ON_TIME where our arithmetic gives 3 (4 × 3/4): 93,40 and 56,73.
+    assert [r[1:6] for r in data[:2]] == [
+        [unit_name(province, "14.STP"), "Tổng điểm", 93.4, 90, -3.4],
+        [unit_name(province, "03646"), "Tổng điểm", 56.73, 60, 3.27]]
+    # Then the province's own official inputs that our arithmetic scores otherwise, once (not per unit).
+    assert all(r[1] == unit_name(province, "14") for r in data[2:]) and len(data) == 2 + len(scores)
+
+
 def test_number_format_is_configurable(province: Workspace, tmp_path: Path) -> None:
     province.config('[report]\ndecimal = "."\nthousands = ","\nlow_share = 0.5\n')
     word, _ = monthly(province, tmp_path)

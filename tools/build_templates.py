@@ -349,6 +349,16 @@ def monthly_appendix() -> None:
             "{{ r.name }}", "{{ r.numerator }}", "{{ r.denominator }}", "{{ r.ratio_pct }}", "{{ r.score }}",
             "{{ r.max }}"]],
           [None, None, None, None, None, INT, INT, DEC, DEC, DEC])
+    # Only when official results of the month were imported (chiso import-official); the sheet is removed otherwise.
+    sheet(wb, "Phụ lục 3 - Chính thức",
+          ["Phụ lục 3", "SO SÁNH VỚI KẾT QUẢ CHÍNH THỨC TRÊN CỔNG DỊCH VỤ CÔNG QUỐC GIA THÁNG {{ period.mm_yyyy }}",
+           "(những chênh lệch lớn nhất giữa số liệu của tỉnh và kết quả chính thức)"],
+          ["STT", "Tên cơ quan, đơn vị", "Chỉ số", "Tính từ dữ liệu của tỉnh", "Kết quả chính thức", "Chênh lệch",
+           "Nguyên nhân có thể"],
+          [7, 38, 40, 13, 13, 12, 30],
+          [["{% for r in official_differences %}{{ loop.index }}", "{{ r.unit }}", "{{ r.item }}", "{{ r.ours }}",
+            "{{ r.theirs }}", "{{ r.difference }}", "{{ r.cause }}"]],
+          [None, None, None, DEC, DEC, DEC, None])
     wb.save(OUT / "phu-luc-thang.xlsx")
 
 

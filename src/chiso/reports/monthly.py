@@ -208,6 +208,7 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
                                 "name": ind.name, "numerator": i["numerator"], "denominator": i["denominator"],
                                 "ratio_pct": _pct(i["ratio"]), "score": i["score"], "max": i["max"]})
 
+    official_differences = _official_differences(results, rs)
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
     context: dict[str, Any] = {
         **base_context(store, settings, period, letter_date), **words,
@@ -221,6 +222,7 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
         "overdue": overdue,
         "explanation_deadline": date_text(deadline).removeprefix("ngày "),
         "criteria_rows": criteria_rows, "ranking": ranking, "detail_rows": detail_rows,
+        "official_differences": official_differences,
         "provisional": bool(province["provisional"]),
     }
     trend_points = _trend(store, data, province["code"], province["total"])
@@ -239,6 +241,34 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
     else:
         context["chart_trend"] = None
     return context
+
+
+OFFICIAL_APPENDIX_ROWS = 30
+
+
+def _official_differences(results: list[dict[str, Any]], rs: RuleSet) -> list[dict[str, Any]]:
+    """The largest differences between the scores computed from the province's data and the official results
+    imported for the month (totals and indicators), with the likely cause; empty when none were imported."""
+    from chiso.scoring.results import CAUSES
+
+    rows: list[dict[str, Any]] = []
+    for r in results:
+        off = r.get("official") or {}
+        if off.get("total") is not None and off.get("difference"):
+            rows.append({"unit": r["name"], "item": "Tổng điểm", "ours": r.get("computed_total", r["total"]),
+                         "theirs": off["total"], "difference": off["difference"], "cause": ""})
+        for ind in rs.indicators:
+            if ind.inherit and r["level"] != "province":  # the province's own value, listed once
+                continue
+            i = r["indicators"][ind.code]
+            theirs = i.get("official_score", i.get("official_rule_score"))
+            if theirs is None or not i.get("cause"):
+                continue
+            ours = i.get("computed_score", i["score"])
+            rows.append({"unit": r["name"], "item": ind.name, "ours": ours, "theirs": theirs,
+                         "difference": round(theirs - ours, 2), "cause": CAUSES.get(i["cause"], "")})
+    rows.sort(key=lambda x: (-abs(x["difference"]), fold(x["unit"]), x["item"]))
+    return rows[:OFFICIAL_APPENDIX_ROWS]
 
 
 def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date: date, settings: ReportSettings,
@@ -288,6 +318,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
     unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.number(unit["total"]),
                  "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
                  + (nf.number(abs(change)) + " điểm" if change else "")}
+    official_differences = _official_differences(results, rs)
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
     marks = overdue_marks(store)
     for d in overdue_dossiers:
