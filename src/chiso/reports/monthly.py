@@ -318,7 +318,6 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
     unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.number(unit["total"]),
                  "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
                  + (nf.number(abs(change)) + " điểm" if change else "")}
-    official_differences = _official_differences(results, rs)
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
     marks = overdue_marks(store)
     for d in overdue_dossiers:
