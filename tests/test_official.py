@@ -251,7 +251,7 @@ def test_two_lines_claiming_one_unit_both_wait_for_review(store: Store, tmp_path
     assert all("cùng khớp" in r["reason"] for r in rep["review"])
 
 
-def test_a_letter_as_word_document(store: Store, tmp_path: Path) -> None:
+def _letter_docx(path: Path) -> Path:
     from docx import Document
 
     doc = Document()
@@ -266,8 +266,19 @@ def test_a_letter_as_word_document(store: Store, tmp_path: Path) -> None:
         cells = table.add_row().cells
         for c, v in zip(cells, row, strict=True):
             c.text = v
-    path = tmp_path / "cong-van.docx"
     doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("as_pdf", [False, True], ids=["docx", "pdf"])
+def test_a_letter_as_word_document_or_text_pdf(store: Store, tmp_path: Path, as_pdf: bool) -> None:
+    path = _letter_docx(tmp_path / "cong-van.docx")
+    if as_pdf:  # the same letter as the office would send it: converted by LibreOffice, text kept
+        from chiso.reports import pdf
+        from conftest import require
+
+        require(pdf.office_binary(), "LibreOffice (Debian libreoffice-writer-nogui) not installed: `make setup`")
+        path = pdf.to_pdf([path], tmp_path / "pdf")[0]
     rep = api.import_official(store, path, "2025-08")
     assert rep["review"] == [] and rep["kind"] == "letter"
     got = {u["code"]: u for u in api.official(store, "2025-08")}
@@ -293,6 +304,12 @@ def test_bad_files_are_refused_with_where(store: Store, tmp_path: Path) -> None:
     no_header.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(OfficialError, match="không thấy bảng điểm"):
         api.import_official(store, no_header, "2025-08")
+    from PIL import Image
+
+    scan = tmp_path / "ban-quet.pdf"
+    Image.new("RGB", (200, 200), "white").save(scan)  # a scan: pictures, no text
+    with pytest.raises(OfficialError, match=r"ban-quet.pdf: PDF không có chữ \(bản quét\)"):
+        api.import_official(store, scan, "2025-08")
     assert store.count("official_results") == 0 and store.count("official_imports") == 0
 
 
