@@ -300,6 +300,9 @@ def test_bad_files_are_refused_with_where(store: Store, tmp_path: Path) -> None:
     table.write_text("Tên đơn vị,Điểm\nSở Tư pháp,chín mươi\n", encoding="utf-8")
     with pytest.raises(OfficialError, match=r"diem.csv hàng 2: 'chín mươi' không phải là điểm"):
         api.import_official(store, table, "2025-08")
+    table.write_text("Tên đơn vị,Điểm\nSở Tư pháp,150\n", encoding="utf-8")
+    with pytest.raises(OfficialError, match=r"diem.csv hàng 2: tổng điểm 150 lớn hơn 100"):
+        api.import_official(store, table, "2025-08")
     no_header = tmp_path / "khac.csv"
     no_header.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(OfficialError, match="không thấy bảng điểm"):

@@ -250,6 +250,9 @@ def read_portal_json(path: Path, rs: RuleSet) -> Parsed:
                                                _num(metric.get("denominator"), f"{mat}.denominator"),
                                                _num(metric.get("score"), f"{mat}.score"),
                                                _num(metric.get("maxScore"), f"{mat}.maxScore"))
+        if line.total is not None and not 0 <= line.total <= (line.max_total or 100):
+            raise OfficialError(f"{path.name} {where}.totalScore: {line.total:g} ngoài khoảng 0–"
+                                f"{(line.max_total or 100):g}")
         parsed.lines.append(line)
     return parsed
 
@@ -367,6 +370,8 @@ def read_table(path: Path, rs: RuleSet, level: str | None) -> Parsed:
             except ValueError as exc:
                 raise OfficialError(f"{at}: '{str(exc)[:40]}' không phải là điểm (số từ 0 đến 100, dấu phẩy "
                                     "hoặc dấu chấm thập phân)") from None
+            if total is not None and total > 100:
+                raise OfficialError(f"{at}: tổng điểm {str(cell('total'))[:20]} lớn hơn 100")
             if total is None and not groups:
                 lv = _section_level(name)
                 serial = _clean(str(cell("serial") or ""))
@@ -527,6 +532,9 @@ def read_letter(path: Path, rs: RuleSet, level: str | None) -> Parsed:
             try:
                 score = parse_score(m.group("score"))
             except ValueError:
+                continue
+            if score is None or score > 100:
+                parsed.notes.append(f"dòng {i + 1}: '{text[:60]}' có điểm lớn hơn 100, bỏ qua")
                 continue
             expected += 1
             no = _serial(m.group("no"))
