@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chiso.load.loader import file_sha256
 from chiso.official.parse import LEVELS, OfficialLine, Parsed, read_official
 from chiso.rules.model import RuleSet
 from chiso.scoring.period import Period
@@ -73,14 +74,6 @@ class ImportReport:
                 "import_id": self.import_id, "stored": [one(r) for r in self.stored],
                 "review": [one(r) for r in self.review], "notes": self.notes,
                 "indicator_inputs": self.indicator_inputs, "replaced": self.replaced}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def aliases(store: Store) -> dict[str, str]:
