@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -375,3 +376,21 @@ def test_a_new_commune_shows_its_predecessors_trend(store: Store, tmp_path: Path
     table = CliRunner().invoke(main, [*ws, "score", "--period", "2025-09", "--unit", new, "--history"])
     assert "đơn vị trước sắp xếp" in table.output and "77,25" in table.output
     assert CliRunner().invoke(main, [*ws, "score", "--period", "2025-09", "--history"]).exit_code == 2
+
+
+def test_on_postgresql_the_same_import_review_and_scores(pg_ws: Any, tmp_path: Path) -> None:
+    """The shared store: the July 2025 letter, a name confirmed, the official beside ours in scoring."""
+    store = pg_ws.store
+    rep = api.import_official(store, LETTER_2025_07, "2025-07")
+    assert rep["review"] == [] and len(rep["stored"]) == 91
+    got = {u["code"]: u["total"] for u in api.official(store, "2025-07")}
+    assert got["14.BQLKCN"] == 94 and got[code_of(store, "UBND xã Đoàn Kết", "commune")] == 16.93
+    table = tmp_path / "diem.csv"
+    table.write_text("Tên đơn vị,Điểm\nTrung tâm Lạ,50\n", encoding="utf-8")
+    pending = api.import_official(store, table, "2025-07", level="department")["review"]
+    assert len(pending) == 1
+    item = api.official_review(store, period="2025-07")[0]
+    api.confirm_official(store, item["id"], "14.STP")
+    assert {u["code"]: u["total"] for u in api.official(store, "2025-07")}["14.STP"] == 50
+    _, results = api.score(store, "2025-07", as_of=datetime(2025, 8, 5, 10), unit="14.STP")
+    assert results[0]["official"]["total"] == 50

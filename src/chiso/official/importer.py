@@ -316,7 +316,8 @@ def review_items(store: Store, period: str | None = None, status: str = "open") 
     rows = store.con.execute(
         "SELECT r.review_id, r.period, r.level, r.name, r.locator, r.payload, r.candidates, r.status, "
         "r.resolved_code, i.file FROM official_review r JOIN official_imports i ON i.import_id = r.import_id "
-        "WHERE (? IS NULL OR r.period = ?) AND (? = 'all' OR r.status = ?) ORDER BY r.review_id",
+        "WHERE (CAST(? AS TEXT) IS NULL OR r.period = ?) AND (CAST(? AS TEXT) = 'all' OR r.status = ?) "
+        "ORDER BY r.review_id",
         [period, period, status, status]).fetchall()
     out = []
     for rid, per, lv, name, locator, payload, cands, st, resolved, file in rows:
