@@ -380,4 +380,4 @@ def test_a_duplicate_handle_is_a_connection_of_its_own(pg_ws: Workspace) -> None
     assert twin.con.execute("SELECT pg_backend_pid()").fetchone() != pg_ws.store.con.execute(
         "SELECT pg_backend_pid()").fetchone()
     twin.close()
-    assert pg_ws.store.count("units") == 98  # Sơn La: 1 province, 22 departments, 75 communes (units init)
+    assert pg_ws.store.count("units") == 100  # Sơn La: 1 province, 24 departments, 75 communes (units init)
