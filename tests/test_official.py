@@ -92,6 +92,10 @@ def test_the_july_2025_letter_gives_every_department_and_commune(store: Store) -
     # Phụ lục 1 counts overdue dossiers (Sở Tài chính 27): not a score table, skipped and said so.
     assert any("Phụ lục" in n or "phụ lục" in n for n in rep["notes"])
     assert departments["14.STC"]["total"] == pytest.approx(54.78)
+    # The communes are scored out of 20 in this letter (the best has 20): kept apart from totals out of 100.
+    assert {u["max_total"] for u in communes.values()} == {20}
+    assert departments["14.SNV"]["max_total"] is None and province["max_total"] == 100
+    assert any("/20" in n for n in rep["notes"])
     # Where each figure came from: the file's fingerprint and its line, the name as written, the method.
     suoi_to = communes[code_of(store, "UBND xã Suối Tọ", "commune")]
     assert suoi_to["matched_from"] == "UBND Xi Subi To" and suoi_to["match_method"] == "ocr"

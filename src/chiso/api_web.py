@@ -539,7 +539,8 @@ def official_comparison(store: Store, code: str, period: str, result: dict[str, 
     from chiso.scoring.results import CAUSES
 
     row = store.con.execute(
-        "SELECT r.score, r.rank, r.rank_of, i.file, r.locator FROM official_results r JOIN official_imports i "
+        "SELECT r.score, r.rank, r.rank_of, i.file, r.locator, r.max_score FROM official_results r "
+        "JOIN official_imports i "
         "ON i.import_id = r.import_id WHERE r.period = ? AND r.unit_code = ? AND r.kind = 'total'",
         [period, code]).fetchone()
     rows = []
@@ -563,7 +564,9 @@ def official_comparison(store: Store, code: str, period: str, result: dict[str, 
                            "total": None, "rank": None, "rank_of": None, "difference": None, "source": None}
     if row is not None:
         out.update(total=row[0], rank=row[1], rank_of=row[2], source=f"{Path(str(row[3])).name}, {row[4]}",
-                   difference=round(float(row[0]) - float(computed), 2))
+                   max=row[5])
+        if row[5] is None or float(row[5]) == 100:  # a list on another scale is not compared with ours
+            out["difference"] = round(float(row[0]) - float(computed), 2)
     return out
 
 

@@ -36,6 +36,7 @@ from chiso.store.db import Store
 from chiso.units.catalog import MERGER_DAY
 from chiso.units.names import Match, UnitMatcher
 
+TOTAL_MAX = 100.0
 LEVEL_NAMES = {"province": "tỉnh", "department": "sở, ngành", "district": "huyện", "commune": "xã, phường"}
 AUTO_METHODS = ("code", "exact", "alias", "fuzzy", "ocr")
 METHOD_LABELS = {"code": "theo mã", "exact": "khớp tên", "alias": "tên đã xác nhận", "fuzzy": "gần đúng",
@@ -290,21 +291,24 @@ def attach_official(store: Store, period: str, results: list[dict[str, Any]], pl
     from chiso.rules.arithmetic import round_half_up
 
     rows = store.con.execute(
-        "SELECT r.unit_code, r.item, r.kind, r.score, r.rank, r.rank_of, i.file, r.locator FROM official_results r "
+        "SELECT r.unit_code, r.item, r.kind, r.score, r.max_score, r.rank, r.rank_of, i.file, r.locator "
+        "FROM official_results r "
         "JOIN official_imports i ON i.import_id = r.import_id WHERE r.period = ? AND r.kind IN ('total', 'group')",
         [period]).fetchall()
     if not rows:
         return
     by_code = {r["code"]: r for r in results}
-    for code, item, kind, score, rank, rank_of, file, locator in rows:
+    for code, item, kind, score, max_score, rank, rank_of, file, locator in rows:
         r = by_code.get(str(code))
         if r is None or score is None:
             continue
         off = r.setdefault("official", {"total": None, "rank": None, "rank_of": None, "difference": None,
                                          "groups": {}, "source": None})
         if kind == "total":
-            off.update(total=score, rank=rank, rank_of=rank_of, source=f"{Path(str(file)).name}, {locator}",
-                       difference=round_half_up(float(score) - float(r.get("computed_total", r["total"])), places))
+            off.update(total=score, max=max_score, rank=rank, rank_of=rank_of,
+                       source=f"{Path(str(file)).name}, {locator}")
+            if max_score is None or float(max_score) == TOTAL_MAX:  # another scale is not compared
+                off["difference"] = round_half_up(float(score) - float(r.get("computed_total", r["total"])), places)
         elif str(item) in r["groups"]:
             ours = r["groups"][item].get("computed_score", r["groups"][item]["score"])
             off["groups"][str(item)] = {"score": score, "difference": round_half_up(float(score) - float(ours), places)}

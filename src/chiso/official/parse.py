@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ MAX_FILE_MB = 50
 LETTER_SUFFIXES = (".docx", ".pdf", ".txt")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 LEVELS = ("province", "department", "district", "commune")
+LEVEL_WORDS = {"province": "tỉnh", "department": "sở, ngành", "district": "huyện", "commune": "xã, phường"}
 
 
 class OfficialError(ValueError):
@@ -565,4 +567,27 @@ def read_official(path: Path, rs: RuleSet, level: str | None = None) -> Parsed:
         for line in parsed.lines:
             if not line.issuer:
                 line.level = level
+    _infer_scale(parsed)
     return parsed
+
+
+SMALL_SCALE = 25.0  # a whole level whose best unit has at most this is not scored out of 100
+
+
+def _infer_scale(parsed: Parsed) -> None:
+    """A list whose highest total is small (the July 2025 letter scores the new communes out of 20) is on another
+    scale than the 100 points of the index: its maximum is set to its highest whole score so that nobody compares
+    it with a total out of 100, and the import says so."""
+    by_level: dict[str | None, list[OfficialLine]] = {}
+    for line in parsed.lines:
+        if not line.issuer and line.total is not None and line.max_total is None:
+            by_level.setdefault(line.level, []).append(line)
+    for lv, lines in by_level.items():
+        top = max(line.total or 0.0 for line in lines)
+        if len(lines) >= 3 and 0 < top <= SMALL_SCALE:
+            scale = float(math.ceil(top))
+            for line in lines:
+                line.max_total = scale
+            parsed.notes.append(f"{len(lines)} đơn vị{' cấp ' + LEVEL_WORDS.get(lv, lv) if lv else ''} có điểm cao "
+                                f"nhất {top:g}: thang điểm của danh sách này không phải 100 (ghi là /{scale:g}), "
+                                "không so tổng điểm với điểm tính theo bộ chỉ số")
