@@ -398,3 +398,30 @@ def test_on_postgresql_the_same_import_review_and_scores(pg_ws: Any, tmp_path: P
     assert {u["code"]: u["total"] for u in api.official(store, "2025-07")}["14.STP"] == 50
     _, results = api.score(store, "2025-07", as_of=datetime(2025, 8, 5, 10), unit="14.STP")
     assert results[0]["official"]["total"] == 50
+
+
+def test_a_unit_the_catalogue_lacks_is_created_on_confirmation(store: Store, tmp_path: Path) -> None:
+    """Issue 11 §3: a department the portal ranks and the catalogue does not have, created once by a user."""
+    path = tmp_path / "diem.csv"
+    path.write_text("Tên đơn vị,Điểm\nBan Quản lý Khu du lịch quốc gia Mộc Châu,77.7\n", encoding="utf-8")
+    rep = api.import_official(store, path, "2025-08", level="department")
+    assert len(rep["review"]) == 1
+    ws = ["-w", str(store.workspace)]
+    store.close()
+    runner = CliRunner()
+    item = json.loads(runner.invoke(main, [*ws, "official", "review", "--format", "json"]).output)[0]
+    bad = runner.invoke(main, [*ws, "official", "review", "--confirm", str(item["id"]), "--create", "bql dl",
+                               "--name", "Ban Quản lý Khu du lịch quốc gia Mộc Châu"])
+    assert bad.exit_code == 2 and "không hợp lệ" in bad.output
+    out = runner.invoke(main, [*ws, "official", "review", "--confirm", str(item["id"]), "--create", "BQLDL",
+                               "--name", "Ban Quản lý Khu du lịch quốc gia Mộc Châu"])
+    assert out.exit_code == 0, out.output
+    with Store.open(store.workspace) as again:
+        assert again.con.execute("SELECT name, level, parent_code FROM units WHERE code = '14.BQLDL'").fetchone() == (
+            "Ban Quản lý Khu du lịch quốc gia Mộc Châu", "department", "14")
+        assert {u["code"]: u["total"] for u in api.official(again, "2025-08")}["14.BQLDL"] == 77.7
+        assert "BQLDL,Ban Quản lý Khu du lịch quốc gia Mộc Châu" in (again.workspace / "departments.csv").read_text(
+            encoding="utf-8")
+        api.init_units(again, "Sơn La", before_2025=True)  # the catalogue rebuilt keeps it
+        assert again.con.execute("SELECT name FROM units WHERE code = '14.BQLDL'").fetchone() == (
+            "Ban Quản lý Khu du lịch quốc gia Mộc Châu",)

@@ -396,6 +396,13 @@ def confirm_official(store: Store, review_id: int, unit: str) -> dict[str, Any]:
     return confirm(store, review_id, unit)
 
 
+def create_department(store: Store, key: str, name: str) -> str:
+    """A department the catalogue lacks, created on confirmation (``official review --create KEY --name``)."""
+    from chiso.official.importer import create_department as run
+
+    return run(store, key, name)
+
+
 def drop_official(store: Store, review_id: int) -> None:
     """Drop a review line (the values are not stored)."""
     from chiso.official.importer import drop

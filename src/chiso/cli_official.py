@@ -128,23 +128,35 @@ def register(main: click.Group) -> None:
     @click.option("--period", type=PERIOD, default=None, help="Chỉ một kỳ.")
     @click.option("--confirm", "confirm_id", type=int, default=None, help="Số của dòng cần xác nhận.")
     @click.option("--unit", default=None, help="Mã hoặc tên đơn vị đúng của dòng đó (cùng --confirm).")
+    @click.option("--create", "create_key", default=None,
+                  help="Cùng --confirm: tạo sở, ngành mới mà danh mục chưa có, mã viết tắt KEY (ví dụ BQLKKT), "
+                       "tên ở --name.")
+    @click.option("--name", "new_name", default=None, help="Tên đầy đủ của sở, ngành mới (cùng --create).")
     @click.option("--drop", "drop_id", type=int, default=None, help="Bỏ dòng này (không lưu điểm của nó).")
     @click.option("--all", "show_all", is_flag=True, help="Cả các dòng đã xử lý.")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
     @click.pass_context
     def review(ctx: click.Context, period: str | None, confirm_id: int | None, unit: str | None,
-               drop_id: int | None, show_all: bool, fmt: str) -> None:
+               create_key: str | None, new_name: str | None, drop_id: int | None, show_all: bool,
+               fmt: str) -> None:
         """Các tên đơn vị chưa nhận ra khi nhập kết quả chính thức; xác nhận một lần, chiso nhớ tên đó."""
         from chiso.official.importer import ReviewError
 
         if confirm_id is not None or drop_id is not None:
             if confirm_id is not None and drop_id is not None:
                 raise click.UsageError("chỉ dùng một trong --confirm và --drop")
-            if confirm_id is not None and not unit:
-                raise click.UsageError("--confirm cần --unit MÃ_ĐƠN_VỊ (hoặc tên đơn vị)")
+            if confirm_id is not None and not unit and not create_key:
+                raise click.UsageError("--confirm cần --unit MÃ_ĐƠN_VỊ (hoặc tên đơn vị), hoặc --create KEY --name TÊN")
+            if create_key and (unit or not new_name or confirm_id is None):
+                raise click.UsageError("--create KEY dùng cùng --confirm SỐ và --name \"Tên đơn vị\", "
+                                       "không cùng --unit")
             store = open_store(ctx)
             try:
                 if confirm_id is not None:
+                    if create_key:
+                        assert new_name is not None
+                        unit = api.create_department(store, create_key, new_name)
+                        click.echo(f"Đã thêm đơn vị {unit} '{new_name}' vào danh mục (và departments.csv).")
                     assert unit is not None
                     done = api.confirm_official(store, confirm_id, unit)
                     click.echo(f"Đã xác nhận dòng {done['id']}: '{done['name']}' là {done['unit_name']} "

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from chiso.load.loader import file_sha256
+from chiso.load.loader import LoadError, file_sha256
 from chiso.official.parse import LEVELS, OfficialLine, Parsed, read_official
 from chiso.rules.model import RuleSet
 from chiso.scoring.period import Period
@@ -378,6 +379,50 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
                     "resolved_at = ? WHERE review_id = ?", [code, who.user, datetime.now(), review_id])
         audit.record(con, "official_confirm", str(review_id), {"name": name, "unit_code": code, "period": period})
     return {"id": review_id, "name": name, "code": code, "unit_name": unit[0], "period": period}
+
+
+_KEY = re.compile(r"[A-Z][A-Z0-9]{0,19}")
+
+
+def create_department(store: Store, key: str, name: str) -> str:
+    """A provincial department the portal evaluates and the catalogue lacks (Ban Quản lý khu kinh tế …), created
+    on a user's confirmation: loaded into ``units`` as ``<province>.<KEY>`` (a load, audited) and added to the
+    workspace's ``departments.csv`` so that ``chiso units init`` keeps it. Returns its code."""
+    from chiso.textnorm import INVISIBLE
+
+    key = key.strip().upper()
+    name = " ".join(INVISIBLE.sub(" ", name).split())
+    if not _KEY.fullmatch(key):
+        raise ReviewError(f"mã viết tắt '{key[:30]}' không hợp lệ: chữ in hoa không dấu và chữ số, tối đa 20 ký tự "
+                          "(ví dụ BQLKKT)")
+    if not 3 <= len(name) <= 200:
+        raise ReviewError("tên đơn vị mới cần từ 3 đến 200 ký tự (--name)")
+    provinces = [str(r[0]) for r in store.con.execute("SELECT code FROM units WHERE level = 'province'").fetchall()]
+    if len(provinces) != 1:
+        raise ReviewError("kho có " + str(len(provinces)) + " tỉnh: không biết thêm đơn vị mới vào tỉnh nào")
+    code = f"{provinces[0]}.{key}"
+    if store.con.execute("SELECT 1 FROM units WHERE code = ?", [code]).fetchone():
+        raise ReviewError(f"đã có đơn vị mã {code}: dùng --unit {code}")
+    import csv
+    import tempfile
+
+    from chiso import api
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "don-vi-moi.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([["code", "name", "level", "parent_code"],
+                                      [code, name, "department", provinces[0]]])
+        try:
+            api.load(store, [path], table="units")
+        except LoadError as exc:
+            raise ReviewError("không thêm được đơn vị mới: " + "; ".join(str(i) for i in exc.report.issues[:3])
+                              ) from None
+    departments = store.workspace / "departments.csv"
+    if departments.is_file():
+        with departments.open("a", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerow([key, name, "", "", ""])
+    return code
 
 
 def drop(store: Store, review_id: int) -> None:
