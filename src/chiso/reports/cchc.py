@@ -28,11 +28,10 @@ from typing import Any
 from chiso.config import Config, ConfigError, load_config
 from chiso.reports.common import ROMAN, province_name
 from chiso.reports.numbers import NumberFormat
-from chiso.reports.onestop import report_window
+from chiso.reports.onestop import handling_counts, level_totals, report_window
 from chiso.reports.templating import TemplateError, set_cell, template_path
 from chiso.rules.arithmetic import round_half_up
 from chiso.scoring.period import Period, parse_period
-from chiso.status.timeliness import StatusQuery, ts_literal
 from chiso.store.db import Store
 from chiso.textnorm import fold
 
@@ -319,17 +318,12 @@ def computed_values(store: Store, first: date, last: date, config: Config) -> di
     out["6.4.1"] = (int(all_received), "")
     out["6.4.2"] = (int(online_received), "")
 
-    # Resolved = processing ended in the window; on time = early or on time, judged at the end of the window.
-    query = StatusQuery(as_of=end - timedelta(seconds=1), config=config, ended_since=start)
-    per_level = {str(r[0]): (int(r[1]), int(r[2])) for r in store.con.execute(f"""
-        SELECT CASE u.level WHEN 'district' THEN '3.2' WHEN 'commune' THEN '3.3' ELSE '3.1' END,
-               count(*), count(*) FILTER (WHERE s.timeliness IN ('early', 'on_time'))
-        FROM ({query.sql()}) s JOIN units u ON u.code = s.unit_code
-        WHERE s.end_at IS NOT NULL AND s.end_at >= {ts_literal(start)}
-        GROUP BY 1""").fetchall()}
+    # Resolved and resolved on time per level: the one-stop report's counts (withdrawn and cancelled dossiers
+    # excluded), from the same function, so both documents print the same figures (docs/reports.md).
+    totals = level_totals(handling_counts(store, first, last, config))
     no_district = "Từ 01/7/2025 không còn cấp huyện" if first >= date(2025, 7, 1) else ""
-    for group in ("3.1", "3.2", "3.3"):
-        resolved, on_time = per_level.get(group, (0, 0))
+    for group, level in (("3.1", "centre"), ("3.2", "district"), ("3.3", "commune")):
+        resolved, on_time = totals[level]["resolved"], totals[level]["in_time"]
         note = no_district if group == "3.2" else ""
         out[f"{group}.1"] = (resolved, note)
         out[f"{group}.2"] = (on_time, note)

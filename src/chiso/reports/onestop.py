@@ -25,7 +25,14 @@ A dossier is in the report when it was received by the end of the window and had
 
 Level totals (:func:`level_totals`): ``centre`` (department and province units: the provincial Public
 Administration Service Centre), ``district``, ``commune``; percentages are numbers in percent rounded half up to
-2 places (``91.86`` for 91.86 %), 0 when the denominator is 0.
+2 places (``91.86`` for 91.86 %), 0 when the denominator is 0. ``in_time`` = ``early + on_time`` (resolved on time,
+giải quyết đúng hạn, the numerator of Biểu mẫu 3 rows 3.x.2) and ``in_time_pct`` = in_time / resolved.
+
+**One count everywhere** (docs/reports.md): the quarterly report, its tables and the reform statistics form
+(Biểu mẫu 3, :mod:`chiso.reports.cchc`) take "resolved" and "resolved on time" per level from
+:func:`level_totals` over :func:`handling_counts` — one definition, withdrawn and cancelled dossiers excluded.
+Levels of a period (:func:`report_levels`): from 1/7/2025 (two-level local government) ``centre`` and
+``commune`` only; a district's dossiers are not reported for such a period.
 
 One-stop evaluation (:func:`evaluate`, domain.md §5) over the dossiers resolved in the window (the ``resolved``
 outcome above). Per dossier, indicators i1..i9 (0, 1 or 2 points) come from the evaluation form when one exists
@@ -87,6 +94,7 @@ PERCENTAGES = {
     "in_progress_late_pct": ("in_progress_late", "total"),
     "paused_pct": ("paused", "total"),
     "withdrawn_pct": ("withdrawn", "total"),
+    "in_time_pct": ("in_time", "resolved"),
 }
 INDICATORS = tuple(f"i{n}" for n in range(1, 10))
 DEFAULT_BANDS: tuple[tuple[str, float], ...] = (
@@ -101,7 +109,8 @@ DEFAULT_CLASSIFICATION = {
 EVALUATOR_ORDER = ("citizen", "supervisor", "self")
 WITHDRAWN_REASONS = ("withdrawn", "cancelled")
 _LEVEL_ORDER = {"province": 0, "department": 1, "district": 2, "commune": 3}
-# The provisional choices of the evaluation, for the document to print beside the figures.
+TWO_LEVELS_FROM = date(2025, 7, 1)  # districts abolished (two-level local government)
+# The provisional choices of the evaluation (documented in docs/reports.md; not printed in the report).
 PROVISIONAL_NOTES = (
     "Tiêu chí 2 (thời gian của từng cơ quan tham gia) lấy bằng tiêu chí 1 do dữ liệu không có thời gian từng bước.",
     "Tiêu chí 8: phản ánh, kiến nghị không có hạn xử lý được tính hạn 15 ngày kể từ ngày tiếp nhận.",
@@ -281,7 +290,15 @@ GROUP BY u.code, u.name, u.level, u.parent_code
         for k in COUNT_COLUMNS:
             r[k] = int(r[k])
             r[f"online_{k}"] = int(r[f"online_{k}"])
+        for p in ("", "online_"):
+            r[f"{p}in_time"] = r[f"{p}early"] + r[f"{p}on_time"]
     return sorted(rows, key=_sort_key)
+
+
+def report_levels(period_start: date) -> tuple[str, ...]:
+    """The report levels of a period that starts on ``period_start``: ``centre``, ``district``, ``commune``;
+    from 1/7/2025 (:data:`TWO_LEVELS_FROM`) ``centre`` and ``commune``."""
+    return ("centre", "commune") if period_start >= TWO_LEVELS_FROM else REPORT_LEVELS
 
 
 def _pct(numerator: int, denominator: int) -> float:
@@ -294,7 +311,9 @@ def _pct(numerator: int, denominator: int) -> float:
 def level_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Sums per report level (centre, district, commune; always all three), ``units`` (rows summed), the
     percentages of :data:`PERCENTAGES` for all dossiers and with the ``online_`` prefix for online dossiers, and
-    ``online_share`` = online_total / total — percent, rounded half up to 2 places, 0 when the denominator is 0."""
+    ``online_share`` = online_total / total — percent, rounded half up to 2 places, 0 when the denominator is 0;
+    ``in_time`` = early + on_time (resolved on time) and ``in_time_pct`` = in_time / resolved, also with the
+    ``online_`` prefix. The one source of these figures for every document (module docstring)."""
     keys = [*COUNT_COLUMNS, *(f"online_{k}" for k in COUNT_COLUMNS)]
     out: dict[str, dict[str, Any]] = {lv: {"units": 0, **dict.fromkeys(keys, 0)} for lv in REPORT_LEVELS}
     for r in rows:
@@ -306,6 +325,8 @@ def level_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for k in keys:
             acc[k] += int(r.get(k) or 0)
     for acc in out.values():
+        for p in ("", "online_"):
+            acc[f"{p}in_time"] = acc[f"{p}early"] + acc[f"{p}on_time"]
         for name, (num, den) in PERCENTAGES.items():
             acc[name] = _pct(acc[num], acc[den])
             acc[f"online_{name}"] = _pct(acc[f"online_{num}"], acc[f"online_{den}"])
