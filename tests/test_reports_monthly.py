@@ -57,13 +57,32 @@ def test_monthly_letter_has_every_section_of_the_seeds(province: Workspace, tmp_
                      "Kính gửi:", "- Các sở, ban, ngành tỉnh;", "- UBND các xã, phường.", "Nơi nhận:",
                      "CHÁNH VĂN PHÒNG", "Phụ lục 1", "Phụ lục 2"):
         assert expected in text, expected
-    # Section 1: the province's total and rank, the weak groups (below 80 % of their maximum).
-    assert "1. Tổng số điểm Sơn La đạt: 65,89/100 điểm, xếp hạng 20/34 tỉnh, thành phố" in text
+    # The basis: the province's own data (no official result imported), no method title in the text.
+    assert ("Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu trên Hệ thống thông tin giải "
+            "quyết thủ tục hành chính của tỉnh") in text and "phương pháp" not in text
+    # Section 1: the total with two decimals, provisional (two staff-entered inputs were never entered for the
+    # province: counted 0, listed), the national rank given, the change against August, all six groups.
+    assert "1. Tổng số điểm Sơn La đạt: 63,89/100 điểm (tạm tính), xếp hạng 20/34 tỉnh, thành phố" in text
+    assert ("(Điểm tạm tính: chưa có số liệu TTHC công khai đầy đủ 7 thành phần (2 điểm); Cấp bản sao điện tử có "
+            "chứng thực (2 điểm); các chỉ số này đang được tính 0 điểm.)") in lines
+    import re
+
+    from chiso import api
+
+    change = re.search(r"thành phố, (tăng|giảm) (\d+),(\d\d) điểm so với tháng 08/2025 \(Số liệu tại thời điểm", text)
+    assert change, "the change against the previous month"
+    _, august = api.score(province.store, "2025-08", as_of=AS_OF, level="province")
+    expected = round(63.89 - august[0]["total"], 2)
+    assert (change.group(1) == "tăng") == (expected > 0)
+    assert float(f"{change.group(2)}.{change.group(3)}") == abs(expected)
     assert "(Số liệu tại thời điểm 23h59' ngày 30/09/2025." in text
-    weak = [line for line in lines if line.startswith("- ") and " đạt " in line and "/" in line]
-    assert weak == ["- Công khai, minh bạch đạt 13,7/18 điểm;", "- Tiến độ giải quyết đạt 13,33/20 điểm;",
-                    "- Dịch vụ công trực tuyến đạt 8/12 điểm;", "- Số hóa hồ sơ đạt 9,42/22 điểm;",
-                    "- Mức độ hài lòng đạt 13,44/18 điểm."]  # TTTT 8/10 is exactly 80 %: not weak
+    groups = [line for line in lines if line.startswith("- ") and " đạt: " in line]
+    assert groups == ["- Công khai, minh bạch đạt: 13,70/18 điểm (tạm tính);",
+                      "- Tiến độ giải quyết đạt: 13,33/20 điểm;",
+                      "- Dịch vụ công trực tuyến đạt: 8,00/12 điểm (tạm tính);",  # the conversion is provisional
+                      "- Thanh toán trực tuyến đạt: 8,00/10 điểm;",
+                      "- Số hóa hồ sơ đạt: 7,42/22 điểm (tạm tính);",
+                      "- Mức độ hài lòng đạt: 13,44/18 điểm."]
     # Section 2: overdue dossiers and the explanation deadline (5 working days after the letter).
     assert ("- Trong tháng 9/2025, toàn tỉnh Sơn La có 2 hồ sơ quá hạn tại 01 cơ quan, đơn vị (Trong đó, gồm "
             "00 sở, ngành và 01 UBND các xã, phường).") in lines
@@ -73,14 +92,20 @@ def test_monthly_letter_has_every_section_of_the_seeds(province: Workspace, tmp_
            "phường" in text
     x = unit_name(province, "03646")
     assert f"1 | {x} | 1 | 1 | 2" in lines  # Appendix 1: X2 resolved late, X3 open and overdue
-    # Appendix 2: units in rank order, departments then communes.
-    ranking = lines[lines.index("TT | Tên cơ quan, đơn vị | Điểm | Xếp loại"):]
-    assert ranking[1] == "I | Các sở, ban, ngành |  | "
-    assert ranking[2] == f"1 | {unit_name(province, '14.STP')} | 93,9 | Xuất sắc"
-    communes = ranking[ranking.index("II | UBND các xã, phường |  | ") + 1:]
-    assert communes[0] == f"1 | {unit_name(province, '03667')} | 60,9 | Trung bình"
-    assert communes[1] == f"2 | {x} | 57,23 | Trung bình"
-    assert all(c.startswith("3 | ") and "| 22,9 |" in c for c in communes[2:])
+    # Appendix 2: units in rank order, departments then communes; a serial number that runs on through ties and
+    # the rank in its own column; only the departments the portal ranks (not VP, the service centre, Thanh tra).
+    ranking = lines[lines.index("TT | Tên cơ quan, đơn vị | Điểm | Xếp hạng | Xếp loại"):]
+    assert ranking[1] == "I | Các sở, ban, ngành |  |  | "
+    assert ranking[2] == f"1 | {unit_name(province, '14.STP')} | 93,90 | 1 | Xuất sắc"
+    communes = ranking[ranking.index("II | UBND các xã, phường |  |  | ") + 1:]
+    departments = ranking[2:ranking.index("II | UBND các xã, phường |  |  | ")]
+    for code in ("14.VP", "14.TTPVHCC", "14.TTRA"):
+        assert not any(f"| {unit_name(province, code)} |" in d for d in departments)
+    assert len(departments) == 14  # the shipped list valid in September 2025, less the three not ranked
+    assert communes[0] == f"1 | {unit_name(province, '03667')} | 60,90 | 1 | Trung bình"
+    assert communes[1] == f"2 | {x} | 57,23 | 2 | Trung bình"
+    assert [c.split(" | ")[0] for c in communes[2:]] == [str(i) for i in range(3, 76)]
+    assert all(c.endswith("| 22,90 | 3 | Yếu") for c in communes[2:])
     assert len(communes) == 75
 
 
@@ -88,7 +113,7 @@ def test_monthly_appendix_workbook(province: Workspace, tmp_path: Path) -> None:
     _, excel = monthly(province, tmp_path)
     rows = xlsx_rows(excel, "Phụ lục 2 - Xếp hạng")
     stp = next(r for r in rows if r[1] == unit_name(province, "14.STP"))
-    assert stp[0] == 1 and stp[8] == 93.9 and stp[9] == "Xuất sắc"
+    assert stp[0] == 1 and stp[8] == 93.9 and stp[9] == 1 and stp[10] == "Xuất sắc"
     # Group scores of Sở Tư pháp, worked out in test_scoring: 14.90, 20, 12, 10, 22, 15.
     assert stp[2:8] == [14.9, 20, 12, 10, 22, 15]
     cells = xlsx_cells(excel, "Phụ lục 2 - Xếp hạng")
@@ -139,10 +164,8 @@ def test_number_format_is_configurable(province: Workspace, tmp_path: Path) -> N
     province.config('[report]\ndecimal = "."\nthousands = ","\nlow_share = 0.5\n')
     word, _ = monthly(province, tmp_path)
     text = "\n".join(docx_lines(word))
-    assert "65.89/100 điểm" in text
-    # With low_share 0.5 only MDSH (9.42 of 22, 43 %) is below half of its maximum.
-    weak = [line for line in text.splitlines() if line.startswith("- ") and " đạt " in line]
-    assert weak == ["- Số hóa hồ sơ đạt 9.42/22 điểm."]
+    assert "63.89/100 điểm (tạm tính)" in text
+    assert "- Số hóa hồ sơ đạt: 7.42/22 điểm (tạm tính);" in text.splitlines()
 
 
 def test_unit_detail_letter(province: Workspace, tmp_path: Path) -> None:

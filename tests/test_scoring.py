@@ -108,7 +108,7 @@ def test_commune_x(results: dict[str, dict[str, Any]]) -> None:
     assert scores(x) | {} == {
         "PUBLISH_ON_TIME": 5.40,            # inherited 9/10 x 6
         "PUBLIC_UPDATE_ON_TIME": 3.50,      # inherited official value
-        "PUBLIC_CONTENT_FULL": 0.0,         # no input anywhere
+        "PUBLIC_CONTENT_FULL": 0.0,         # no input anywhere: missing, counted 0 and marked
         "DOSSIER_SYNC": 4.00,               # X1, X2 of 3 received: 6 x 2/3
         "PROGRESS_ON_TIME": 10.00,          # X1 early, X5 on time of 4: 20 x 0.5
         "ONLINE_FULL_PROCESS": 6.00,        # eligible X1, X2; online X1: 12 x 0.5
@@ -121,7 +121,7 @@ def test_commune_x(results: dict[str, dict[str, Any]]) -> None:
         "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": 0.0,
         "CITIZEN_DATA_CONNECTED_DOSSIER": 0.50,   # X1 of 4: 2 x 0.25
         "CITIZEN_DATA_CONNECTED_FORMALITY": 1.00,  # PA of PA, PB: 2 x 0.5
-        "ELECTRONIC_CERTIFIED_COPY": 2.00,  # no data: full
+        "ELECTRONIC_CERTIFIED_COPY": 2.00,  # a commune has no communes below it: full
         "DOSSIER_RECEIVING_SATISFACTION": 3.33,   # X1, X5 of 4 (X2 late, X3 overdue + dissatisfied): 6 x 0.5/0.9
         "PETITION_PROCESSING_ON_TIME": 6.00,      # no PAKN: full
         "PETITION_HANDLING_SATISFACTION": 6.00,
@@ -181,8 +181,16 @@ def test_province_is_computed_from_all_dossiers_not_averaged(results: dict[str, 
     up = p["indicators"]["PUBLIC_UPDATE_ON_TIME"]
     assert (up["official_score"], up["computed_score"], up["difference"]) == (3.5, 3.0, 0.5)
     assert {k: v["score"] for k, v in p["groups"].items()} == {
-        "CKMB": 13.70, "TDGQ": 13.33, "CLGQ": 8.00, "TTTT": 8.00, "MDSH": 9.42, "MDHL": 13.44}
-    assert p["total"] == 65.89 and p["classification"] == "Trung bình"
+        "CKMB": 13.70, "TDGQ": 13.33, "CLGQ": 8.00, "TTTT": 8.00, "MDSH": 7.42, "MDHL": 13.44}
+    assert p["total"] == 63.89 and p["classification"] == "Trung bình"
+    # Never entered for the province: PUBLIC_CONTENT_FULL (inherited by nobody) and the certified copies of its
+    # communes. Each counts 0, is marked, and makes the total provisional (tạm tính) — not a silent 0, and not 2/2
+    # for one and 0/2 for the other.
+    assert p["missing_inputs"] == ["PUBLIC_CONTENT_FULL", "ELECTRONIC_CERTIFIED_COPY"] and p["provisional"]
+    ecc = p["indicators"]["ELECTRONIC_CERTIFIED_COPY"]
+    assert (ecc["score"], ecc["missing"]) == (0.0, True)
+    assert results["14.STP"]["indicators"]["ELECTRONIC_CERTIFIED_COPY"]["score"] == 2.0  # none below: full
+    assert results["14.STP"]["missing_inputs"] == ["PUBLIC_CONTENT_FULL"]
     assert p["rule_set"] == "vn-766-2026"
 
 

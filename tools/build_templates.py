@@ -57,17 +57,28 @@ def monthly_letter() -> None:
     para(doc, "- {{ local_addressee }}.", align=CENTER)
     para(doc, "Thực hiện Công văn số 4660/VPCP-KSTT ngày 26/7/2022 của Văn phòng Chính phủ về việc triển khai "
               "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ.", indent=True)
-    para(doc, "Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu giải quyết thủ tục hành chính "
-              "của tỉnh ({{ rule_set_title }}), Văn phòng UBND tỉnh công khai kết quả Bộ chỉ số phục vụ người dân và "
+    para(doc, "{%p if basis_portal %}")
+    para(doc, "Căn cứ kết quả trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn), tại mục “Kết quả đánh giá "
+              "Bộ chỉ số phục vụ người dân và doanh nghiệp của bộ, ngành, địa phương”. Văn phòng UBND tỉnh công bố "
+              "kết quả Bộ chỉ số phục vụ người dân và doanh nghiệp trong tháng {{ period.month }} năm "
+              "{{ period.year }} của tỉnh như sau:", indent=True)
+    para(doc, "{%p else %}")
+    para(doc, "Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu trên Hệ thống thông tin giải "
+              "quyết thủ tục hành chính của tỉnh, Văn phòng UBND tỉnh công bố kết quả Bộ chỉ số phục vụ người dân và "
               "doanh nghiệp trong tháng {{ period.month }} năm {{ period.year }} của tỉnh như sau:", indent=True)
-    para(doc, "**1. Tổng số điểm {{ province }} đạt: {{ province_result.total|num }}/100 điểm"
-              "{% if national_rank %}, xếp hạng {{ national_rank }} tỉnh, thành phố{% endif %}** "
-              "(Số liệu tại thời điểm {{ as_of_text }}. Số liệu này có thể thay đổi theo thời gian)", indent=True)
-    para(doc, "{% if low_groups %}Một số tiêu chí đạt kết quả thấp như:{% else %}Các nhóm tiêu chí đều đạt từ "
-              "{{ low_share_pct }}% điểm tối đa trở lên.{% endif %}", indent=True)
-    para(doc, "{%p for g in low_groups %}")
-    para(doc, "- {{ g.name }} đạt {{ g.score|num }}/{{ g.max|num }} điểm{{ ';' if not loop.last else '.' }}",
-         indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "**1. Tổng số điểm {{ province }} đạt: {{ headline_total|fixed }}/100 điểm"
+              "{% if headline_provisional %} (tạm tính){% endif %}, xếp hạng {{ national_rank }} tỉnh, thành "
+              "phố**{{ change_text }} (Số liệu tại thời điểm {{ as_of_text }}. Số liệu này có thể thay đổi theo "
+              "thời gian)", indent=True)
+    para(doc, "{%p if missing_inputs %}")
+    para(doc, "(Điểm tạm tính: chưa có số liệu {{ missing_text }}; các chỉ số này đang được tính 0 điểm.)",
+         italic=True, indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "Một số tiêu chí đạt kết quả như sau:", indent=True)
+    para(doc, "{%p for g in headline_groups %}")
+    para(doc, "- {{ g.name }} đạt: {{ g.score|fixed }}/{{ g.max|num(0) }} điểm{% if g.provisional %} (tạm tính)"
+              "{% endif %}{{ ';' if not loop.last else '.' }}", indent=True)
     para(doc, "{%p endfor %}")
     para(doc, "{{ chart_groups }}", align=CENTER)
     para(doc, "{%p if chart_trend %}")
@@ -96,7 +107,9 @@ def monthly_letter() -> None:
     para(doc, "{{ chart_ranking }}", align=CENTER)
     para(doc, "Văn phòng UBND tỉnh công khai kết quả trên đến các cơ quan, đơn vị, địa phương biết để phát huy những "
               "điểm tốt và khắc phục những tiêu chí đạt tỷ lệ thấp./.", indent=True)
-    signature(doc, RECIPIENTS, ["{{ signer_title }}"], "{{ signer_name }}")
+    signature(doc, ["{%p for r in recipients %}", "- {{ r }}", "{%p endfor %}"],
+              ["{%p if signer_above %}", "{{ signer_above }}", "{%p endif %}", "{{ signer_title }}"],
+              "{{ signer_name }}")
 
     page_break(doc)
     para(doc, "Phụ lục 1", bold=True, align=CENTER, after=0)
@@ -129,13 +142,13 @@ def monthly_letter() -> None:
               "{{ local_title|upper }} THÁNG {{ period.mm_yyyy }}", bold=True, align=CENTER, after=0)
     para(doc, "(Kèm theo Công văn số:        /VPUB-TTPVHCC {{ letter_date }} của Văn phòng UBND tỉnh)",
          italic=True, align=CENTER)
-    grid(doc, ["TT", "Tên cơ quan, đơn vị", "Điểm", "Xếp loại"],
+    grid(doc, ["TT", "Tên cơ quan, đơn vị", "Điểm", "Xếp hạng", "Xếp loại"],
          [["{%tr for g in ranking %}"],
-          ["{{ g.roman }}", "{{ g.title }}", "", ""],
+          ["{{ g.roman }}", "{{ g.title }}", "", "", ""],
           ["{%tr for r in g.rows %}"],
-          ["{{ r.rank }}", "{{ r.name }}", "{{ r.total|num }}", "{{ r.classification }}"],
+          ["{{ loop.index }}", "{{ r.name }}", "{{ r.total|fixed }}", "{{ r.rank }}", "{{ r.classification }}"],
           ["{%tr endfor %}"], ["{%tr endfor %}"]],
-         [14, 100, 24, 27], bold_rows=(1,), aligns=[CENTER, LEFT, CENTER, CENTER])
+         [13, 92, 22, 18, 25], bold_rows=(1,), aligns=[CENTER, LEFT, CENTER, CENTER, CENTER])
     save_slim(doc, OUT / "cong-van-thang.docx")
 
 
@@ -188,7 +201,8 @@ def unit_letter() -> None:
          [16, 100, 24, 25], aligns=[CENTER, LEFT, CENTER, CENTER])
     para(doc, "Văn phòng UBND tỉnh thông báo để {{ unit.name }} biết, phát huy những điểm tốt và khắc phục những "
               "tiêu chí đạt tỷ lệ thấp./.", indent=True)
-    signature(doc, ["- Như trên;", "- LĐ VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."], ["{{ signer_title }}"],
+    signature(doc, ["- Như trên;", "- LĐ VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."],
+              ["{%p if signer_above %}", "{{ signer_above }}", "{%p endif %}", "{{ signer_title }}"],
               "{{ signer_name }}")
     save_slim(doc, OUT / "cong-van-don-vi.docx")
 
@@ -329,18 +343,19 @@ def monthly_appendix() -> None:
           [None, None, INT, PCT, PCT, PCT, PCT])
     sheet(wb, "Phụ lục 2 - Xếp hạng",
           ["Phụ lục 2", "KẾT QUẢ ĐÁNH GIÁ BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP THÁNG {{ period.mm_yyyy }}", note],
-          ["Hạng", "Tên cơ quan, đơn vị", "{{ group_names[0] }}", "{{ group_names[1] }}", "{{ group_names[2] }}",
-           "{{ group_names[3] }}", "{{ group_names[4] }}", "{{ group_names[5] }}", "Tổng điểm", "Xếp loại"],
-          [7, 42, 12, 12, 12, 12, 12, 12, 11, 13],
-          [["I", "Các sở, ban, ngành", "", "", "", "", "", "", "", ""],
-           ["{% for r in ranking[0].rows %}{{ r.rank }}", "{{ r.name }}", "{{ r.groups[0] }}", "{{ r.groups[1] }}",
-            "{{ r.groups[2] }}", "{{ r.groups[3] }}", "{{ r.groups[4] }}", "{{ r.groups[5] }}", "{{ r.total }}",
-            "{{ r.classification }}"],
-           ["II", "{{ local_title }}", "", "", "", "", "", "", "", ""],
-           ["{% for r in ranking[1].rows %}{{ r.rank }}", "{{ r.name }}", "{{ r.groups[0] }}", "{{ r.groups[1] }}",
-            "{{ r.groups[2] }}", "{{ r.groups[3] }}", "{{ r.groups[4] }}", "{{ r.groups[5] }}", "{{ r.total }}",
-            "{{ r.classification }}"]],
-          [None, None, DEC, DEC, DEC, DEC, DEC, DEC, DEC, None])
+          ["TT", "Tên cơ quan, đơn vị", "{{ group_names[0] }}", "{{ group_names[1] }}", "{{ group_names[2] }}",
+           "{{ group_names[3] }}", "{{ group_names[4] }}", "{{ group_names[5] }}", "Tổng điểm", "Xếp hạng",
+           "Xếp loại"],
+          [6, 42, 12, 12, 12, 12, 12, 12, 11, 9, 13],
+          [["I", "Các sở, ban, ngành", "", "", "", "", "", "", "", "", ""],
+           ["{% for r in ranking[0].rows %}{{ loop.index }}", "{{ r.name }}", "{{ r.groups[0] }}",
+            "{{ r.groups[1] }}", "{{ r.groups[2] }}", "{{ r.groups[3] }}", "{{ r.groups[4] }}", "{{ r.groups[5] }}",
+            "{{ r.total }}", "{{ r.rank }}", "{{ r.classification }}"],
+           ["II", "{{ local_title }}", "", "", "", "", "", "", "", "", ""],
+           ["{% for r in ranking[1].rows %}{{ loop.index }}", "{{ r.name }}", "{{ r.groups[0] }}",
+            "{{ r.groups[1] }}", "{{ r.groups[2] }}", "{{ r.groups[3] }}", "{{ r.groups[4] }}", "{{ r.groups[5] }}",
+            "{{ r.total }}", "{{ r.rank }}", "{{ r.classification }}"]],
+          [None, None, DEC, DEC, DEC, DEC, DEC, DEC, DEC, None, None])
     sheet(wb, "Chi tiết chỉ số",
           ["CHI TIẾT CÁC CHỈ SỐ THÀNH PHẦN THÁNG {{ period.mm_yyyy }}", "{{ rule_set_title }}"],
           ["Mã đơn vị", "Tên đơn vị", "Nhóm", "Mã chỉ số", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa"],

@@ -102,6 +102,7 @@ def letterhead(doc, left: list[tuple[str, dict]], right: list[tuple[str, dict]])
     table.autofit = False
     widths = (Mm(68), Mm(97))
     for col, w in zip(table.columns, widths, strict=True):
+        col.width = w  # the grid LibreOffice reads: the motto stays on one line
         for c in col.cells:
             c.width = w
     for text, kw in left:
@@ -127,6 +128,7 @@ def grid(doc, headers: list[str], rows: list[list[str]], widths_mm: list[float],
         table.columns[i].width = Mm(w)  # the grid LibreOffice reads
         for c in table.columns[i].cells:
             c.width = Mm(w)
+    repeat_header(table)
     return table
 
 
@@ -136,9 +138,21 @@ def two_columns(doc, left_mm: float, right_mm: float):
     no_borders(table)
     table.autofit = False
     for c, w in zip(table.columns, (Mm(left_mm), Mm(right_mm)), strict=True):
+        c.width = w
         for cell in c.cells:
             cell.width = w
     return table.cell(0, 0), table.cell(0, 1)
+
+
+def repeat_header(table) -> None:
+    """Mark the table's first row as a header row: Word and LibreOffice repeat it on every page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    tr_pr.append(header)
 
 
 def signature(doc, recipients: list[str], title_lines: list[str], signer: str) -> None:

@@ -93,6 +93,7 @@ UNITS = Table(
         Column("valid_from", "date", aliases=("hieu luc tu", "ngay hieu luc"), in_calendar=False),
         Column("valid_to", "date", aliases=("hieu luc den", "ngay het hieu luc"), in_calendar=False),
         Column("successor_code", aliases=("ma don vi ke thua", "don vi ke thua"), max_length=CODE_LEN),
+        Column("ranked", "bool", aliases=("xep hang", "duoc xep hang", "cong xep hang")),
     ),
     key=("code",),
     label="đơn vị",

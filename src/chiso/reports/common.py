@@ -17,8 +17,12 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 LEVEL_TEXT = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã"}
 KNOWN_KEYS = {
     "decimal", "thousands", "low_share", "explanation_working_days", "signer_title", "signer_name", "place",
-    "window", "pdf",
+    "window", "pdf", "signer_authority", "signer_for", "recipients",
 }
+# Signing on behalf (Nghị định 30/2020, Điều 13): ký thay, thừa lệnh, thay mặt, thừa ủy quyền.
+AUTHORITIES = ("", "KT.", "TL.", "TM.", "TUQ.")
+DEFAULT_RECIPIENTS = ("Như trên;", "Văn phòng Chính phủ (b/c);", "CT, các PCT UBND tỉnh (b/c);", "LĐ VPUBND tỉnh;",
+                      "Các phòng nội dung VPUBND tỉnh;", "TT PVHCC;", "TT Thông tin;", "Lưu: VT, TTPVHCC.")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,14 @@ class ReportSettings:
     signer_name: str = ""
     place: str = ""  # defaults to the province name
     pdf: bool = True  # also write PDF when LibreOffice is installed
+    signer_authority: str = ""  # "KT.", "TL.", "TM.", "TUQ." or "" (the signer signs in their own name)
+    signer_for: str = ""  # whom the signer signs for: "CHÁNH VĂN PHÒNG" in "KT. CHÁNH VĂN PHÒNG"
+    recipients: tuple[str, ...] = DEFAULT_RECIPIENTS  # "Nơi nhận" of the monthly letter
+
+    @property
+    def signer_above(self) -> str:
+        """The line above the signer's title: 'KT. CHÁNH VĂN PHÒNG', or '' when the signer signs in person."""
+        return f"{self.signer_authority} {self.signer_for}".strip() if self.signer_authority else ""
 
     @classmethod
     def from_config(cls, config: Config) -> ReportSettings:
@@ -44,10 +56,24 @@ class ReportSettings:
         days = raw.get("explanation_working_days", 5)
         if not isinstance(days, int) or days < 0:
             raise ConfigError("chiso.toml: [report] explanation_working_days: phải là số nguyên không âm")
+        authority = str(raw.get("signer_authority", "")).strip()
+        if authority not in AUTHORITIES:
+            raise ConfigError("chiso.toml: [report] signer_authority: chỉ nhận \"KT.\", \"TL.\", \"TM.\", "
+                              "\"TUQ.\" hoặc \"\" (ký trực tiếp)")
+        signer_for = str(raw.get("signer_for", "")).strip()
+        if authority and not signer_for:
+            raise ConfigError(f"chiso.toml: [report] signer_authority = \"{authority}\" cần signer_for (ví dụ "
+                              "\"CHÁNH VĂN PHÒNG\")")
+        recipients = raw.get("recipients", list(DEFAULT_RECIPIENTS))
+        if not (isinstance(recipients, list) and 0 < len(recipients) <= 40
+                and all(isinstance(r, str) and 0 < len(r.strip()) <= 200 for r in recipients)):
+            raise ConfigError("chiso.toml: [report] recipients: một danh sách từ 1 đến 40 dòng chữ, ví dụ "
+                              "[\"Như trên;\", \"Lưu: VT, TTPVHCC.\"]")
         return cls(numbers=NumberFormat.from_config(raw), low_share=low, explanation_working_days=days,
                    signer_title=str(raw.get("signer_title", "CHÁNH VĂN PHÒNG")),
                    signer_name=str(raw.get("signer_name", "")), place=str(raw.get("place", "")),
-                   pdf=bool(raw.get("pdf", True)))
+                   pdf=bool(raw.get("pdf", True)), signer_authority=authority, signer_for=signer_for,
+                   recipients=tuple(r.strip().removeprefix("- ").strip() for r in recipients))
 
 
 def province_name(store: Store) -> str:
@@ -113,6 +139,7 @@ def base_context(store: Store, settings: ReportSettings, period: Period, letter_
         "letter_date": date_text(letter_date),
         "period": period_words(period),
         "signer_title": settings.signer_title, "signer_name": settings.signer_name,
+        "signer_above": settings.signer_above, "recipients": list(settings.recipients),
     }
 
 

@@ -213,12 +213,12 @@ def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path
 
 
 def letter_units(data: MonthScores, which: str | list[str]) -> list[str]:
-    """The units that get a detail letter: ``"all"`` = the departments and the local level of the public
-    letter (districts while they exist, else communes), ``"none"``, or the given codes (checked)."""
+    """The units that get a detail letter: ``"all"`` = the departments the portal ranks and the local level of
+    the public letter (districts while they exist, else communes), ``"none"``, or the given codes (checked)."""
     if which == "none":
         return []
     if which == "all":
-        departments = [r["code"] for r in data.results if r["level"] == "department"]
+        departments = [r["code"] for r in data.results if r["level"] == "department" and r.get("ranked", True)]
         districts = [r["code"] for r in data.results if r["level"] == "district"]
         return departments + (districts or [r["code"] for r in data.results if r["level"] == "commune"])
     codes = [which] if isinstance(which, str) else list(which)

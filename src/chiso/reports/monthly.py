@@ -30,6 +30,7 @@ from chiso.scoring.period import Period, parse_period
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery, ts_literal
 from chiso.store.db import Store
 from chiso.textnorm import fold
+from chiso.units.catalog import MERGER_DAY
 
 TREND_MONTHS = 6
 CRITERIA = {"satisfied_pct": "DOSSIER_RECEIVING_SATISFACTION", "synced_pct": "DOSSIER_SYNC",
@@ -106,7 +107,7 @@ def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _peers(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
     """Departments and the local level of the letter: districts while they exist (three levels), else communes."""
-    departments = [r for r in results if r["level"] == "department"]
+    departments = [r for r in results if r["level"] == "department" and r.get("ranked", True)]
     districts = [r for r in results if r["level"] == "district"]
     locals_ = districts or [r for r in results if r["level"] == "commune"]
     return _order(departments), _order(locals_), bool(districts)
@@ -209,12 +210,13 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
                                 "ratio_pct": _pct(i["ratio"]), "score": i["score"], "max": i["max"]})
 
     official_differences = _official_differences(results, rs)
+    headline = _headline(store, province, data, rs, nf, national_rank)
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
     context: dict[str, Any] = {
-        **base_context(store, settings, period, letter_date), **words,
+        **base_context(store, settings, period, letter_date), **words, **headline,
         "rule_set": rs.name, "rule_set_title": rs.title,
         "as_of_text": moment_text(moment),
-        "national_rank": national_rank or "",
+
         "province_result": province,
         "groups": groups, "group_names": [g.name for g in rs.groups],
         "low_groups": [g for g in groups if g["weak"]],
@@ -244,6 +246,61 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
 
 
 OFFICIAL_APPENDIX_ROWS = 30
+PROVINCES_AFTER_MERGER, PROVINCES_BEFORE = 34, 63  # provinces and cities ranked by the portal
+
+
+def _headline(store: Store, province: dict[str, Any], data: MonthScores, rs: RuleSet, nf: Any,
+              national_rank: str | None) -> dict[str, Any]:
+    """Point 1 of the letter as the seeds write it: the basis (the portal's published result when it was imported
+    with ``chiso import-official``, otherwise the province's own data), the total with two decimals, the national
+    rank (given, imported, or a placeholder to fill), the change against the previous month, and all six groups.
+    A total that counts a staff-entered input never entered, or a provisional conversion, is marked "tạm tính" and
+    what is missing is listed."""
+    off = province.get("official") or {}
+    portal = off.get("total") is not None
+    total = off["total"] if portal else province["total"]
+    month_before = data.period.previous()
+    if portal:  # the portal's figure against the portal's figure of the month before, when imported
+        row = store.con.execute("SELECT score FROM official_results WHERE period = ? AND unit_code = ? AND kind = "
+                                "'total'", [month_before.label, province["code"]]).fetchone()
+        then = float(row[0]) if row and row[0] is not None else None
+    else:
+        before = data.previous.get(province["code"])
+        then = float(before["total"]) if before is not None else None
+    change = None if then is None else round(float(total) - then, 2)
+    of = PROVINCES_AFTER_MERGER if data.period.start >= MERGER_DAY else PROVINCES_BEFORE
+    if national_rank:
+        rank_text = national_rank
+    elif portal and off.get("rank"):
+        rank_text = f"{off['rank']}/{off.get('rank_of') or of}"
+    else:
+        rank_text = f"…/{of}"  # to fill from the portal before sending
+    groups = []
+    official_groups = off.get("groups") or {}
+    for g in rs.groups:
+        inds = [province["indicators"][i.code] for i in rs.group_indicators(g.code)]
+        score = official_groups[g.code]["score"] if g.code in official_groups else province["groups"][g.code]["score"]
+        groups.append({"code": g.code, "name": g.name, "max": g.max, "score": score,
+                       "provisional": g.code not in official_groups and any(i.get("provisional") for i in inds)})
+    missing = [{"code": code, "name": rs.indicator(code).name, "max": rs.indicator(code).max}
+               for code in province.get("missing_inputs", [])] if not portal else []
+    missing_points = sum(m["max"] for m in missing)
+    word = "tăng" if (change or 0) > 0 else "giảm"
+    return {
+        "basis_portal": portal,
+        "headline_total": total,
+        "headline_provisional": (not portal) and bool(province["provisional"]),
+        "national_rank": rank_text,
+        "change_text": ("" if change is None else (
+            f", {word} {nf.fixed(abs(change))} điểm so với tháng {month_before.start.month:02d}/"
+            f"{month_before.start.year}" if change else f", không thay đổi so với tháng "
+            f"{month_before.start.month:02d}/{month_before.start.year}")),
+        "headline_groups": groups,
+        "missing_inputs": missing,
+        "missing_text": "; ".join(f"{m['name']} ({nf.number(m['max'], 0)} điểm)" for m in missing),
+        "missing_points": missing_points,
+    }
+
 
 
 def _official_differences(results: list[dict[str, Any]], rs: RuleSet) -> list[dict[str, Any]]:

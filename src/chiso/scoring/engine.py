@@ -161,6 +161,9 @@ def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[st
     return out
 
 
+PARENT_LEVELS = ("province", "district")  # levels with communes below them
+
+
 def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, *,
                  late_if_due_before: datetime | None = None) -> list[dict[str, Any]]:
     """Results for every unit valid during the period (units without dossiers included); with
@@ -168,7 +171,8 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
     facts = Facts(period, period.moment(as_of), config, late_if_due_before)
     counts = measure_counts(store, rs, facts)
     units = store.con.execute(
-        "SELECT code, name, level, parent_code, COALESCE(province_code, '') FROM units "
+        "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "
+        "FROM units "
         "WHERE (valid_from IS NULL OR valid_from < ?) AND (valid_to IS NULL OR valid_to >= ?) ORDER BY code",
         [period.end, period.start]).fetchall()
     inputs: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {
@@ -177,17 +181,25 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
             [period.label]).fetchall()}
     groups = {g.code for g in rs.groups}
     unit_inputs = []
-    for code, name, level, parent, province in units:
-        peer = f"{level}:{province}" if level != "province" else "province"
+    for code, name, level, parent, province, ranked in units:
+        # a unit the portal does not rank (ranked = FALSE) is scored but has no rank and takes none from others
+        peer = (f"{level}:{province}" if level != "province" else "province") if ranked else ""
         u = UnitInput(code, name, level, parent, peer)
         c = counts.get(code, {})
         for ind in rs.indicators:
             official = inputs.get((code, ind.code))
             if ind.source == "input":
                 row = official or (inputs.get((province, ind.code)) if ind.inherit else None)
+                if row is None:
+                    # Never entered. A rule that scores "nothing to count" in full (certified copies: no
+                    # communes below the unit) gives the full score to a unit that has none below it; otherwise
+                    # the input is missing: 0 points, marked, the total provisional (docs/index-engine.md).
+                    structural = ind.zero_denominator == "full" and level not in PARENT_LEVELS
+                    u.values[ind.code] = IndicatorValue(0.0, 0.0) if structural else IndicatorValue(missing=True)
+                    continue
                 # an input is the unit's own figure: the official counts are its counts
-                u.values[ind.code] = IndicatorValue(*row, row[0], row[1]) if row and row[2] is not None else (
-                    IndicatorValue(*row) if row else IndicatorValue())
+                u.values[ind.code] = IndicatorValue(*row, row[0], row[1]) if row[2] is not None else (
+                    IndicatorValue(*row))
             else:
                 assert ind.numerator and ind.denominator
                 u.values[ind.code] = IndicatorValue(c.get(ind.numerator, 0.0), c.get(ind.denominator, 0.0),

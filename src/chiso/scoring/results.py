@@ -17,6 +17,7 @@ class IndicatorValue:
     official_score: float | None = None
     official_numerator: float | None = None  # the portal's counts, when imported (chiso import-official)
     official_denominator: float | None = None
+    missing: bool = False  # a staff-entered input never entered for this unit (chưa có số liệu)
 
 
 # Why our value and the official one differ (nguyên nhân chênh lệch), from the counts on both sides.
@@ -68,7 +69,7 @@ def unit_result(rs: RuleSet, unit: UnitInput) -> dict[str, Any]:
         group_sum = computed_sum = 0.0
         for ind in rs.group_indicators(g.code):
             v = unit.values.get(ind.code, IndicatorValue())
-            computed = indicator_score(ind, v.numerator, v.denominator, places)
+            computed = 0.0 if v.missing else indicator_score(ind, v.numerator, v.denominator, places)
             entry: dict[str, Any] = {
                 "numerator": v.numerator, "denominator": v.denominator,
                 "ratio": None if not v.denominator else round_half_up((v.numerator or 0) / v.denominator, 6),
@@ -92,6 +93,9 @@ def unit_result(rs: RuleSet, unit: UnitInput) -> dict[str, Any]:
                                                   v.official_denominator, rule_score, v.official_score)
             if ind.provisional and v.official_score is None:
                 entry["provisional"] = True
+            if v.missing:  # counted as 0 and said so: the total is provisional until it is entered
+                entry["missing"] = True
+                entry["provisional"] = True
             indicators[ind.code] = entry
             group_sum += entry["score"]
             computed_sum += computed
@@ -107,12 +111,15 @@ def unit_result(rs: RuleSet, unit: UnitInput) -> dict[str, Any]:
             for ind in rs.group_indicators(g.code):  # the official group score replaces any provisional part
                 indicators[ind.code].pop("provisional", None)
     total = round_half_up(sum(x["score"] for x in groups.values()), places)
-    out = {
+    out: dict[str, Any] = {
         "code": unit.code, "name": unit.name, "level": unit.level, "parent_code": unit.parent_code,
         "rule_set": rs.name, "total": total, "rank": None, "classification": rs.classify(total),
         "provisional": any(e.get("provisional") for e in indicators.values()),
         "groups": groups, "indicators": indicators,
     }
+    missing = [code for code, e in indicators.items() if e.get("missing")]
+    if missing:
+        out["missing_inputs"] = missing
     computed_total = round_half_up(sum(computed_groups.values()), places)
     if computed_total != total:
         out["computed_total"] = computed_total
@@ -123,6 +130,9 @@ def rank(results: list[dict[str, Any]], peer_keys: list[str], rs: RuleSet) -> No
     """Competition ranks among peers, overall and per group (in place)."""
     by_key: dict[str, list[int]] = {}
     for i, key in enumerate(peer_keys):
+        if not key:  # not ranked (units.ranked = FALSE): no rank, and no place among the others
+            results[i]["ranked"] = False
+            continue
         by_key.setdefault(key, []).append(i)
     for members in by_key.values():
         for i, r in zip(members, competition_rank([results[m]["total"] for m in members]), strict=True):

@@ -34,7 +34,7 @@ def simulate(rs: RuleSet, path: Path, names: dict[str, tuple[str, str, str | Non
     unknown: list[str] = []
     for _, unit, code, num, den, score in read_inputs(path):
         name, level, parent = (names or {}).get(unit, ("", "", None))
-        u = units.setdefault(unit, UnitInput(unit, name, level, parent, peer_key=level))
+        u = units.setdefault(unit, UnitInput(unit, name, level, parent, peer_key=level or "-"))
         if code in groups:
             if score is None:
                 unknown.append(f"{unit}: nhóm {code} cần cột score")

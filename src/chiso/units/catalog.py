@@ -24,7 +24,8 @@ from chiso.textnorm import fold
 
 MERGER_DAY = date(2025, 7, 1)
 LAST_OLD_DAY = date(2025, 6, 30)
-UNIT_FIELDS = ("code", "name", "level", "parent_code", "valid_from", "valid_to", "successor_code")
+UNIT_FIELDS = ("code", "name", "level", "parent_code", "valid_from", "valid_to", "successor_code", "ranked")
+NOT_RANKED = ("khong", "no", "false", "0", "n")  # departments.csv `ranked`: the portal does not rank the unit
 
 
 class UnitCatalogError(ValueError):
@@ -40,6 +41,7 @@ class UnitRow:
     valid_from: date | None = None
     valid_to: date | None = None
     successor_code: str | None = None
+    ranked: bool | None = None  # None: ranked (the default); False: scored, not ranked by the portal
 
 
 def find_province(name: str) -> Province:
@@ -103,8 +105,9 @@ def department_rows(p: Province, path: Path) -> list[UnitRow]:
                 raise UnitCatalogError(f"{path}:{line}: cần các cột key, name, valid_from, valid_to, "
                                        f"successor_key (ngày dạng yyyy-mm-dd): {exc}") from None
             succ = rec.get("successor_key") or None
+            ranked = False if fold(rec.get("ranked") or "").strip() in NOT_RANKED else None
             rows.append(UnitRow(f"{prov}.{key}", name.replace(" tỉnh", f" {local_name(p)}"), "department", prov,
-                                vf, vt, f"{prov}.{succ.strip()}" if succ else None))
+                                vf, vt, f"{prov}.{succ.strip()}" if succ else None, ranked))
     return rows
 
 
@@ -158,4 +161,4 @@ def write_units_csv(rows: list[UnitRow], path: Path) -> None:
         w.writerow(UNIT_FIELDS)
         for r in rows:
             w.writerow([r.code, r.name, r.level, r.parent_code or "", r.valid_from or "", r.valid_to or "",
-                        r.successor_code or ""])
+                        r.successor_code or "", "" if r.ranked is None else str(r.ranked).lower()])
