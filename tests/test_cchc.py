@@ -211,21 +211,26 @@ SEED_FORM_7 = [
 ]
 
 VN_INT = '[>=1000000]#"."000"."000;[>=1000]#"."000;0'
-# What the written workbook shows in "Số liệu", by hand from the comments above (Vietnamese separators).
+# What the written workbook holds in "Số liệu", by hand from the comments above: numbers, a percentage as a
+# fraction (shown 80,00% by the cell's format 0.00%), rounded here to 6 places; no district rows (2025-Q3).
 EXPECTED_3 = {
-    "1": None, "1.1": 0, "1.2": None, "1.3": 2835, "1.4": 8, "1.4.1": 3, "1.4.2": 1, "1.4.3": 3,
+    "1": None, "1.1": 0, "1.2": None, "1.3": 2835, "1.4": 8, "1.4.1": 3, "1.4.3": 3,
     "2": None, "2.1": 60, "2.2": 224, "2.3": 0,
-    "3": None, "3.1": "80,00%", "3.1.1": 5, "3.1.2": 4, "3.2": "50,00%", "3.2.1": 2, "3.2.2": 1,
-    "3.3": "75,00%", "3.3.1": 4, "3.3.2": 3, "3.4": "66,67%", "3.4.1": 3, "3.4.2": 2,
+    "3": None, "3.1": 0.8, "3.1.1": 5, "3.1.2": 4,
+    "3.3": 0.75, "3.3.1": 4, "3.3.2": 3, "3.4": 0.666667, "3.4.1": 3, "3.4.2": 2,
 }
 EXPECTED_7 = {
-    "1": 1, "2": 2, "3": "100,00%", "4": 2, "5": None, "5.1": None, "5.1.1": "100,00%", "5.1.2": None,
-    "5.1.3": None, "5.2": None, "5.2.1": None, "5.2.2": None, "5.2.3": "99,87%", "5.3": None, "5.3.1": None,
-    "5.3.2": None, "5.3.3": None,
-    "6": None, "6.1": "100,00%", "6.1.1": 2, "6.1.2": 2, "6.1.3": 2, "6.2": "66,67%", "6.2.1": 3, "6.2.2": 2,
-    "6.2.3": 1, "6.3": "75,00%", "6.3.1": 4, "6.3.2": 3, "6.4": "62,50%", "6.4.1": 8, "6.4.2": 5,
-    "6.5": "50,00%", "6.5.1": 4, "6.5.2": 2,
+    "1": 1, "2": 2, "3": 1.0, "4": 2, "5": None, "5.1": None, "5.1.1": 1.0,
+    "5.1.3": None, "5.2": None, "5.2.1": None, "5.2.3": 0.9987, "5.3": None, "5.3.1": None,
+    "5.3.3": None,
+    "6": None, "6.1": 1.0, "6.1.1": 2, "6.1.2": 2, "6.1.3": 2, "6.2": 0.666667, "6.2.1": 3, "6.2.2": 2,
+    "6.2.3": 1, "6.3": 0.75, "6.3.1": 4, "6.3.2": 3, "6.4": 0.625, "6.4.1": 8, "6.4.2": 5,
+    "6.5": 0.5, "6.5.1": 4, "6.5.2": 2,
 }
+
+
+def rounded(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
 
 
 def load_province(ws: Workspace) -> None:
@@ -234,6 +239,19 @@ def load_province(ws: Workspace) -> None:
     ws.load("procedures", PROCS)
     ws.load("dossiers", DOSSIERS)
     ws.load("feedback", FEEDBACK)
+
+
+DISTRICT_ROWS = {("3", "1.4.2"), ("3", "3.2"), ("3", "3.2.1"), ("3", "3.2.2"), ("7", "5.1.2"), ("7", "5.2.2"),
+                 ("7", "5.3.2")}  # left out from 1/7/2025 (two-level local government)
+TWO_LEVEL_LABELS = {("7", "2"): "Xây dựng và vận hành Hệ thống họp trực tuyến\nLiên thông 2 cấp: Từ UBND tỉnh - 100% "
+                                "UBND cấp xã.",
+                    ("7", "5.1.3"): "Tỷ lệ UBND cấp xã đã kết nối, liên thông với UBND tỉnh."}
+
+
+def seed_rows(form: str, seed: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """The seed's rows of a form as a 2025-Q3 report has them: no district rows, the two-level labels."""
+    return [(c, TWO_LEVEL_LABELS.get((form, c), label), unit) for c, label, unit in seed
+            if (form, c) not in DISTRICT_ROWS]
 
 
 def values(rows: list[cchc.FormRow]) -> dict[tuple[str, str], Any]:
@@ -264,11 +282,14 @@ def test_computed_rows(ws: Workspace) -> None:
     load_province(ws)
     rows = build_forms(ws.store, "2025-Q3", Config(), INPUTS)
     got = values(rows)
-    assert [r.key for r in rows] == [("3", c) for c, _, _ in SEED_FORM_3] + [("7", c) for c, _, _ in SEED_FORM_7]
+    keys = [r.key for r in rows if r.form in ("3", "7")]
+    assert keys == [("3", c) for c, _, _ in seed_rows("3", SEED_FORM_3)] + \
+        [("7", c) for c, _, _ in seed_rows("7", SEED_FORM_7)]
+    assert not DISTRICT_ROWS & set(got)  # 2025-Q3 is after 1/7/2025: no district rows
     counts = {k: v for k, v in got.items() if not isinstance(v, float)}
-    assert {c: counts[("3", c)] for c in ("1.4", "1.4.1", "1.4.2", "1.4.3", "3.1.1", "3.1.2", "3.2.1", "3.2.2",
+    assert {c: counts[("3", c)] for c in ("1.4", "1.4.1", "1.4.3", "3.1.1", "3.1.2",
                                           "3.3.1", "3.3.2", "3.4.1", "3.4.2")} == {
-        "1.4": 8, "1.4.1": 3, "1.4.2": 1, "1.4.3": 3, "3.1.1": 5, "3.1.2": 4, "3.2.1": 2, "3.2.2": 1,
+        "1.4": 8, "1.4.1": 3, "1.4.3": 3, "3.1.1": 5, "3.1.2": 4,
         "3.3.1": 4, "3.3.2": 3, "3.4.1": 3, "3.4.2": 2}
     assert got[("3", "3.1")] == pytest.approx(4 / 5)
     assert got[("3", "3.4")] == pytest.approx(2 / 3)
@@ -277,8 +298,10 @@ def test_computed_rows(ws: Workspace) -> None:
     assert got[("7", "6.4")] == pytest.approx(5 / 8)
     notes = {r.key: r.note for r in rows}
     # the typed 1.4 is noted, the computed one kept; the procedure without a level is pointed out
-    assert notes[("3", "1.4")] == ("Trong đó 1 TTHC chưa xác định cấp; Số liệu nhập: 2.835 (báo cáo dùng số liệu "
-                                   "tính từ dữ liệu)")
+    # the district procedure P3 and the district's dossiers H1, H2 (resolved 20/6 and 23/6) are noted, not moved
+    assert notes[("3", "1.4")] == ("Trong đó 1 TTHC chưa xác định cấp; Trong đó 1 TTHC cấp huyện (trước 01/7/2025); "
+                                   "Số liệu nhập: 2.835 (báo cáo dùng số liệu tính từ dữ liệu)")
+    assert notes[("3", "3.3.1")] == "Không gồm 2 hồ sơ UBND cấp huyện giải quyết trước 01/7/2025"
     assert notes[("3", "1.3")] == "Quyết định công bố số 12/QĐ-UBND"
     assert got[("3", "1.2")] is None and notes[("3", "1.2")] == "Chưa nhập"
     assert notes[("7", "1")] == ""
@@ -297,8 +320,7 @@ def test_calendar_window_changes_the_figures(ws: Workspace) -> None:
     rows = values(build_forms(ws.store, "2025-Q3", Config(report={"window": "calendar"}), INPUTS))
     # 1/7..30/9: sở resolved S1 early, S2 on time, S3 late, S6 (16/9, due 12/9) late; S7, S8 ended in June
     assert (rows[("3", "3.1.1")], rows[("3", "3.1.2")]) == (4, 2)
-    # huyện: H1, H2 ended in June -> nothing: 0/0 has no percentage
-    assert (rows[("3", "3.2.1")], rows[("3", "3.2")]) == (0, None)
+    assert ("3", "3.2.1") not in rows  # no district rows after 1/7/2025
 
 
 # --- the written workbook -------------------------------------------------------------------------------------
@@ -309,7 +331,7 @@ def written(ws: Workspace, tmp_path: Path, number_format: dict[str, str] | None 
     period = parse_period("2025-Q3")
     rows = build_forms(ws.store, period, Config(), INPUTS)
     out = write_forms(rows, tmp_path / "out" / "bieu-mau.xlsx", TEMPLATE, number_format,
-                      header=cchc.header_values(ws.store, period, Config()))
+                      header=cchc.header_values(ws.store, period, Config()), dropped=cchc.dropped_rows(period))
     return load_workbook(out)
 
 
@@ -320,8 +342,9 @@ def form_rows(sheet: Any) -> list[tuple[Any, ...]]:
 
 def test_written_forms(ws: Workspace, tmp_path: Path) -> None:
     wb = written(ws, tmp_path)
-    assert wb.sheetnames == ["Biểu mẫu 3", "Biểu mẫu 7"]
-    for sheet, seed, expected in (("Biểu mẫu 3", SEED_FORM_3, EXPECTED_3), ("Biểu mẫu 7", SEED_FORM_7, EXPECTED_7)):
+    assert wb.sheetnames == [f"Biểu mẫu {n}" for n in range(1, 8)]
+    for sheet, seed, expected in (("Biểu mẫu 3", seed_rows("3", SEED_FORM_3), EXPECTED_3),
+                                  ("Biểu mẫu 7", seed_rows("7", SEED_FORM_7), EXPECTED_7)):
         s = wb[sheet]
         assert s["A1"].value == "BIỂU THỐNG KÊ SỐ LIỆU BÁO CÁO CẢI CÁCH HÀNH CHÍNH"
         assert s["A2"].value == "QUÝ III NĂM 2025 CỦA ỦY BAN NHÂN DÂN TỈNH SƠN LA"
@@ -332,7 +355,7 @@ def test_written_forms(ws: Workspace, tmp_path: Path) -> None:
         assert "C7:D7" in {str(m) for m in s.merged_cells.ranges}
         got = form_rows(s)
         assert [(code, label, unit) for code, label, unit, _, _ in got] == seed  # every row, in order
-        assert {code: value for code, _, _, value, _ in got} == expected
+        assert {code: rounded(value) for code, _, _, value, _ in got} == expected
     s3 = wb["Biểu mẫu 3"]
     by_code = {s3.cell(r, 1).value: r for r in range(9, s3.max_row + 1)}
     big = s3.cell(by_code["1.3"], 4)
@@ -341,16 +364,16 @@ def test_written_forms(ws: Workspace, tmp_path: Path) -> None:
     assert s3.cell(by_code["1.3"], 5).value == "Quyết định công bố số 12/QĐ-UBND"
     assert s3.cell(by_code["1.2"], 5).value == "Chưa nhập"
     assert s3.cell(by_code["3.1"], 4).alignment.horizontal == "right"
+    assert s3.cell(by_code["3.1"], 4).number_format == "0.00%"  # a number, shown 80,00%
     assert s3.cell(by_code["3.1.1"], 2).font.name == "Times New Roman"
     assert int(s3.page_setup.paperSize) == 9  # A4
 
 
 def test_written_forms_other_separators(ws: Workspace, tmp_path: Path) -> None:
     wb = written(ws, tmp_path, {"decimal": ".", "thousands": ","})
-    rows = {code: (value, note) for code, _, _, value, note in form_rows(wb["Biểu mẫu 3"])}
-    assert rows["3.4"][0] == "66.67%"
-    assert {code: value for code, _, _, value, _ in form_rows(wb["Biểu mẫu 7"])}["6.4"] == "62.50%"
     s3 = wb["Biểu mẫu 3"]
+    pct = next(s3.cell(r, 4) for r in range(9, s3.max_row + 1) if s3.cell(r, 1).value == "3.4")
+    assert pct.value == pytest.approx(2 / 3) and pct.number_format == "0.00%"  # the same number either way
     cell = next(s3.cell(r, 4) for r in range(9, s3.max_row + 1) if s3.cell(r, 1).value == "1.3")
     assert cell.number_format == '[>=1000000]#","000","000;[>=1000]#","000;0'
 
@@ -400,27 +423,43 @@ def test_template_is_reproducible(tmp_path: Path) -> None:
 # --- staff inputs ---------------------------------------------------------------------------------------------
 
 
+def sheet_lines(wb: Any) -> dict[tuple[str, str], Any]:
+    """{(sheet, STT): row cells} of every form sheet of an input workbook (header on row 5)."""
+    return {(ws.title, r[0].value): r for ws in wb.worksheets if ws.title.startswith("Biểu mẫu")
+            for r in ws.iter_rows(min_row=6)}
+
+
 def test_input_template_round_trip(tmp_path: Path) -> None:
     path = write_input_template(tmp_path / "nhap.xlsx", "2025-Q3", values={("7", "3"): (0.5, "kỳ trước")})
     wb = load_workbook(path)
-    sheet = wb["Số liệu nhập"]
-    assert [c.value for c in sheet[5]] == ["Biểu mẫu", "STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"]
-    lines = {(r[0].value, r[1].value): r for r in sheet.iter_rows(min_row=6)}
-    # input rows only: 6 of Biểu mẫu 3 (1.1-1.3, 2.1-2.3), 15 of Biểu mẫu 7; no data rows, no headings
-    assert len(lines) == 21
-    assert ("Biểu mẫu 3", "1.4") not in lines and ("Biểu mẫu 7", "6.3.2") in lines
-    assert ("Biểu mẫu 7", "5.1") not in lines
-    assert lines[("Biểu mẫu 7", "3")][4].value == 50  # stored 0.5 shown as 50 (%)
+    assert wb.sheetnames == ["Hướng dẫn"] + [f"Biểu mẫu {n}" for n in range(1, 8)] + ["Nội dung báo cáo"]
+    sheet = wb["Biểu mẫu 7"]
+    assert [c.value for c in sheet[5]] == ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu", "Ghi chú"]
+    lines = sheet_lines(wb)
+    typed = {k for k, r in lines.items() if r[3].fill.fgColor.rgb.endswith("FFF2CC")}  # the cells to fill
+    # Biểu mẫu 3: 1.1-1.3, 2.1-2.3 (the headings 1, 2, 3 shown, not to fill); Biểu mẫu 7: 12 rows without the
+    # district ones (5.1.2, 5.2.2, 5.3.2: 2025-Q3 is after 1/7/2025); no data rows, no ratios
+    assert {c for f, c in typed if f == "Biểu mẫu 3"} == {"1.1", "1.2", "1.3", "2.1", "2.2", "2.3"}
+    assert len({c for f, c in typed if f == "Biểu mẫu 7"}) == 12
+    assert ("Biểu mẫu 3", "1.4") not in lines and ("Biểu mẫu 7", "6.3.2") in typed
+    assert ("Biểu mẫu 7", "5.1") in lines and ("Biểu mẫu 7", "5.1") not in typed
+    assert ("Biểu mẫu 7", "5.1.2") not in lines
+    assert ("Biểu mẫu 1", "6.1") in typed  # a data row typed when the one-stop system has no evaluation form
+    assert ("Biểu mẫu 1", "2") not in lines  # a ratio: computed
+    assert lines[("Biểu mẫu 7", "3")][3].value == 50  # stored 0.5 shown as 50 (%)
     assert cchc.input_file_period(path) == "2025-Q3"
 
-    lines[("Biểu mẫu 3", "1.1")][4].value = 0
-    lines[("Biểu mẫu 3", "1.3")][4].value = "2.835"         # text with the thousands dot
-    lines[("Biểu mẫu 3", "1.3")][5].value = "Theo Quyết định 12"
-    lines[("Biểu mẫu 7", "1")][4].value = 1
-    lines[("Biểu mẫu 7", "5.2.3")][4].value = "99,87%"      # text percent
-    pct = lines[("Biểu mẫu 7", "5.1.1")][4]
+    lines[("Biểu mẫu 3", "1.1")][3].value = 0
+    lines[("Biểu mẫu 3", "1.3")][3].value = "2.835"         # text with the thousands dot
+    lines[("Biểu mẫu 3", "1.3")][4].value = "Theo Quyết định 12"
+    lines[("Biểu mẫu 7", "1")][3].value = 1
+    lines[("Biểu mẫu 7", "5.2.3")][3].value = "99,87%"      # text percent
+    pct = lines[("Biểu mẫu 7", "5.1.1")][3]
     pct.value, pct.number_format = 0.95, "0%"               # typed as 95% in a percent cell
-    lines[("Biểu mẫu 7", "6.3.2")][4].value = 644
+    lines[("Biểu mẫu 7", "6.3.2")][3].value = 644
+    lines[("Biểu mẫu 6", "1.1")][3].value = "3.989.325,5"    # an amount (Tỷ đồng) with decimals
+    text = wb["Nội dung báo cáo"]
+    text["C6"] = "Đoạn một.\nĐoạn hai."                     # I.1
     wb.save(path)
 
     got = read_inputs(path)
@@ -431,21 +470,25 @@ def test_input_template_round_trip(tmp_path: Path) -> None:
     assert got[("7", "5.2.3")] == (pytest.approx(0.9987), "")
     assert got[("7", "5.1.1")] == (pytest.approx(0.95), "")
     assert got[("7", "6.3.2")] == (644, "")
+    assert got[("6", "1.1")] == (pytest.approx(3989325.5), "")
+    assert got[("BC", "I.1")] == (None, "Đoạn một.\nĐoạn hai.")
     assert ("3", "1.2") not in got  # left empty: not entered
 
 
 def test_bad_input_file(tmp_path: Path) -> None:
     path = write_input_template(tmp_path / "nhap.xlsx", "2025-Q3")
     wb = load_workbook(path)
-    sheet = wb.active
-    rows = {(r[0].value, r[1].value): r[0].row for r in sheet.iter_rows(min_row=6)}
-    r_text, r_choice, r_count = rows[("Biểu mẫu 3", "1.1")], rows[("Biểu mẫu 7", "1")], rows[("Biểu mẫu 3", "2.1")]
-    sheet.cell(r_text, 5).value = "khoảng 5"
-    sheet.cell(r_choice, 5).value = 3
-    sheet.cell(r_count, 5).value = 2.5
-    extra = sheet.max_row + 1
-    sheet.cell(extra, 1).value, sheet.cell(extra, 2).value, sheet.cell(extra, 5).value = "Biểu mẫu 3", "9.9", 1
-    sheet.cell(extra + 1, 1).value, sheet.cell(extra + 1, 2).value = "Biểu mẫu 5", "1.1"
+    lines = sheet_lines(wb)
+    s3, s7 = wb["Biểu mẫu 3"], wb["Biểu mẫu 7"]
+    r_text, r_count = lines[("Biểu mẫu 3", "1.1")][0].row, lines[("Biểu mẫu 3", "2.1")][0].row
+    r_formula = lines[("Biểu mẫu 3", "1.2")][0].row
+    r_choice = lines[("Biểu mẫu 7", "1")][0].row
+    s3.cell(r_text, 4).value = "khoảng 5"
+    s3.cell(r_formula, 4).value = "=SUM(D6:D7)"  # a formula: refused, never read as its cached value
+    s3.cell(r_count, 4).value = 2.5
+    s7.cell(r_choice, 4).value = 3
+    extra = s3.max_row + 1
+    s3.cell(extra, 1).value, s3.cell(extra, 4).value = "9.9", 1
     wb.save(path)
 
     with pytest.raises(InputError) as info:
@@ -453,13 +496,12 @@ def test_bad_input_file(tmp_path: Path) -> None:
     problems = info.value.problems
     assert len(problems) == 5
     assert all(str(path) in p for p in problems)
-    # in row order: 1.1 and 2.1 (Biểu mẫu 3) come before 1 (Biểu mẫu 7), the added rows last
-    assert r_text < r_count < r_choice < extra
-    assert f"dòng {r_text}, cột E (Số liệu): 'khoảng 5' không phải số" in problems[0]
-    assert f"dòng {r_count}, cột E (Số liệu)" in problems[1] and "số nguyên" in problems[1]
-    assert f"dòng {r_choice}, cột E (Số liệu)" in problems[2] and "chỉ nhận 0, 1" in problems[2]
-    assert f"dòng {extra}, cột B (STT): STT '9.9' không có trong Biểu mẫu 3" in problems[3]
-    assert f"dòng {extra + 1}, cột A (Biểu mẫu)" in problems[4]
+    assert r_text < r_formula < r_count < extra
+    assert f"trang 'Biểu mẫu 3', dòng {r_text}, cột D (Số liệu): 'khoảng 5' không phải số" in problems[0]
+    assert f"trang 'Biểu mẫu 3', dòng {r_formula}, cột D (Số liệu): ô có công thức '=SUM(D6:D7)'" in problems[1]
+    assert f"dòng {r_count}, cột D (Số liệu)" in problems[2] and "số nguyên" in problems[2]
+    assert f"trang 'Biểu mẫu 3', dòng {extra}, cột A (STT): STT '9.9' không có trong Biểu mẫu 3" in problems[3]
+    assert f"trang 'Biểu mẫu 7', dòng {r_choice}, cột D (Số liệu)" in problems[4] and "chỉ nhận 0, 1" in problems[4]
     assert isinstance(info.value, ValueError)
 
 

@@ -180,19 +180,36 @@ def quarterly_onestop(ctx: click.Context, period: str, out: str, letter_date: st
 @PERIOD
 @OUT
 @click.option("--inputs", "inputs_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Tệp Excel số liệu do cán bộ nhập (theo mẫu nhập liệu); được lưu cùng kỳ báo cáo.")
+              help="Tệp Excel số liệu và nội dung do cán bộ nhập (theo mẫu nhập liệu); được lưu cùng kỳ báo cáo.")
+@click.option("--empty-inputs", is_flag=True,
+              help="Chỉ ghi mẫu nhập liệu trống (mỗi biểu mẫu một trang) để cán bộ điền, không lập báo cáo.")
+@DATE
+@NO_PDF
 @click.pass_context
-def cchc(ctx: click.Context, period: str, out: str, inputs_file: str | None) -> None:
-    """Biểu mẫu 3 và 7 báo cáo cải cách hành chính (.xlsx) và mẫu nhập liệu cho các chỉ tiêu cần nhập tay."""
+def cchc(ctx: click.Context, period: str, out: str, inputs_file: str | None, empty_inputs: bool,
+         letter_date: str | None, no_pdf: bool) -> None:
+    """Báo cáo cải cách hành chính quý: Biểu mẫu 1-7 (.xlsx), báo cáo mục I-V (.docx, .pdf) và mẫu nhập liệu
+    cho các chỉ tiêu, nội dung cần nhập tay."""
     from chiso.reports.documents import write_cchc
 
+    if empty_inputs and inputs_file:
+        raise click.UsageError("--empty-inputs ghi mẫu trống: không dùng cùng --inputs")
     store = _ctx_store(ctx)
     written = _run(lambda: write_cchc(store, period, Path(out),
-                                      inputs_file=Path(inputs_file) if inputs_file else None))
+                                      inputs_file=Path(inputs_file) if inputs_file else None,
+                                      letter_date=_letter_date(letter_date), want_pdf=not no_pdf,
+                                      empty_inputs=empty_inputs))
     _print_written(written)
-    if written.missing_inputs:
-        click.echo(f"Lưu ý: {written.missing_inputs} chỉ tiêu chưa nhập số liệu (điền vào {written.files[1].name} "
-                   "rồi chạy lại với --inputs).", err=True)
+    if written.missing_items:
+        by_where: dict[str, list[str]] = {}
+        for item in written.missing_items:
+            where, _, code = item.rpartition(" ")
+            by_where.setdefault(where, []).append(code)
+        listed = "; ".join(f"{where}: {', '.join(codes)}" for where, codes in by_where.items())
+        click.echo(f"Lưu ý: còn thiếu {written.missing_inputs} chỉ tiêu chưa nhập số liệu và "
+                   f"{len(written.missing_items) - written.missing_inputs} mục nội dung chưa soạn ({listed}). "
+                   f"Danh sách ở trang \"Chưa có số liệu\" của {written.files[0].name}; điền vào "
+                   f"{written.files[1].name} rồi chạy lại với --inputs.", err=True)
 
 
 @report.command("templates")

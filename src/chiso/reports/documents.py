@@ -35,7 +35,7 @@ from chiso.store.db import Store
 MONTHLY_DOCX, MONTHLY_XLSX = "cong-van-thang.docx", "phu-luc-thang.xlsx"
 UNIT_DOCX, UNIT_XLSX = "cong-van-don-vi.docx", "phu-luc-don-vi.xlsx"
 QUARTERLY_DOCX, QUARTERLY_XLSX = "bao-cao-mot-cua-quy.docx", "bieu-mot-cua-quy.xlsx"
-CCHC_XLSX = "bieu-mau-cchc.xlsx"
+CCHC_XLSX, CCHC_DOCX = "bieu-mau-cchc.xlsx", "bao-cao-cchc-quy.docx"
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Written:
     pdf_skipped: str | None = None  # why no PDF was written
     unit_letters: int = 0  # detail letters written (report all)
     missing_inputs: int = 0  # reform statistics rows still waiting for the staff input file
+    missing_items: list[str] = field(default_factory=list)  # what the reform report still lacks ("Biểu mẫu 1 2.1")
 
 
 def _finish(written: Written, docx_files: list[Path], out_dir: Path, settings: ReportSettings, want_pdf: bool
@@ -190,26 +191,40 @@ def _write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, lett
     return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
 
 
-def write_cchc(store: Store, period_text: str, out_dir: Path, *, inputs_file: Path | None = None) -> Written:
-    """Biểu mẫu 3 and 7 (.xlsx) and the staff input file, pre-filled with what is stored for the period; with
-    ``inputs_file`` the staff figures are read (errors name file, row and column) and stored first."""
-    return _staged(store, out_dir, lambda stage: _write_cchc(store, period_text, stage, inputs_file))
+def write_cchc(store: Store, period_text: str, out_dir: Path, *, inputs_file: Path | None = None,
+               letter_date: date | None = None, want_pdf: bool = True, empty_inputs: bool = False) -> Written:
+    """The quarterly administrative-reform report: Biểu mẫu 1-7 (.xlsx), the narrative report with sections I-V
+    (.docx, .pdf) and the staff input workbook, pre-filled with what is stored for the period; with
+    ``inputs_file`` the staff figures and texts are read (errors name file, sheet, row and column) and stored
+    first; with ``empty_inputs`` only the empty input workbook is written."""
+    return _staged(store, out_dir, lambda stage: _write_cchc(store, period_text, stage, inputs_file, letter_date,
+                                                             want_pdf, empty_inputs))
 
 
-def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path | None) -> Written:
+def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path | None,
+                letter_date: date | None = None, want_pdf: bool = False, empty_inputs: bool = False) -> Written:
     from chiso.reports import cchc
 
     label = parse_period(period_text).label
+    config = api.prepare(store)
+    settings = ReportSettings.from_config(config)
     ensure_dir(out_dir)
+    inputs_path = out_dir / f"nhap-lieu-cchc-{label}.xlsx"
+    if empty_inputs:
+        return Written([cchc.write_input_template(inputs_path, label, number_format=settings.numbers)])
     if inputs_file is not None:
-        cchc.save_inputs(store, label, cchc.read_inputs(inputs_file))
-    report = cchc.make_report(store, label, out_dir / f"bieu-mau-cchc-{label}.xlsx")
-    template = cchc.write_input_template(out_dir / f"nhap-lieu-cchc-{label}.xlsx", label,
-                                         values=cchc.stored_inputs(store, label),
-                                         number_format=settings_for(store).numbers)
-    written = Written([report.path, template])
+        cchc.save_inputs(store, label, cchc.read_inputs(inputs_file, settings.numbers))
+    report = cchc.make_report(store, label, out_dir / f"bieu-mau-cchc-{label}.xlsx", config)
+    stored = cchc.stored_inputs(store, label)
+    template = cchc.write_input_template(inputs_path, label, values=stored, number_format=settings.numbers)
+    ctx = cchc.report_context(store, label, config, report.rows, stored, settings=settings,
+                              letter_date=letter_date or datetime.now().date())
+    word = render_docx(template_path(CCHC_DOCX, store.workspace), ctx, out_dir / f"bao-cao-cchc-{label}.docx",
+                       settings.numbers)
+    written = Written([report.path, template, word])
     written.missing_inputs = len(report.missing)
-    return written
+    written.missing_items = [f"{where} {code}" for where, code, _, _ in report.missing_items]
+    return _finish(written, [word], out_dir, settings, want_pdf)
 
 
 def letter_units(data: MonthScores, which: str | list[str]) -> list[str]:
@@ -290,9 +305,11 @@ def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, let
                 quarter = f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
                 quarterly = _write_quarterly_onestop(store, quarter, out_dir, letter_date, want_pdf=False)
                 words.append(quarterly.files[0])
-                forms = _write_cchc(store, quarter, out_dir, None)
+                forms = _write_cchc(store, quarter, out_dir, None, letter_date)
+                words.append(forms.files[2])
                 written.files += quarterly.files + forms.files
                 written.missing_inputs = forms.missing_inputs
+                written.missing_items = forms.missing_items
             if want_pdf and pdf.office_binary() is not None:
                 conversion = pdf.Conversion(words, out_dir)  # runs while the unit letters are finished
             elif want_pdf:
