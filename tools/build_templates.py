@@ -208,6 +208,8 @@ def unit_letter() -> None:
 
 
 def quarterly_report() -> None:
+    """Seed 001_…: I. CẤP TỈNH (1. the centre's counts and score, its agencies, its officials), then each local
+    level (counts, desks, officials), ĐÁNH GIÁ CHUNG (strengths, weaknesses) and KIẾN NGHỊ from the figures."""
     doc = new_document()
     letterhead(doc, HEAD_LEFT, MOTTO)
     number_line(doc, "BC-VPUB", None)
@@ -215,64 +217,89 @@ def quarterly_report() -> None:
     para(doc, "Đánh giá việc giải quyết thủ tục hành chính theo cơ chế một cửa, một cửa liên thông "
               "{{ period.text }}", bold=True, align=CENTER)
     para(doc, "Kính gửi: Văn phòng Chính phủ", align=CENTER)
-    para(doc, "Thực hiện quy định tại Chương V, Nghị định số 61/2018/NĐ-CP ngày 23/4/2018 của Chính phủ về thực hiện "
-              "cơ chế một cửa, một cửa liên thông trong giải quyết thủ tục hành chính và Chương III, Thông tư số "
-              "01/2018/TT-VPCP ngày 23/11/2018 của Văn phòng Chính phủ.", indent=True)
+    para(doc, "Thực hiện quy định tại {{ legal_basis }}.", indent=True)
     para(doc, "Văn phòng UBND tỉnh báo cáo kết quả đánh giá việc giải quyết thủ tục hành chính {{ period.text }} "
               "(thời điểm từ {{ window.first }} đến hết {{ window.last }}) như sau:", indent=True)
     para(doc, "{%p for s in sections %}")
     para(doc, "**{{ s.roman }}. {{ s.title }}**", indent=True)
-    para(doc, "**1. Tình hình giải quyết thủ tục hành chính tại {{ s.desk }}**", indent=True)
+    para(doc, "{%p if s.key == 'centre' %}")
+    para(doc, "**1. Đánh giá cơ quan giải quyết TTHC** (Biểu số 01, 02, 03 kèm theo)", indent=True)
+    para(doc, "**1.1. {{ s.desk }}:**", indent=True)
+    para(doc, "{%p else %}")
+    para(doc, "**Kết quả tổng hợp như sau:** (Biểu số 01, 02, 03 kèm theo)", indent=True)
+    para(doc, "{%p endif %}")
     para(doc, "- Tổng số hồ sơ tiếp nhận và giải quyết trong kỳ báo cáo: {{ s.all.total|whole }} hồ sơ (Kỳ trước "
               "chuyển sang: {{ s.all.carried_over|whole }} hồ sơ, trong kỳ tiếp nhận {{ s.all.new|whole }} hồ sơ). "
               "Số hồ sơ đã giải quyết {{ s.all.resolved|whole }} hồ sơ, chiếm {{ s.all.resolved_pct|fixed }}%. "
               "Trong đó, trả trước hạn {{ s.all.early|whole }} hồ sơ, chiếm {{ s.all.early_pct|fixed }}%; trả đúng "
               "hạn: {{ s.all.on_time|whole }} hồ sơ, chiếm {{ s.all.on_time_pct|fixed }}%; trả quá hạn: "
               "{{ s.all.late|whole }} hồ sơ, chiếm {{ s.all.late_pct|fixed }}%. Hồ sơ đang giải quyết (trong hạn) "
-              "{{ s.all.in_progress|whole }} hồ sơ, chiếm {{ s.all.in_progress_pct|fixed }}%; đang giải quyết quá "
-              "hạn {{ s.all.in_progress_late|whole }} hồ sơ, chiếm {{ s.all.in_progress_late_pct|fixed }}%. Số hồ sơ "
-              "tạm dừng, bổ sung hồ sơ: {{ s.all.paused|whole }} hồ sơ, chiếm {{ s.all.paused_pct|fixed }}%. Số hồ "
-              "sơ hủy và công dân rút: {{ s.all.withdrawn|whole }} hồ sơ, chiếm {{ s.all.withdrawn_pct|fixed }}%.",
-         indent=True)
+              "{{ s.all.in_progress|whole }} hồ sơ, chiếm {{ s.all.in_progress_pct|fixed }}%"
+              "{% if s.all.in_progress_late %}; đang giải quyết quá hạn {{ s.all.in_progress_late|whole }} hồ sơ, "
+              "chiếm {{ s.all.in_progress_late_pct|fixed }}%{% endif %}. Số hồ sơ tạm dừng, bổ sung hồ sơ: "
+              "{{ s.all.paused|whole }} hồ sơ, chiếm {{ s.all.paused_pct|fixed }}%. Số hồ sơ hủy và công dân rút: "
+              "{{ s.all.withdrawn|whole }} hồ sơ, chiếm {{ s.all.withdrawn_pct|fixed }}%.", indent=True)
     para(doc, "- Tổng số hồ sơ tiếp nhận trực tuyến là: {{ s.online.total|whole }} hồ sơ (Kỳ trước chuyển sang: "
               "{{ s.online.carried_over|whole }} hồ sơ, trong kỳ tiếp nhận {{ s.online.new|whole }} hồ sơ). Số hồ "
               "sơ đã giải quyết {{ s.online.resolved|whole }} hồ sơ, chiếm {{ s.online.resolved_pct|fixed }}%. "
               "Trong đó, trả trước hạn {{ s.online.early|whole }} hồ sơ, chiếm {{ s.online.early_pct|fixed }}%; "
               "trả đúng hạn: {{ s.online.on_time|whole }} hồ sơ, chiếm {{ s.online.on_time_pct|fixed }}%; trả quá "
               "hạn: {{ s.online.late|whole }} hồ sơ, chiếm {{ s.online.late_pct|fixed }}%. Hồ sơ đang giải quyết "
-              "(trong hạn) {{ s.online.in_progress|whole }} hồ sơ, chiếm {{ s.online.in_progress_pct|fixed }}%. "
-              "Số hồ sơ tạm dừng, bổ sung hồ sơ: {{ s.online.paused|whole }} hồ sơ, chiếm "
-              "{{ s.online.paused_pct|fixed }}%. Số hồ sơ hủy và công dân rút: {{ s.online.withdrawn|whole }} hồ "
-              "sơ, chiếm {{ s.online.withdrawn_pct|fixed }}%.", indent=True)
+              "(trong hạn) {{ s.online.in_progress|whole }} hồ sơ, chiếm {{ s.online.in_progress_pct|fixed }}%"
+              "{% if s.online.in_progress_late %}; đang giải quyết quá hạn {{ s.online.in_progress_late|whole }} hồ "
+              "sơ, chiếm {{ s.online.in_progress_late_pct|fixed }}%{% endif %}. Số hồ sơ tạm dừng, bổ sung hồ sơ: "
+              "{{ s.online.paused|whole }} hồ sơ, chiếm {{ s.online.paused_pct|fixed }}%. Số hồ sơ hủy và công dân "
+              "rút: {{ s.online.withdrawn|whole }} hồ sơ, chiếm {{ s.online.withdrawn_pct|fixed }}%.", indent=True)
     para(doc, "- Tỷ lệ hồ sơ trực tuyến/tổng hồ sơ tiếp nhận đạt {{ s.online_share|fixed }}%.", indent=True)
     para(doc, "{%p if s.score is not none %}")
     para(doc, "Tổng điểm đánh giá: {{ s.score|fixed }}. Xếp loại {{ s.classification }}.", indent=True)
     para(doc, "{%p endif %}")
-    para(doc, "**2. Số {{ s.agency_word }} được đánh giá: {{ s.agencies|whole }} {{ s.agency_word }}**", indent=True)
+    para(doc, "{%p if s.key == 'centre' %}")
+    para(doc, "**1.2. Số cơ quan được đánh giá: {{ s.agencies|whole }} cơ quan**", indent=True)
     para(doc, "{%p for c in s.agency_counts %}")
-    para(doc, "- {{ c.count|pad2 }}/{{ c.total|pad2 }} {{ s.agency_word }} xếp loại {{ c.label }};", indent=True)
+    para(doc, "+ {{ c.count|pad2 }}/{{ c.total|pad2 }} cơ quan xếp loại {{ c.label }}"
+              "{{ ';' if not loop.last else '.' }}", indent=True)
     para(doc, "{%p endfor %}")
-    para(doc, "**3. Đánh giá công chức làm việc tại {{ s.desk }}**", indent=True)
+    para(doc, "**1.3. Đánh giá công chức Bộ phận Một cửa các sở, ban, ngành tại {{ s.desk }}**", indent=True)
+    para(doc, "{%p if s.officers %}")
     para(doc, "- Tổng số công chức, viên chức được đánh giá {{ s.officers|whole }} người thuộc "
-              "{{ s.officer_units|whole }} cơ quan, đơn vị.", indent=True)
-    para(doc, "{%p for c in s.officer_counts %}")
-    para(doc, "- {{ c.count|pad2 }}/{{ c.total|pad2 }} công chức xếp loại {{ c.label }};", indent=True)
+              "{{ s.officer_units|whole }} cơ quan.", indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "{%p else %}")
+    para(doc, "**1. Xếp loại Bộ phận Một cửa {{ s.level_word }}:**", indent=True)
+    para(doc, "{%p for c in s.agency_counts %}")
+    para(doc, "- {{ c.count|pad2 }}/{{ c.total|pad2 }} BPMC {{ s.level_word }} xếp loại {{ c.label }}"
+              "{{ ';' if not loop.last else '.' }}", indent=True)
     para(doc, "{%p endfor %}")
+    para(doc, "**2. Xếp loại công chức làm việc tại Bộ phận Một cửa {{ s.level_word }}:**", indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "{%p for c in s.officer_counts %}")
+    para(doc, "- {% if loop.first and s.key == 'centre' %}Kết quả: {% endif %}{{ c.count|pad2 }}/{{ c.total|pad2 }} "
+              "công chức xếp loại {{ c.label }}{{ ';' if not loop.last else '.' }}", indent=True)
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p if not s.officer_counts %}")
+    para(doc, "- Không có công chức được đánh giá trong kỳ.", indent=True)
+    para(doc, "{%p endif %}")
     para(doc, "{%p endfor %}")
     para(doc, "**{{ general_roman }}. ĐÁNH GIÁ CHUNG**", indent=True)
-    para(doc, "{%p for line in general %}")
-    para(doc, "{{ loop.index }}. {{ line }}", indent=True)
+    para(doc, "**1. Ưu điểm**", indent=True)
+    para(doc, "{%p for line in strengths %}")
+    para(doc, "- {{ line }}", indent=True)
+    para(doc, "{%p endfor %}")
+    para(doc, "**2. Tồn tại, hạn chế**", indent=True)
+    para(doc, "{%p for line in weaknesses %}")
+    para(doc, "- {{ line }}", indent=True)
     para(doc, "{%p endfor %}")
     para(doc, "**{{ proposal_roman }}. KIẾN NGHỊ, ĐỀ XUẤT**", indent=True)
-    para(doc, "1. Tiếp tục phối hợp với các sở, ban, ngành, UBND các cấp đẩy mạnh tuyên truyền để người dân, doanh "
-              "nghiệp thực hiện thủ tục hành chính trực tuyến, giảm chi phí, thời gian đi lại.", indent=True)
-    para(doc, "2. Đề nghị các cơ quan, đơn vị có hồ sơ quá hạn rà soát nguyên nhân, thực hiện xin lỗi người dân, "
-              "doanh nghiệp và có giải pháp khắc phục trong kỳ tiếp theo.", indent=True)
+    para(doc, "{%p for line in proposals %}")
+    para(doc, "{{ loop.index }}. {{ line }}", indent=True)
+    para(doc, "{%p endfor %}")
     para(doc, "Trên đây là báo cáo đánh giá việc giải quyết TTHC {{ period.text }} của tỉnh {{ province }}. Văn phòng "
               "UBND tỉnh trân trọng báo cáo Văn phòng Chính phủ./.", indent=True)
     signature(doc, ["- Văn phòng Chính phủ;", "- Chủ tịch UBND tỉnh (b/c);", "- Các sở, ban, ngành giải quyết TTHC;",
                     "- {{ local_addressee }};", "- Trung tâm Thông tin - VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."],
-              ["{{ signer_title }}"], "{{ signer_name }}")
+              ["{%p if signer_above %}", "{{ signer_above }}", "{%p endif %}", "{{ signer_title }}"],
+              "{{ signer_name }}")
     save_slim(doc, OUT / "bao-cao-mot-cua-quy.docx")
 
 
@@ -402,29 +429,31 @@ def unit_appendix() -> None:
 
 
 def quarterly_appendix() -> None:
+    """Biểu số 01 (handling counts: each level's totals, then its units), 02 (agencies and desks), 03 (officials),
+    referred to by the report."""
     wb = Workbook()
-    sheet(wb, "Giải quyết hồ sơ", ["BIỂU TỔNG HỢP KẾT QUẢ GIẢI QUYẾT TTHC {{ period.text|upper }}",
-                                   "(Từ {{ window.first }} đến hết {{ window.last }})"],
+    note = "(Kèm theo Báo cáo số:        /BC-VPUB {{ letter_date }} của Văn phòng UBND tỉnh)"
+    sheet(wb, "Giải quyết hồ sơ", ["Biểu số 01", "TỔNG HỢP KẾT QUẢ GIẢI QUYẾT TTHC {{ period.text|upper }}",
+                                   "(Từ {{ window.first }} đến hết {{ window.last }}) " + note[1:-1]],
           ["TT", "Cơ quan, đơn vị", "Cấp", "Kỳ trước chuyển sang", "Tiếp nhận trong kỳ", "Tổng số", "Đã giải quyết",
            "Trước hạn", "Đúng hạn", "Quá hạn", "Đang giải quyết trong hạn", "Đang giải quyết quá hạn",
            "Tạm dừng, bổ sung", "Hủy, rút", "Trực tuyến", "Tỷ lệ trực tuyến (%)"],
           [6, 40, 10] + [11] * 12 + [11],
-          [["{% for r in unit_rows %}{{ loop.index }}", "{{ r.name }}", "{{ r.level_text }}", "{{ r.carried_over }}",
+          [["{% for r in table_rows %}{{ r.tt }}", "{{ r.name }}", "{{ r.level_text }}", "{{ r.carried_over }}",
             "{{ r.new }}", "{{ r.total }}", "{{ r.resolved }}", "{{ r.early }}", "{{ r.on_time }}", "{{ r.late }}",
             "{{ r.in_progress }}", "{{ r.in_progress_late }}", "{{ r.paused }}", "{{ r.withdrawn }}",
             "{{ r.online_total }}", "{{ r.online_pct }}"]],
           [None, None, None] + [INT] * 12 + [DEC], first=True)
     items = [f"({i})" for i in range(1, 10)]
-    sheet(wb, "Đánh giá cơ quan", ["KẾT QUẢ ĐÁNH GIÁ VIỆC GIẢI QUYẾT TTHC CỦA CƠ QUAN, BỘ PHẬN MỘT CỬA "
-                                   "{{ period.text|upper }}",
-                                   "(Thông tư 01/2018/TT-VPCP: 9 chỉ số, mỗi chỉ số 0-2 điểm, trung bình trên hồ sơ)"],
+    sheet(wb, "Đánh giá cơ quan", ["Biểu số 02", "KẾT QUẢ ĐÁNH GIÁ VIỆC GIẢI QUYẾT TTHC CỦA CƠ QUAN, BỘ PHẬN MỘT CỬA "
+                                   "{{ period.text|upper }}", note],
           ["TT", "Cơ quan, đơn vị", "Cấp", "Số hồ sơ đánh giá", *items, "Tổng điểm", "Xếp loại"],
           [6, 40, 10, 11] + [7] * 9 + [10, 32],
           [["{% for r in evaluation_rows %}{{ loop.index }}", "{{ r.name }}", "{{ r.level_text }}", "{{ r.dossiers }}",
             *[f"{{{{ r.i{i} }}}}" for i in range(1, 10)], "{{ r.total }}", "{{ r.classification }}"]],
           [None, None, None, INT] + [DEC] * 10 + [None])
-    sheet(wb, "Đánh giá công chức", ["KẾT QUẢ ĐÁNH GIÁ CÔNG CHỨC BỘ PHẬN MỘT CỬA {{ period.text|upper }}",
-                                     "(Mã công chức theo hệ thống một cửa; không có dữ liệu cá nhân của người dân)"],
+    sheet(wb, "Đánh giá công chức", ["Biểu số 03", "KẾT QUẢ ĐÁNH GIÁ CÔNG CHỨC BỘ PHẬN MỘT CỬA "
+                                     "{{ period.text|upper }}", note],
           ["TT", "Công chức", "Cơ quan, đơn vị", "Số hồ sơ đánh giá", "Tổng điểm", "Xếp loại"],
           [6, 16, 40, 12, 10, 32],
           [["{% for r in officer_rows %}{{ loop.index }}", "{{ r.code }}", "{{ r.unit_name }}", "{{ r.dossiers }}",
