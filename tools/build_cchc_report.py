@@ -17,6 +17,7 @@ from pathlib import Path
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.shared import Mm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from docxkit import (  # noqa: E402
@@ -52,7 +53,7 @@ ROMAN_TITLES = {
     "V": "PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM CCHC {{ next_quarter_upper }}",
 }
 SUBTITLES = {"IV.2": "2. Tồn tại, hạn chế và nguyên nhân"}
-WIDTHS = [13, 84, 24, 22, 22]  # STT, chỉ tiêu, đơn vị tính, số liệu, ghi chú: 165 mm
+WIDTHS = [12, 80, 26, 24, 23]  # STT, chỉ tiêu, đơn vị tính, số liệu, ghi chú: 165 mm
 
 
 def _loop(doc, key: str) -> None:
@@ -114,6 +115,10 @@ def _forms_appendix(doc) -> None:
 def build(out: Path = DEFAULT_OUTPUT) -> Path:
     doc = new_document()
     letterhead(doc, HEAD_LEFT, MOTTO)
+    for column, width in zip(doc.tables[0].columns, (Mm(60), Mm(105)), strict=True):
+        column.width = width  # the grid LibreOffice reads: the motto stays on one line
+        for cell in column.cells:
+            cell.width = width
     left, right = two_columns(doc, 68, 97)
     cell_text(left, "Số:        /BC-UBND", size=13)
     cell_text(right, "{{ place }}, {{ letter_date }}", italic=True, size=14)

@@ -421,10 +421,19 @@ def _note_gone_districts(computed: dict[tuple[str, str], tuple[Number | None, st
 
 
 def _derive(rows: list[FormRow], defs: Sequence[RowDef]) -> None:
-    """Ratios and sums from their parts, deepest rows first (a sum may be part of another)."""
+    """Ratios and sums from their parts; a row whose parts are themselves worked out comes after them (Biểu mẫu
+    6: 2.1 = 2.2 + 2.3 + 2.4 + 2.5, where 2.4 is a sum)."""
     by_key = {r.key: r for r in rows}
-    derived = sorted((d for d in defs if d.source in ("ratio", "sum")), key=lambda d: -d.code.count("."))
-    for d in derived:
+    pending = [d for d in defs if d.source in ("ratio", "sum")]
+    ordered: list[RowDef] = []
+    while pending:
+        waiting = {d.key for d in pending}
+        ready = [d for d in pending if not any((d.form, c) in waiting for c in d.parts)]
+        if not ready:  # a row that is its own part, through others: a mistake in bieu-mau-cchc.toml
+            raise ValueError(f"{ROWS_FILE}: vòng lặp giữa các dòng {', '.join(sorted(map('/'.join, waiting)))}")
+        ordered += ready
+        pending = [d for d in pending if d not in ready]
+    for d in ordered:
         row = by_key[d.key]
         parts = [by_key[(d.form, c)] for c in d.parts]
         absent = [r.code for r in parts if r.value is None and r.note != NO_CASES]
