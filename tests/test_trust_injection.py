@@ -109,7 +109,7 @@ def test_documents_show_hostile_names_and_ids_as_typed(hostile: Workspace, tmp_p
 
     # Word: every letter opens and shows the names as typed (escaped, not markup, not tags).
     letter = _check_word(monthly.files[0])
-    assert f"ỦY BAN NHÂN DÂN TỈNH {province.upper()}" in letter
+    assert f"UBND TỈNH {province.upper()}" in letter
     for name in NAMES.values():
         assert name in letter, name  # appendix 2 ranks every unit
     assert f"1 | {NAMES['03646']} | 1 | 1 | 2" in letter  # appendix 1: X2 resolved late, X3 open and overdue

@@ -28,7 +28,11 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "chiso" / "reports" / "templ
 B = {"bold": True}
 HEAD_LEFT = [("ỦY BAN NHÂN DÂN TỈNH {{ province_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
              ("───────", {"size": 10})]
-MOTTO = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"bold": True, "size": 13}),
+# The monthly letters abbreviate as the published ones do (seed 002: "UBND TỈNH SƠN LA"), so that the issuing body
+# stays on one line beside the motto.
+HEAD_LEFT_SHORT = [("UBND TỈNH {{ province_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
+                   ("───────", {"size": 10})]
+MOTTO = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"bold": True, "size": 12}),  # Nghị định 30: 12–13, one line
          ("Độc lập - Tự do - Hạnh phúc", {"bold": True, "size": 14}), ("───────────────", {"size": 10})]
 
 
@@ -48,7 +52,7 @@ RECIPIENTS = ["- Như trên;", "- Văn phòng Chính phủ (b/c);", "- CT, các 
 
 def monthly_letter() -> None:
     doc = new_document()
-    letterhead(doc, HEAD_LEFT, MOTTO)
+    letterhead(doc, HEAD_LEFT_SHORT, MOTTO)
     number_line(doc, "VPUB-TTPVHCC", "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp "
                                      "tháng {{ period.mm_yyyy }}")
     para(doc, "")
@@ -105,6 +109,7 @@ def monthly_letter() -> None:
               "{{ local_title }}**", indent=True)
     para(doc, "(Có Phụ lục 2 kèm theo)", italic=True, indent=True)
     para(doc, "{{ chart_ranking }}", align=CENTER)
+    para(doc, "{{ chart_ranking_local }}", align=CENTER)
     para(doc, "Văn phòng UBND tỉnh công khai kết quả trên đến các cơ quan, đơn vị, địa phương biết để phát huy những "
               "điểm tốt và khắc phục những tiêu chí đạt tỷ lệ thấp./.", indent=True)
     signature(doc, ["{%p for r in recipients %}", "- {{ r }}", "{%p endfor %}"],
@@ -154,7 +159,7 @@ def monthly_letter() -> None:
 
 def unit_letter() -> None:
     doc = new_document()
-    letterhead(doc, HEAD_LEFT, MOTTO)
+    letterhead(doc, HEAD_LEFT_SHORT, MOTTO)
     number_line(doc, "VPUB-TTPVHCC", "V/v kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp tháng "
                                      "{{ period.mm_yyyy }} của {{ unit.name }}")
     para(doc, "")

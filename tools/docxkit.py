@@ -100,7 +100,7 @@ def letterhead(doc, left: list[tuple[str, dict]], right: list[tuple[str, dict]])
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     no_borders(table)
     table.autofit = False
-    widths = (Mm(68), Mm(97))
+    widths = (Mm(70), Mm(95))
     for col, w in zip(table.columns, widths, strict=True):
         col.width = w  # the grid LibreOffice reads: the motto stays on one line
         for c in col.cells:

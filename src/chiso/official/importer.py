@@ -312,7 +312,8 @@ def attach_official(store: Store, period: str, results: list[dict[str, Any]], pl
                 off["difference"] = round_half_up(float(score) - float(r.get("computed_total", r["total"])), places)
         elif str(item) in r["groups"]:
             ours = r["groups"][item].get("computed_score", r["groups"][item]["score"])
-            off["groups"][str(item)] = {"score": score, "difference": round_half_up(float(score) - float(ours), places)}
+            off["groups"][str(item)] = {"score": score, "max": max_score,
+                                        "difference": round_half_up(float(score) - float(ours), places)}
 
 
 # --- the review list --------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ class GroupChart:
         ax.barh(ys, self.maxima, color=GREY, label="Điểm tối đa")
         self.bars = ax.barh(ys, [0.0] * len(labels), color=BLUE, label="Điểm đạt")
         ax.set_yticks(ys, labels)
-        self.texts = [ax.text(m + 0.3, y, f"{nf.number(m)}/{nf.number(m)}", va="center", fontsize=8)
+        self.texts = [ax.text(m + 0.3, y, f"{nf.fixed(m)}/{nf.number(m, 0)}", va="center", fontsize=8)
                       for y, m in enumerate(self.maxima)]
         ax.set_xlim(0, max(maxima) * 1.25)
         self.title = ax.set_title(label(title, 200), fontsize=10, loc="left")
@@ -73,7 +73,7 @@ class GroupChart:
                                             strict=True):
             bar.set_width(score)
             bar.set_color(RED if low else BLUE)
-            text.set_text(f"{self.nf.number(score)}/{self.nf.number(m)}")
+            text.set_text(f"{self.nf.fixed(score)}/{self.nf.number(m, 0)}")  # as published: 15,40/18
         self.title.set_text(label(title, 200))
         canvas = self.fig.canvas
         canvas.restore_region(self.background)
@@ -109,12 +109,16 @@ def group_scores(groups: list[dict[str, Any]], out: Path, nf: NumberFormat, titl
             chart.close()
 
 
+MAX_RANKING_HEIGHT = 9.5  # inches at 6.3 inches wide: one A4 page in the letter
+
+
 def ranking(rows: list[dict[str, Any]], out: Path, nf: NumberFormat, title: str, highlight: str | None = None
             ) -> Path:
     """Units by total score, best first (top to bottom)."""
     plt = _pyplot()
     rows = sorted(rows, key=lambda r: (-r["total"], r["name"]))
-    height = max(2.0, 0.16 * len(rows) + 0.9)
+    # At most one page: inserted 155 mm wide, the picture may be 235 mm high (6.3 x 235/155 inches).
+    height = min(MAX_RANKING_HEIGHT, max(2.0, 0.16 * len(rows) + 0.9))
     fig, ax = plt.subplots(figsize=(6.3, height), dpi=150)
     names = [label(r["name"]) for r in rows][::-1]
     totals = [r["total"] for r in rows][::-1]
@@ -122,9 +126,10 @@ def ranking(rows: list[dict[str, Any]], out: Path, nf: NumberFormat, title: str,
     ys = list(range(len(names)))  # positions, not categories: two units of the same name stay two bars
     ax.barh(ys, totals, color=colors, height=0.7)
     ax.set_yticks(ys, names)
-    ax.tick_params(axis="y", labelsize=6 if len(rows) > 30 else 8)
+    small = 5 if len(rows) > 60 else (6 if len(rows) > 30 else 8)
+    ax.tick_params(axis="y", labelsize=small)
     for y, t in enumerate(totals):
-        ax.text(t + 0.5, y, nf.number(t), va="center", fontsize=5.5 if len(rows) > 30 else 7)
+        ax.text(t + 0.5, y, nf.fixed(t), va="center", fontsize=small - 0.5)
     ax.set_xlim(0, 110)
     ax.set_title(label(title, 200), fontsize=10, loc="left")
     ax.margins(y=0.01)

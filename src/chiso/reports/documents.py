@@ -107,10 +107,11 @@ def _finish_monthly(store: Store, letter: _MonthlyLetter, out_dir: Path, setting
         _drop_sheet(excel, OFFICIAL_SHEET)
     for key, job in letter.charts.items():  # the Excel appendix is rendered while the charts are drawn
         path = letter.drawing[key].result() if key in letter.drawing else job.draw()
-        ctx[key] = Image(path, 155 if key == "chart_ranking" else 150)
+        ctx[key] = Image(path, 155 if key.startswith("chart_ranking") else 150)
     word = render_docx(template_path(MONTHLY_DOCX, store.workspace), ctx,
                        out_dir / f"cong-van-bo-chi-so-{letter.label}.docx", settings.numbers)
-    return [word, excel, *(ctx[k].path for k in ("chart_groups", "chart_trend", "chart_ranking") if ctx.get(k))]
+    return [word, excel, *(ctx[k].path for k in ("chart_groups", "chart_trend", "chart_ranking",
+                                                  "chart_ranking_local") if ctx.get(k))]
 
 
 def _staged(store: Store, out_dir: Path, write: Callable[[Path], Written]) -> Written:

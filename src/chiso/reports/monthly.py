@@ -230,12 +230,19 @@ def monthly_context(store: Store, data: MonthScores, *, letter_date: date, setti
     trend_points = _trend(store, data, province["code"], province["total"])
     context["trend"] = [{"month": m, "total": t} for m, t in trend_points]
     mm_yyyy = period_words(period)["mm_yyyy"]
+    # The chart shows the figures the text cites (the portal's when imported), weak below low_share.
+    charted = [{"name": g["name"], "max": g["max"], "score": g["score"],
+                "weak": g["score"] < settings.low_share * g["max"]} for g in headline["headline_groups"]]
     context["chart_jobs"] = {
-        "chart_groups": ChartJob("groups", groups, workdir / "chart-groups.png", nf,
+        "chart_groups": ChartJob("groups", charted, workdir / "chart-groups.png", nf,
                                  f"Điểm các nhóm tiêu chí của tỉnh {context['province']}, tháng {mm_yyyy}"),
+        # Departments and the local level apart: each chart fits its page.
         "chart_ranking": ChartJob("ranking", [{"code": r["code"], "name": r["name"], "total": r["total"]}
-                                              for r in departments + locals_], workdir / "chart-ranking.png", nf,
-                                  f"Xếp hạng các sở, ngành và {words['local_word']}, tháng {mm_yyyy}"),
+                                              for r in departments], workdir / "chart-ranking.png", nf,
+                                  f"Xếp hạng các sở, ban, ngành, tháng {mm_yyyy}"),
+        "chart_ranking_local": ChartJob("ranking", [{"code": r["code"], "name": r["name"], "total": r["total"]}
+                                                    for r in locals_], workdir / "chart-ranking-local.png", nf,
+                                        f"Xếp hạng {words['local_title']}, tháng {mm_yyyy}"),
     }
     if len(trend_points) > 1:
         context["chart_jobs"]["chart_trend"] = ChartJob("trend", trend_points, workdir / "chart-trend.png", nf,
@@ -279,8 +286,9 @@ def _headline(store: Store, province: dict[str, Any], data: MonthScores, rs: Rul
     official_groups = off.get("groups") or {}
     for g in rs.groups:
         inds = [province["indicators"][i.code] for i in rs.group_indicators(g.code)]
-        score = official_groups[g.code]["score"] if g.code in official_groups else province["groups"][g.code]["score"]
-        groups.append({"code": g.code, "name": g.name, "max": g.max, "score": score,
+        og = official_groups.get(g.code) or {}
+        score = og["score"] if og else province["groups"][g.code]["score"]
+        groups.append({"code": g.code, "name": g.name, "max": og.get("max") or g.max, "score": score,
                        "provisional": g.code not in official_groups and any(i.get("provisional") for i in inds)})
     missing = [{"code": code, "name": rs.indicator(code).name, "max": rs.indicator(code).max}
                for code in province.get("missing_inputs", [])] if not portal else []
