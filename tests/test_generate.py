@@ -31,6 +31,18 @@ def test_deterministic_and_loadable(tmp_path: Path) -> None:
         report = api.load(store, sorted(a.iterdir()))  # must load with no rejected row
         assert all(f.rejected == 0 for f in report.files)
         assert store.count("dossiers") == 2907
+        # The figures staff enter each month are there, as a province has them (issue 10 §1): the province's
+        # publicity of procedures and its communes' certified copies, so the demo's total is not provisional
+        # for want of them.
+        inputs = {r[0]: (r[1], r[2]) for r in store.con.execute(
+            "SELECT indicator, numerator, denominator FROM indicator_inputs WHERE unit_code = '14' "
+            "AND period = '2025-07'").fetchall()}
+        assert set(inputs) == {"PUBLISH_ON_TIME", "PUBLIC_UPDATE_ON_TIME", "PUBLIC_CONTENT_FULL",
+                               "ELECTRONIC_CERTIFIED_COPY"}
+        assert inputs["PUBLIC_CONTENT_FULL"][1] == 2835 and inputs["ELECTRONIC_CERTIFIED_COPY"][1] == 75
+        assert all(0.85 <= n / d <= 1 for n, d in inputs.values())
+        _, province = api.score(store, "2025-07", as_of=datetime(2025, 7, 31, 23, 59), level="province")
+        assert "missing_inputs" not in province[0]
         online = store.con.execute("SELECT avg(CASE WHEN channel = 'online' THEN 1 ELSE 0 END) FROM dossiers"
                                    ).fetchone()
         assert online is not None and 0.85 < online[0] < 0.97  # seed 003: 91.8% online province-wide

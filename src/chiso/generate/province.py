@@ -375,7 +375,37 @@ def generate_province(province: str, start: str, end: str, out: Path, *, scale: 
     feedback = _feedback(world, month_list, scale, seed, export_at)
     pacsv.write_csv(feedback, out / "feedback.csv")
     counts["feedback"] = feedback.num_rows
+    inputs = _indicator_inputs(world, month_list, seed, prov)
+    pacsv.write_csv(inputs, out / "indicator_inputs.csv")
+    counts["indicator_inputs"] = inputs.num_rows
     return counts
+
+
+def _indicator_inputs(world: World, month_list: list[date], seed: int, province_code: str) -> pa.Table:
+    """The figures staff enter by hand each month (indicator_inputs), as a province has them: the province's
+    publicity of procedures (inherited by its units) and the communes that issue electronic certified copies.
+    Counts of procedures announced and updated in a month are small; the shares are high but not all."""
+    periods, units, indicators, numerators, denominators = [], [], [], [], []
+    procedures = world.procedures.num_rows
+    for month in month_list:
+        rng = _rng(seed, "inputs", month.isoformat())
+        communes = sum(1 for u in _active_units(world, month) if u.level == "commune")
+        announced = int(rng.integers(8, 40))
+        updated = int(rng.integers(8, 40))
+        rows = [
+            ("PUBLISH_ON_TIME", announced - int(rng.integers(0, 3)), announced),
+            ("PUBLIC_UPDATE_ON_TIME", updated - int(rng.integers(0, 4)), updated),
+            ("PUBLIC_CONTENT_FULL", procedures - int(rng.integers(0, max(1, procedures // 50))), procedures),
+            ("ELECTRONIC_CERTIFIED_COPY", communes - int(rng.integers(0, max(1, communes // 10))), communes),
+        ]
+        for code, num, den in rows:
+            periods.append(f"{month:%Y-%m}")
+            units.append(province_code)
+            indicators.append(code)
+            numerators.append(max(0, num))
+            denominators.append(den)
+    return pa.table({"period": periods, "unit_code": units, "indicator": indicators, "numerator": numerators,
+                     "denominator": denominators})
 
 
 def _feedback(world: World, month_list: list[date], scale: float, seed: int, export_at: datetime) -> pa.Table:
