@@ -75,14 +75,15 @@ def test_all_documents_of_a_quarter_closing_month(province: Workspace, tmp_path:
     x = "\n".join(x_lines)
     assert "1. Tổng số điểm đạt: 57,23/100 điểm, xếp hạng 2/75 xã, phường" in x
     assert "(tăng 14,23 điểm so với tháng 08/2025)" in x
-    # The template writes one paragraph "- {action};" per best action, in the order of the bulk actions above.
+    # One paragraph per best action, in the order of the bulk actions above, written as a person writes a list:
+    # a capital first letter, ";" between items, "." after the last.
     actions = x_lines.index("3. Việc cần làm để tăng điểm:")
-    assert x_lines[actions + 1:actions + 4] == ["- tiếp nhận trực tuyến thêm 1 hồ sơ;",
-                                                "- giải quyết đúng hạn thêm 2 hồ sơ;",
-                                                "- thu phí trực tuyến thêm 1 hồ sơ;"]
+    assert x_lines[actions + 1:actions + 4] == ["- Tiếp nhận trực tuyến thêm 1 hồ sơ;",
+                                                "- Giải quyết đúng hạn thêm 2 hồ sơ;",
+                                                "- Thu phí trực tuyến thêm 1 hồ sơ."]
     y = "\n".join(docx_lines(tmp_path / "don-vi/cong-van-don-vi-03667-2025-09.docx"))
-    # 60.90 is written by the `num` filter, which drops trailing zeros: 60,9 (50 <= 60.9 < 70: Trung bình).
-    assert "1. Tổng số điểm đạt: 60,9/100 điểm, xếp hạng 1/75 xã, phường, xếp loại Trung bình" in y
+    # 60.90 with two decimals as published (50 <= 60.9 < 70: Trung bình).
+    assert "1. Tổng số điểm đạt: 60,90/100 điểm, xếp hạng 1/75 xã, phường, xếp loại Trung bình" in y
     late = xlsx_rows(tmp_path / "don-vi/phu-luc-don-vi-03646-2025-09.xlsx", "Hồ sơ quá hạn")
     assert sorted(r[1] for r in late if r[1] in {"X2", "X3"}) == ["X2", "X3"]
     quarterly = "\n".join(docx_lines(tmp_path / "bao-cao-mot-cua-2025-Q3.docx"))
@@ -113,12 +114,13 @@ def test_every_unit_gets_a_letter_and_other_months_no_quarterly_report(province:
     assert written.unit_letters == units == len(letters)  # two levels: departments and communes
     assert len(list((tmp_path / "don-vi").glob("phu-luc-don-vi-*-2025-08.xlsx"))) == units
     assert not list(tmp_path.glob("bao-cao-mot-cua-*"))  # August does not close a quarter
-    # commune X in August: 43.00 (test_scoring), written 43 by `num`; first of the 75 communes (the others have no
-    # August dossiers: 14.00); below 50: Yếu. July has no data at all, so X scored the defaults there: certified
-    # copies 2 (no data: full) + PAKN 6 + 6 (no PAKN: full) = 14.00 -> up 29 points.
+    # commune X in August: 43.00 (test_scoring), with two decimals as published; first of the 75 communes (the
+    # others have no August dossiers: 14.00); below 50: Yếu. July has no data at all (nothing loaded): a change
+    # against the defaults it would score is not written.
     x = "\n".join(docx_lines(tmp_path / "don-vi/cong-van-don-vi-03646-2025-08.docx"))
-    assert ("1. Tổng số điểm đạt: 43/100 điểm, xếp hạng 1/75 xã, phường, xếp loại Yếu (tăng 29 điểm so với tháng "
-            "07/2025). (Số liệu tại thời điểm") in x
+    assert ("1. Tổng số điểm đạt: 43,00/100 điểm, xếp hạng 1/75 xã, phường, xếp loại Yếu. (Số liệu tại thời "
+            "điểm") in x
+    assert "so với tháng 07/2025" not in x
 
 
 def test_report_all_command_and_its_errors(province: Workspace, tmp_path: Path) -> None:

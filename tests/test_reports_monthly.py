@@ -180,7 +180,9 @@ def test_unit_detail_letter(province: Workspace, tmp_path: Path) -> None:
            "với tháng 08/2025)" in text
     # Every sub-indicator with numerator, denominator, ratio, score, maximum and the change against August,
     # when X's progress was 2/2 = 20 points (test_scoring.test_change_against_previous_month).
-    assert "1 | Hồ sơ giải quyết đúng hạn và đang giải quyết trong hạn | 2 | 4 | 50 | 10 | 20 | -10" in lines
+    assert "1 | Hồ sơ giải quyết đúng hạn và đang giải quyết trong hạn | 2 | 4 | 50 | 10,00 | 20 | -10" in lines
+    # Never entered for X (inherited from the province, which has none): marked, not a silent 0.
+    assert "3 | TTHC công khai đầy đủ 7 thành phần (chưa có số liệu) |  |  |  | 0,00 | 2 | 0" in lines
     assert "2. Hồ sơ giải quyết quá hạn: trong tháng có 1 hồ sơ giải quyết quá hạn và 1 hồ sơ đang xử lý quá hạn" \
         in text
     assert "3. Việc cần làm để tăng điểm:" in text

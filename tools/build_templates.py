@@ -164,10 +164,10 @@ def unit_letter() -> None:
                                      "{{ period.mm_yyyy }} của {{ unit.name }}")
     para(doc, "")
     para(doc, "Kính gửi: {{ unit.name }}.", align=CENTER)
-    para(doc, "Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu giải quyết thủ tục hành chính "
-              "({{ rule_set_title }}), Văn phòng UBND tỉnh thông báo kết quả tháng {{ period.month }} năm "
+    para(doc, "Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu trên Hệ thống thông tin giải "
+              "quyết thủ tục hành chính của tỉnh, Văn phòng UBND tỉnh thông báo kết quả tháng {{ period.month }} năm "
               "{{ period.year }} của {{ unit.name }} như sau:", indent=True)
-    para(doc, "**1. Tổng số điểm đạt: {{ unit.total|num }}/100 điểm, xếp hạng {{ unit.rank }}/{{ unit.peers }} "
+    para(doc, "**1. Tổng số điểm đạt: {{ unit.total|fixed }}/100 điểm, xếp hạng {{ unit.rank }}/{{ unit.peers }} "
               "{{ unit.peers_label }}, xếp loại {{ unit.classification }}**{% if unit.change is not none %} "
               "({{ unit.change_text }} so với tháng {{ previous.mm_yyyy }}){% endif %}. (Số liệu tại thời điểm "
               "{{ as_of_text }})", indent=True)
@@ -175,35 +175,38 @@ def unit_letter() -> None:
     para(doc, "Chi tiết từng chỉ số thành phần (tử số, mẫu số, tỷ lệ, điểm):", indent=True)
     grid(doc, ["TT", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa", "Thay đổi"],
          [["{%tr for g in groups %}"],
-          ["{{ g.roman }}", "{{ g.name }}", "", "", "", "{{ g.score|num }}", "{{ g.max|num }}", "{{ g.change_text }}"],
+          ["{{ g.roman }}", "{{ g.name }}", "", "", "", "{{ g.score|fixed }}", "{{ g.max|num(0) }}",
+           "{{ g.change_text }}"],
           ["{%tr for i in g.indicators %}"],
-          ["{{ loop.index }}", "{{ i.name }}{{ ' (tạm tính)' if i.provisional else '' }}",
-           "{{ i.numerator|whole }}", "{{ i.denominator|whole }}", "{{ i.ratio_pct|num }}", "{{ i.score|num }}",
-           "{{ i.max|num }}", "{{ i.change_text }}"],
+          ["{{ loop.index }}", "{{ i.name }}{{ ' (chưa có số liệu)' if i.missing else (' (tạm tính)' if "
+           "i.provisional else '') }}",
+           "{{ i.numerator|whole }}", "{{ i.denominator|whole }}", "{{ i.ratio_pct|num }}", "{{ i.score|fixed }}",
+           "{{ i.max|num(0) }}", "{{ i.change_text }}"],
           ["{%tr endfor %}"], ["{%tr endfor %}"]],
          [10, 62, 17, 17, 16, 14, 14, 15], size=10, bold_rows=(1,),
          aligns=[CENTER, LEFT] + [CENTER] * 6)
     para(doc, "")
-    para(doc, "**2. Hồ sơ giải quyết quá hạn:** {% if overdue.total %}trong tháng có {{ overdue.resolved_late|whole }} "
-              "hồ sơ giải quyết quá hạn và {{ overdue.open_late|whole }} hồ sơ đang xử lý quá hạn (danh sách tại "
-              "phụ lục Excel kèm theo). Đề nghị rà soát, báo cáo giải trình và thực hiện xin lỗi người dân, doanh "
+    para(doc, "**2. Hồ sơ giải quyết quá hạn:** {% if overdue.total %}trong tháng có {{ overdue.sentence }} (danh sách "
+              "tại phụ lục Excel kèm theo). Đề nghị rà soát, báo cáo giải trình và thực hiện xin lỗi người dân, doanh "
               "nghiệp trước ngày {{ explanation_deadline }}{% if overdue.tracked and (overdue.explanation_missing or "
               "overdue.apology_missing) %}; đến nay còn {{ overdue.explanation_missing|whole }} hồ sơ chưa có báo "
               "cáo giải trình và {{ overdue.apology_missing|whole }} hồ sơ chưa có thư xin lỗi{% endif %}."
               "{% else %}không có hồ sơ quá hạn.{% endif %}",
          indent=True)
+    para(doc, "{%p if actions %}")
     para(doc, "**3. Việc cần làm để tăng điểm:**", indent=True)
     para(doc, "{%p for a in actions %}")
-    para(doc, "- {{ a }};", indent=True)
+    para(doc, "- {{ a }}{{ ';' if not loop.last else '.' }}", indent=True)
     para(doc, "{%p endfor %}")
-    para(doc, "{%p if children %}")
-    para(doc, "**4. Xếp hạng các đơn vị trực thuộc**", indent=True)
     para(doc, "{%p endif %}")
-    grid(doc, ["Hạng", "Đơn vị", "Điểm", "Xếp loại"],
+    para(doc, "{%p if children %}")  # the heading and the table only when the unit has units below it
+    para(doc, "**{{ 4 if actions else 3 }}. Xếp hạng các đơn vị trực thuộc**", indent=True)
+    grid(doc, ["TT", "Đơn vị", "Điểm", "Xếp hạng", "Xếp loại"],
          [["{%tr for r in children %}"],
-          ["{{ r.rank }}", "{{ r.name }}", "{{ r.total|num }}", "{{ r.classification }}"],
+          ["{{ loop.index }}", "{{ r.name }}", "{{ r.total|fixed }}", "{{ r.rank }}", "{{ r.classification }}"],
           ["{%tr endfor %}"]],
-         [16, 100, 24, 25], aligns=[CENTER, LEFT, CENTER, CENTER])
+         [13, 92, 22, 18, 25], aligns=[CENTER, LEFT, CENTER, CENTER, CENTER])
+    para(doc, "{%p endif %}")
     para(doc, "Văn phòng UBND tỉnh thông báo để {{ unit.name }} biết, phát huy những điểm tốt và khắc phục những "
               "tiêu chí đạt tỷ lệ thấp./.", indent=True)
     signature(doc, ["- Như trên;", "- LĐ VPUBND tỉnh;", "- Lưu: VT, TTPVHCC."],

@@ -59,6 +59,12 @@ class MonthScores:
         period = parse_period(period_text)
         config = api.prepare(store)
         rs, results, previous = api.score_with_previous(store, period.label, as_of=as_of, rules=rules)
+        if not _has_dossiers(previous.values(), rs):
+            # The month before has no data at all (not loaded): a change against the defaults it scores would
+            # mislead, so the letters say nothing of it.
+            previous = {}
+            for r in results:
+                r["previous_total"] = r["change"] = None
         actions = actions_by_unit(store, rs, results)  # right after scoring: reads the period's fact tables
         moment = period.moment(as_of)
         counts = unit_counts(store, period, moment, config)
@@ -76,6 +82,13 @@ class MonthScores:
         if self._overdue is None:
             self._overdue = _overdue_dossiers(store, self.period, self.moment, self.config)
         return self._overdue
+
+
+def _has_dossiers(results: Any, rs: RuleSet) -> bool:
+    """Whether any unit counted any dossier in these results (a loaded month, not an empty one)."""
+    # dossiers received or handled (a procedure-based denominator counts procedures, which exist without data)
+    counted = [i.code for i in rs.indicators if i.source == "dossiers" and i.denominator in ("handled", "received")]
+    return any((r["indicators"][c]["denominator"] or 0) > 0 for r in results for c in counted)
 
 
 def unit_counts(store: Store, period: Period, moment: datetime, config: Config) -> dict[str, dict[str, int]]:
@@ -364,7 +377,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
             old = before["indicators"][ind.code]["score"] if before else None
             row = {"code": ind.code, "name": ind.name, "numerator": i["numerator"], "denominator": i["denominator"],
                    "ratio_pct": _pct(i["ratio"]), "score": i["score"], "max": i["max"],
-                   "provisional": bool(i.get("provisional")), "previous": old,
+                   "provisional": bool(i.get("provisional")), "missing": bool(i.get("missing")), "previous": old,
                    "change": None if old is None else round(i["score"] - old, rs.rounding),
                    "change_text": change_text(i["score"], old), "group": g.code}
             inds.append(row)
@@ -372,7 +385,8 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
         groups.append({"roman": ROMAN[len(groups)], "code": g.code, "name": g.name, "score": gr["score"],
                        "max": g.max, "change_text": change_text(gr["score"], old_group), "indicators": inds})
 
-    actions = [a["text"] for a in data.actions.get(unit_code, [])]
+    # Written as a person writes a list: a capital first letter, ";" between items and "." after the last.
+    actions = [a["text"][:1].upper() + a["text"][1:] for a in data.actions.get(unit_code, [])]
     children = _order([r for r in results if r["parent_code"] == unit_code])
     overdue_dossiers = data.overdue_dossiers(store).get(unit_code, [])
     resolved_late = sum(1 for d in overdue_dossiers if d["timeliness"] == "late")
@@ -396,6 +410,10 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
         "children": [{"rank": r["rank"], "code": r["code"], "name": r["name"], "total": r["total"],
                       "classification": r["classification"]} for r in children],
         "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late,
+                    # only the kinds there are: no "0 hồ sơ" in a sentence
+                    "sentence": " và ".join(part for n, part in (
+                        (resolved_late, f"{nf.integer(resolved_late)} hồ sơ giải quyết quá hạn"),
+                        (open_late, f"{nf.integer(open_late)} hồ sơ đang xử lý quá hạn")) if n),
                     # from the Quá hạn page of the web service (chiso.api_web.mark_overdue)
                     "tracked": bool(marks),
                     "explanation_missing": sum(d["explanation_done"] is None for d in overdue_dossiers),
