@@ -242,3 +242,50 @@ def test_broken_excel_template(province: Workspace, tmp_path: Path) -> None:
     wb.save(book)
     with pytest.raises(TemplateError, match=r"phu-luc-thang.xlsx.*trang 'Phụ lục 2 - Xếp hạng' ô A1.*thiếu thẻ đóng"):
         monthly(province, tmp_path)
+
+
+def test_with_the_portals_result_the_letter_cites_the_portal(province: Workspace, tmp_path: Path) -> None:
+    """Issue 10 §2–3: once the portal's result of the month is imported (chiso import-official), the letter cites
+    the portal as the seeds do, prints its total, its national rank and its group figures with their maxima."""
+    from chiso import api
+
+    letter = tmp_path / "cong-van-cong.txt"
+    letter.write_text("1. Tong so diem Son La dat: 75.8/100 diem, xep hang 15/34 tinh, thanh pho\n"
+                      "- Cong khai, minh bach dat: 15.4/18 diem.\n- Dich vu cong truc tuyen dat: 8.39/22 diem;\n",
+                      encoding="utf-8")
+    assert api.import_official(province.store, letter, "2025-09")["review"] == []
+    word, _ = monthly(province, tmp_path)
+    lines = docx_lines(word)
+    text = "\n".join(lines)
+    assert ("Căn cứ kết quả trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn), tại mục “Kết quả đánh giá "
+            "Bộ chỉ số phục vụ người dân và doanh nghiệp của bộ, ngành, địa phương”.") in text
+    assert "1. Tổng số điểm Sơn La đạt: 75,80/100 điểm, xếp hạng 15/34 tỉnh, thành phố" in text
+    assert "(tạm tính)" not in text.split("Một số tiêu chí")[0]  # the portal's figure is not provisional
+    groups = [line for line in lines if line.startswith("- ") and " đạt: " in line]
+    assert "- Công khai, minh bạch đạt: 15,40/18 điểm;" in groups  # the portal's
+    assert "- Dịch vụ công trực tuyến đạt: 8,39/22 điểm;" in groups  # the portal's maximum that month
+    assert "- Tiến độ giải quyết đạt: 13,33/20 điểm;" in groups  # not in the letter imported: ours
+
+
+def test_the_national_rank_is_a_placeholder_to_fill_when_unknown(province: Workspace, tmp_path: Path) -> None:
+    word, _ = monthly(province, tmp_path)
+    assert "1. Tổng số điểm Sơn La đạt: 63,89/100 điểm (tạm tính), xếp hạng …/34 tỉnh, thành phố" in "\n".join(
+        docx_lines(word))
+
+
+def test_signer_and_recipients_come_from_the_configuration(province: Workspace, tmp_path: Path) -> None:
+    """Issue 10 §5: ký thay (KT.) with the title signed for, the signer's name and the recipients, from
+    chiso.toml; a wrong structure is refused with the key."""
+    province.config('[report]\nsigner_authority = "KT."\nsigner_for = "CHÁNH VĂN PHÒNG"\n'
+                    'signer_title = "PHÓ CHÁNH VĂN PHÒNG"\nsigner_name = "Nguyễn Văn A"\n'
+                    'recipients = ["Như trên;", "Văn phòng Chính phủ (b/c);", "Lưu: VT, TTPVHCC."]\n')
+    word, _ = monthly(province, tmp_path)
+    lines = docx_lines(word)
+    signature = next(line for line in lines if line.startswith("Nơi nhận:"))
+    assert signature == ("Nơi nhận:\n- Như trên;\n- Văn phòng Chính phủ (b/c);\n- Lưu: VT, TTPVHCC. | "
+                         "KT. CHÁNH VĂN PHÒNG\nPHÓ CHÁNH VĂN PHÒNG\n\n\n\n\nNguyễn Văn A")
+    from chiso.config import ConfigError
+
+    province.config('[report]\nsigner_authority = "THAY"\n')
+    with pytest.raises(ConfigError, match="signer_authority"):
+        monthly(province, tmp_path / "sai")
