@@ -37,3 +37,28 @@ def test_letter_to_pdf_and_png(ws: Workspace, tmp_path: Path) -> None:
     data = letter.read_bytes()
     descriptors = re.findall(rb"/Type\s*/FontDescriptor\b", data)
     assert descriptors and len(re.findall(rb"/FontFile2\b", data)) == len(descriptors)
+
+
+def test_the_letter_fits_its_pages(ws: Workspace, tmp_path: Path) -> None:
+    """Issue 10 §4, on the pages LibreOffice lays out: the motto on one line, and every picture (the group chart,
+    the two ranking charts) within the page's text area, so no chart runs off its page."""
+    require(pdf.office_binary(), "LibreOffice (Debian libreoffice-writer-nogui) not installed: `make setup`")
+    from docx import Document
+    from docx.shared import Mm
+    from pypdf import PdfReader
+
+    load_province(ws)
+    store = Store.open(ws.store.workspace)
+    written = write_monthly(store, "2025-09", tmp_path, as_of=datetime(2025, 10, 15), letter_date=date(2025, 10, 6))
+    letter = next(p for p in written.files if p.suffix == ".pdf")
+    first = PdfReader(str(letter)).pages[0].extract_text()
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in first.splitlines() or any(
+        line.rstrip().endswith("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") for line in first.splitlines())
+    word = Document(str(next(p for p in written.files if p.suffix == ".docx")))
+    section = word.sections[0]
+    usable_height = section.page_height - section.top_margin - section.bottom_margin
+    usable_width = section.page_width - section.left_margin - section.right_margin
+    shapes = word.inline_shapes
+    assert len(shapes) >= 3  # the group chart and the ranking charts of departments and communes
+    for shape in shapes:
+        assert shape.width <= usable_width and shape.height <= usable_height - Mm(10)
