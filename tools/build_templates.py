@@ -215,6 +215,75 @@ def unit_letter() -> None:
     save_slim(doc, OUT / "cong-van-don-vi.docx")
 
 
+def district_letter() -> None:
+    """A district's monthly letter (before 1/7/2025): UBND huyện to its offices and communes, signed "TL. CHỦ TỊCH /
+    CHÁNH VĂN PHÒNG" by default, the communes' ranking in the appendix (its header row repeated on every page)."""
+    doc = new_document()
+    letterhead(doc, [("UBND {{ district.title_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
+                     ("───────", {"size": 10})], MOTTO)
+    number_line(doc, "VP-UBND", "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp "
+                                "tháng {{ period.mm_yyyy }}")
+    para(doc, "")
+    para(doc, "Kính gửi:", align=CENTER)
+    para(doc, "- {{ offices_addressee }};", align=CENTER, after=0)
+    para(doc, "- {{ communes_addressee }}.", align=CENTER)
+    para(doc, "Thực hiện Công văn số 4660/VPCP-KSTT ngày 26/7/2022 của Văn phòng Chính phủ về việc triển khai "
+              "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ.", indent=True)
+    para(doc, "{%p if basis_portal %}")
+    para(doc, "Căn cứ kết quả trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn), tại mục “Kết quả đánh giá "
+              "Bộ chỉ số phục vụ người dân và doanh nghiệp của bộ, ngành, địa phương”, UBND {{ district.title }} "
+              "công khai kết quả Bộ chỉ số phục vụ người dân và doanh nghiệp trong tháng {{ period.month }} năm "
+              "{{ period.year }} của {{ district.kind }} như sau:", indent=True)
+    para(doc, "{%p else %}")
+    para(doc, "Căn cứ kết quả tính Bộ chỉ số phục vụ người dân, doanh nghiệp từ dữ liệu trên Hệ thống thông tin giải "
+              "quyết thủ tục hành chính của tỉnh, UBND {{ district.title }} công khai kết quả Bộ chỉ số phục vụ người "
+              "dân và doanh nghiệp trong tháng {{ period.month }} năm {{ period.year }} của {{ district.kind }} như "
+              "sau:", indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "**1. Tổng số điểm {{ district.title }} đạt: {{ headline_total|fixed }}/100 điểm"
+              "{% if headline_provisional %} (tạm tính){% endif %}, xếp hạng {{ district_rank }} huyện, thành phố"
+              "{% if district.province_title %} của {{ district.province_title }}{% endif %}**{{ change_text }} "
+              "(Số liệu tại thời điểm {{ as_of_text }}. Số liệu này có thể thay đổi theo thời gian)", indent=True)
+    para(doc, "{%p if missing_inputs %}")
+    para(doc, "(Điểm tạm tính: chưa có số liệu {{ missing_text }}; các chỉ số này đang được tính 0 điểm.)",
+         italic=True, indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "Một số tiêu chí đạt kết quả như sau:", indent=True)
+    para(doc, "{%p for g in headline_groups %}")
+    para(doc, "- {{ g.name }} đạt: {{ g.score|fixed }}/{{ g.max|num(0) }} điểm{% if g.provisional %} (tạm tính)"
+              "{% endif %}{{ ';' if not loop.last else '.' }}", indent=True)
+    para(doc, "{%p endfor %}")
+    para(doc, "**2. Hồ sơ giải quyết thủ tục hành chính quá hạn tháng {{ period.mm_yyyy }}**", indent=True)
+    para(doc, "- Trong tháng {{ period.month }}/{{ period.year }}, toàn {{ district.kind }} "
+              "{% if overdue_total %}có {{ overdue_total|whole }} hồ sơ quá hạn. Đề nghị các cơ quan, đơn vị có hồ sơ "
+              "quá hạn rà soát, báo cáo giải trình rõ nguyên nhân và thực hiện xin lỗi người dân, doanh nghiệp theo "
+              "quy định.{% else %}không có hồ sơ quá hạn.{% endif %}", indent=True)
+    para(doc, "{%p if communes %}")
+    para(doc, "**3. Kết quả đánh giá Bộ chỉ số phục vụ người dân, doanh nghiệp của {{ communes_addressee }}**",
+         indent=True)
+    para(doc, "(Có Phụ lục kèm theo)", italic=True, indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "UBND {{ district.title }} công khai kết quả trên đến các cơ quan, đơn vị, địa phương biết để phát huy "
+              "những điểm tốt và khắc phục những tiêu chí đạt tỷ lệ thấp./.", indent=True)
+    signature(doc, ["{%p for r in recipients %}", "- {{ r }}", "{%p endfor %}"],
+              ["{%p if signer_above %}", "{{ signer_above }}", "{%p endif %}", "{{ signer_title }}"],
+              "{{ signer_name }}")
+    para(doc, "{%p if communes %}")
+    page_break(doc)
+    para(doc, "Phụ lục", bold=True, align=CENTER, after=0)
+    para(doc, "XẾP HẠNG BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP CỦA {{ communes_addressee|upper }} "
+              "THÁNG {{ period.mm_yyyy }}", bold=True, align=CENTER, after=0)
+    para(doc, "(Kèm theo Công văn số:        /VP-UBND {{ letter_date }} của Văn phòng UBND {{ district.title }})",
+         italic=True, align=CENTER)
+    grid(doc, ["STT", "Tên đơn vị", "Điểm", "Xếp hạng", "Xếp loại"],
+         [["{%tr for r in communes %}"],
+          ["{{ loop.index }}", "{{ r.name }}", "{{ r.total|fixed }}", "{{ r.rank }}", "{{ r.classification }}"],
+          ["{%tr endfor %}"]],
+         [13, 92, 22, 18, 25], aligns=[CENTER, LEFT, CENTER, CENTER, CENTER])
+    para(doc, "{%p endif %}")
+    save_slim(doc, OUT / "cong-van-huyen.docx")
+
+
 def quarterly_report() -> None:
     """Seed 001_…: I. CẤP TỈNH (1. the centre's counts and score, its agencies, its officials), then each local
     level (counts, desks, officials), ĐÁNH GIÁ CHUNG (strengths, weaknesses) and KIẾN NGHỊ from the figures."""
@@ -474,6 +543,7 @@ if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     monthly_letter()
     unit_letter()
+    district_letter()
     quarterly_report()
     monthly_appendix()
     unit_appendix()

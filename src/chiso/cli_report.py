@@ -78,18 +78,50 @@ def report() -> None:
 @report.command("monthly")
 @MONTH_OPTIONS
 @NATIONAL_RANK
+@click.option("--issuer", default=None,
+              help="Công văn của UBND một huyện (trước 01/7/2025): mã hoặc tên huyện, thị xã, thành phố thuộc tỉnh; "
+                   "gửi các phòng, ban và UBND các xã, thị trấn, xếp hạng trong các huyện của tỉnh.")
 @NO_PDF
 @click.pass_context
 def monthly(ctx: click.Context, period: str, out: str, as_of: str | None, letter_date: str | None,
-            rules_name: str | None, national_rank: str | None, no_pdf: bool) -> None:
-    """Công văn công khai kết quả Bộ chỉ số tháng (.docx, .pdf) và phụ lục (.xlsx)."""
+            rules_name: str | None, national_rank: str | None, issuer: str | None, no_pdf: bool) -> None:
+    """Công văn công khai kết quả Bộ chỉ số tháng (.docx, .pdf) và phụ lục (.xlsx); với --issuer, công văn của
+    UBND huyện (trước 01/7/2025) kèm phụ lục xếp hạng các xã, thị trấn."""
     from chiso.cli import parse_moment
     from chiso.reports.documents import write_monthly
 
     store = _ctx_store(ctx)
+    if issuer is not None:
+        _monthly_district(ctx, store, issuer, period, out, as_of, letter_date, rules_name, national_rank, no_pdf)
+        return
     written = _run(lambda: write_monthly(store, period, Path(out), as_of=parse_moment(as_of),
                                          letter_date=_letter_date(letter_date), national_rank=national_rank,
                                          rules=rules_name, want_pdf=not no_pdf))
+    _print_written(written)
+
+
+def _monthly_district(ctx: click.Context, store: Any, issuer: str, period: str, out: str, as_of: str | None,
+                      letter_date: str | None, rules_name: str | None, national_rank: str | None,
+                      no_pdf: bool) -> None:
+    """``report monthly --issuer``: the district's letter; a wrong issuer or period is wrong use (status 2)."""
+    from chiso.cli import parse_moment, resolve_unit
+    from chiso.reports.district import DistrictLetterError, check_issuer
+    from chiso.reports.documents import write_district
+    from chiso.scoring.period import PeriodError, parse_period
+
+    if national_rank:
+        raise click.UsageError("--national-rank là thứ hạng của tỉnh: không dùng cùng --issuer")
+    code = resolve_unit(store, issuer, "--issuer")
+    try:
+        check_issuer(store, code, parse_period(period))
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    except DistrictLetterError as exc:
+        hint = "--period" if "01/7/2025" in str(exc) and "không còn cấp huyện" in str(exc) else "--issuer"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    written = _run(lambda: write_district(store, code, period, Path(out), as_of=parse_moment(as_of),
+                                          letter_date=_letter_date(letter_date), rules=rules_name,
+                                          want_pdf=not no_pdf))
     _print_written(written)
 
 

@@ -348,3 +348,33 @@ def copy_templates(store: Store, *, overwrite: bool = False) -> list[Path]:
         shutil.copyfile(src, dest)
         copied.append(dest)
     return copied
+
+
+DISTRICT_DOCX = "cong-van-huyen.docx"
+
+
+def write_district(store: Store, issuer: str, period_text: str, out_dir: Path, *, as_of: datetime,
+                   letter_date: date, rules: str | None = None, want_pdf: bool = True) -> Written:
+    """A district's monthly letter (before 1/7/2025): the letter of UBND huyện ``issuer`` to its offices and
+    communes, with its communes' ranking in the appendix (.docx, and .pdf with LibreOffice)."""
+    from chiso.reports.district import check_issuer
+
+    check_issuer(store, issuer, parse_period(period_text))  # before anything is scored or written
+    return _staged(store, out_dir, lambda stage: _write_district(store, issuer, period_text, stage, as_of,
+                                                                 letter_date, rules, want_pdf))
+
+
+def _write_district(store: Store, issuer: str, period_text: str, out_dir: Path, as_of: datetime, letter_date: date,
+                    rules: str | None, want_pdf: bool) -> Written:
+    from chiso.reports.district import district_context
+
+    config = api.prepare(store)
+    settings = ReportSettings.from_config(config)
+    period = parse_period(period_text)
+    data = MonthScores.compute(store, period.label, as_of=as_of, rules=rules)
+    ctx = district_context(store, data, issuer, letter_date=letter_date, settings=settings,
+                           report_settings=dict(config.report))
+    ensure_dir(out_dir)
+    word = render_docx(template_path(DISTRICT_DOCX, store.workspace), ctx,
+                       out_dir / f"cong-van-huyen-{safe_filename(issuer)}-{period.label}.docx", settings.numbers)
+    return _finish(Written([word]), [word], out_dir, settings, want_pdf)
