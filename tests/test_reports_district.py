@@ -258,3 +258,15 @@ def test_refusal_through_the_api(district_ws: Workspace, tmp_path: Path) -> None
 def test_template_is_copied_for_the_office(district_ws: Workspace) -> None:
     names = {p.name for p in copy_templates(district_ws.store)}
     assert "cong-van-huyen.docx" in names
+
+
+def test_change_against_the_month_before(district_ws: Workspace, tmp_path: Path) -> None:
+    """A February dossier at a2: received Thu 1/2/2024 09:00, finished 2/2 (early), synced. February for A, by
+    hand: no inputs entered for February (publicity and certified copies missing: 0); sync 1/1 = 6; on time 1/1 =
+    20; satisfaction 1/1 = 6 + PAKN 12; the rest 0 -> 44.00. March is unchanged (a dossier received and finished
+    in February is not March's): 52.10, so "tăng 8,10 điểm so với tháng 02/2024"."""
+    feb = d("F1", A2, "2024-02-02 10:00", synced_to_portal=True) | {"received_at": "2024-02-01 09:00"}
+    district_ws.load("dossiers", [feb])
+    text = "\n".join(letter(district_ws, tmp_path / "out"))
+    assert ("1. Tổng số điểm huyện Quỳnh Nhai đạt: 52,10/100 điểm (tạm tính), xếp hạng 2/12 huyện, thành phố của "
+            "tỉnh Sơn La, tăng 8,10 điểm so với tháng 02/2024 (Số liệu") in text
