@@ -131,8 +131,9 @@ def test_district_letter(district_ws: Workspace, tmp_path: Path) -> None:
     lines = letter(district_ws, tmp_path / "out")
     text = "\n".join(lines)
     # Letterhead, number symbol, place (the district's name) and date, summary (Nghị định 30 layout).
-    assert lines[0].startswith("UBND HUYỆN QUỲNH NHAI\nVĂN PHÒNG\n")
-    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số:        /VP-UBND",
+    # Signed TL. CHỦ TỊCH: the district committee is the issuing body (Nghị định 30/2020), its office drafts it.
+    assert lines[0].startswith("ỦY BAN NHÂN DÂN\nHUYỆN QUỲNH NHAI\n")
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số:        /UBND-VP",
                      "Quỳnh Nhai, ngày 05 tháng 4 năm 2024",
                      "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp tháng 03/2024"):
         assert expected in text, expected
@@ -165,7 +166,7 @@ def test_district_letter(district_ws: Workspace, tmp_path: Path) -> None:
     assert rows[:3] == ["1 | UBND thị trấn Mường Giàng | 64,00 | 1 | Trung bình",
                         "2 | UBND xã Mường Chiên | 47,33 | 2 | Yếu", "3 | UBND xã Cà Nàng | 26,00 | 3 | Yếu"]
     assert rows[-1] == "11 | UBND xã Pá Ma Pha Khinh | 26,00 | 3 | Yếu"
-    assert "Kèm theo Công văn số:        /VP-UBND ngày 05 tháng 4 năm 2024 của Văn phòng UBND huyện Quỳnh Nhai" in text
+    assert "Kèm theo Công văn số:        /UBND-VP ngày 05 tháng 4 năm 2024 của UBND huyện Quỳnh Nhai" in text
 
 
 def test_city_letter_lists_missing_inputs(district_ws: Workspace, tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ def test_city_letter_lists_missing_inputs(district_ws: Workspace, tmp_path: Path
     party committee and wards."""
     lines = letter(district_ws, tmp_path / "out", B)
     text = "\n".join(lines)
-    assert lines[0].startswith("UBND THÀNH PHỐ SƠN LA\nVĂN PHÒNG\n")
+    assert lines[0].startswith("ỦY BAN NHÂN DÂN\nTHÀNH PHỐ SƠN LA\n")
     assert "- UBND các xã, phường." in lines
     assert ("1. Tổng số điểm thành phố Sơn La đạt: 70,00/100 điểm (tạm tính), xếp hạng 1/12 huyện, thành phố của "
             "tỉnh Sơn La") in text

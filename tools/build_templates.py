@@ -219,9 +219,11 @@ def district_letter() -> None:
     """A district's monthly letter (before 1/7/2025): UBND huyện to its offices and communes, signed "TL. CHỦ TỊCH /
     CHÁNH VĂN PHÒNG" by default, the communes' ranking in the appendix (its header row repeated on every page)."""
     doc = new_document()
-    letterhead(doc, [("UBND {{ district.title_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
-                     ("───────", {"size": 10})], MOTTO)
-    number_line(doc, "VP-UBND", "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp "
+    # Signed "TL. CHỦ TỊCH": the letter is the district committee's own (Nghị định 30/2020), so the committee is the
+    # issuing body and the symbol is UBND-VP (drafted by its office).
+    letterhead(doc, [("ỦY BAN NHÂN DÂN", {"bold": True, "size": 13}),
+                     ("{{ district.title_upper }}", {"bold": True, "size": 13}), ("───────", {"size": 10})], MOTTO)
+    number_line(doc, "UBND-VP", "V/v công khai kết quả Bộ chỉ số phục vụ người dân, doanh nghiệp "
                                 "tháng {{ period.mm_yyyy }}")
     para(doc, "")
     para(doc, "Kính gửi:", align=CENTER)
@@ -273,7 +275,7 @@ def district_letter() -> None:
     para(doc, "Phụ lục", bold=True, align=CENTER, after=0)
     para(doc, "XẾP HẠNG BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP CỦA {{ communes_addressee|upper }} "
               "THÁNG {{ period.mm_yyyy }}", bold=True, align=CENTER, after=0)
-    para(doc, "(Kèm theo Công văn số:        /VP-UBND {{ letter_date }} của Văn phòng UBND {{ district.title }})",
+    para(doc, "(Kèm theo Công văn số:        /UBND-VP {{ letter_date }} của UBND {{ district.title }})",
          italic=True, align=CENTER)
     grid(doc, ["STT", "Tên đơn vị", "Điểm", "Xếp hạng", "Xếp loại"],
          [["{%tr for r in communes %}"],
