@@ -389,7 +389,8 @@ def _indicator_inputs(world: World, month_list: list[date], seed: int, province_
     procedures = world.procedures.num_rows
     for month in month_list:
         rng = _rng(seed, "inputs", month.isoformat())
-        communes = sum(1 for u in _active_units(world, month) if u.level == "commune")
+        active = _active_units(world, month)
+        communes = sum(1 for u in active if u.level == "commune")
         announced = int(rng.integers(8, 40))
         updated = int(rng.integers(8, 40))
         rows = [
@@ -398,9 +399,14 @@ def _indicator_inputs(world: World, month_list: list[date], seed: int, province_
             ("PUBLIC_CONTENT_FULL", procedures - int(rng.integers(0, max(1, procedures // 50))), procedures),
             ("ELECTRONIC_CERTIFIED_COPY", communes - int(rng.integers(0, max(1, communes // 10))), communes),
         ]
-        for code, num, den in rows:
+        own = [(province_code, code, num, den) for code, num, den in rows]
+        for district in (u for u in active if u.level == "district"):  # before 1/7/2025: each district's communes
+            below = sum(1 for u in active if u.level == "commune" and u.parent_code == district.code)
+            if below:
+                own.append((district.code, "ELECTRONIC_CERTIFIED_COPY", below - int(rng.integers(0, 2)), below))
+        for unit, code, num, den in own:
             periods.append(f"{month:%Y-%m}")
-            units.append(province_code)
+            units.append(unit)
             indicators.append(code)
             numerators.append(max(0, num))
             denominators.append(den)
