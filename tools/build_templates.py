@@ -50,6 +50,27 @@ RECIPIENTS = ["- Như trên;", "- Văn phòng Chính phủ (b/c);", "- CT, các 
               "- Các phòng nội dung VPUBND tỉnh;", "- TT PVHCC;", "- TT Thông tin;", "- Lưu: VT, TTPVHCC."]
 
 
+def implementing_and_basis(doc) -> None:
+    """The monthly letters' opening: the Government Office's instruction, then the start of the basis (the
+    portal when its result was imported, else the province's system; the caller writes both branches)."""
+    para(doc, "Thực hiện Công văn số 4660/VPCP-KSTT ngày 26/7/2022 của Văn phòng Chính phủ về việc triển khai "
+              "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ.", indent=True)
+    para(doc, "{%p if basis_portal %}")
+
+
+def missing_and_groups(doc) -> None:
+    """After the total: the inputs never entered (the total is provisional) and all six groups, as seed 002."""
+    para(doc, "{%p if missing_inputs %}")
+    para(doc, "(Điểm tạm tính: chưa có số liệu {{ missing_text }}; các chỉ số này đang được tính 0 điểm.)",
+         italic=True, indent=True)
+    para(doc, "{%p endif %}")
+    para(doc, "Một số tiêu chí đạt kết quả như sau:", indent=True)
+    para(doc, "{%p for g in headline_groups %}")
+    para(doc, "- {{ g.name }} đạt: {{ g.score|fixed }}/{{ g.max|num(0) }} điểm{% if g.provisional %} (tạm tính)"
+              "{% endif %}{{ ';' if not loop.last else '.' }}", indent=True)
+    para(doc, "{%p endfor %}")
+
+
 def monthly_letter() -> None:
     doc = new_document()
     letterhead(doc, HEAD_LEFT_SHORT, MOTTO)
@@ -59,9 +80,7 @@ def monthly_letter() -> None:
     para(doc, "Kính gửi:", align=CENTER)
     para(doc, "- Các sở, ban, ngành tỉnh;", align=CENTER, after=0)
     para(doc, "- {{ local_addressee }}.", align=CENTER)
-    para(doc, "Thực hiện Công văn số 4660/VPCP-KSTT ngày 26/7/2022 của Văn phòng Chính phủ về việc triển khai "
-              "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ.", indent=True)
-    para(doc, "{%p if basis_portal %}")
+    implementing_and_basis(doc)
     para(doc, "Căn cứ kết quả trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn), tại mục “Kết quả đánh giá "
               "Bộ chỉ số phục vụ người dân và doanh nghiệp của bộ, ngành, địa phương”. Văn phòng UBND tỉnh công bố "
               "kết quả Bộ chỉ số phục vụ người dân và doanh nghiệp trong tháng {{ period.month }} năm "
@@ -75,15 +94,7 @@ def monthly_letter() -> None:
               "{% if headline_provisional %} (tạm tính){% endif %}, xếp hạng {{ national_rank }} tỉnh, thành "
               "phố**{{ change_text }} (Số liệu tại thời điểm {{ as_of_text }}. Số liệu này có thể thay đổi theo "
               "thời gian)", indent=True)
-    para(doc, "{%p if missing_inputs %}")
-    para(doc, "(Điểm tạm tính: chưa có số liệu {{ missing_text }}; các chỉ số này đang được tính 0 điểm.)",
-         italic=True, indent=True)
-    para(doc, "{%p endif %}")
-    para(doc, "Một số tiêu chí đạt kết quả như sau:", indent=True)
-    para(doc, "{%p for g in headline_groups %}")
-    para(doc, "- {{ g.name }} đạt: {{ g.score|fixed }}/{{ g.max|num(0) }} điểm{% if g.provisional %} (tạm tính)"
-              "{% endif %}{{ ';' if not loop.last else '.' }}", indent=True)
-    para(doc, "{%p endfor %}")
+    missing_and_groups(doc)
     para(doc, "{{ chart_groups }}", align=CENTER)
     para(doc, "{%p if chart_trend %}")
     para(doc, "{{ chart_trend }}", align=CENTER)
@@ -229,9 +240,7 @@ def district_letter() -> None:
     para(doc, "Kính gửi:", align=CENTER)
     para(doc, "- {{ offices_addressee }};", align=CENTER, after=0)
     para(doc, "- {{ communes_addressee }}.", align=CENTER)
-    para(doc, "Thực hiện Công văn số 4660/VPCP-KSTT ngày 26/7/2022 của Văn phòng Chính phủ về việc triển khai "
-              "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ.", indent=True)
-    para(doc, "{%p if basis_portal %}")
+    implementing_and_basis(doc)
     para(doc, "Căn cứ kết quả trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn), tại mục “Kết quả đánh giá "
               "Bộ chỉ số phục vụ người dân và doanh nghiệp của bộ, ngành, địa phương”, UBND {{ district.title }} "
               "công khai kết quả Bộ chỉ số phục vụ người dân và doanh nghiệp trong tháng {{ period.month }} năm "
@@ -246,15 +255,7 @@ def district_letter() -> None:
               "{% if headline_provisional %} (tạm tính){% endif %}, xếp hạng {{ district_rank }} huyện, thành phố"
               "{% if district.province_title %} của {{ district.province_title }}{% endif %}**{{ change_text }} "
               "(Số liệu tại thời điểm {{ as_of_text }}. Số liệu này có thể thay đổi theo thời gian)", indent=True)
-    para(doc, "{%p if missing_inputs %}")
-    para(doc, "(Điểm tạm tính: chưa có số liệu {{ missing_text }}; các chỉ số này đang được tính 0 điểm.)",
-         italic=True, indent=True)
-    para(doc, "{%p endif %}")
-    para(doc, "Một số tiêu chí đạt kết quả như sau:", indent=True)
-    para(doc, "{%p for g in headline_groups %}")
-    para(doc, "- {{ g.name }} đạt: {{ g.score|fixed }}/{{ g.max|num(0) }} điểm{% if g.provisional %} (tạm tính)"
-              "{% endif %}{{ ';' if not loop.last else '.' }}", indent=True)
-    para(doc, "{%p endfor %}")
+    missing_and_groups(doc)
     para(doc, "**2. Hồ sơ giải quyết thủ tục hành chính quá hạn tháng {{ period.mm_yyyy }}**", indent=True)
     para(doc, "- Trong tháng {{ period.month }}/{{ period.year }}, toàn {{ district.kind }} "
               "{% if overdue_total %}có {{ overdue_total|whole }} hồ sơ quá hạn. Đề nghị các cơ quan, đơn vị có hồ sơ "
