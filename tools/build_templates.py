@@ -26,10 +26,8 @@ from docxkit import (  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "chiso" / "reports" / "templates"
 B = {"bold": True}
-HEAD_LEFT = [("ỦY BAN NHÂN DÂN TỈNH {{ province_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
-             ("───────", {"size": 10})]
-# The monthly letters abbreviate as the published ones do (seed 002: "UBND TỈNH SƠN LA"), so that the issuing body
-# stays on one line beside the motto.
+# The letters and reports of the provincial office abbreviate as the published ones do (seed 002: "UBND TỈNH SƠN
+# LA"), so that the issuing body stays on one line beside the motto.
 HEAD_LEFT_SHORT = [("UBND TỈNH {{ province_upper }}", {"size": 13}), ("VĂN PHÒNG", {"bold": True, "size": 13}),
                    ("───────", {"size": 10})]
 MOTTO = [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"bold": True, "size": 12}),  # Nghị định 30: 12–13, one line
@@ -291,7 +289,7 @@ def quarterly_report() -> None:
     """Seed 001_…: I. CẤP TỈNH (1. the centre's counts and score, its agencies, its officials), then each local
     level (counts, desks, officials), ĐÁNH GIÁ CHUNG (strengths, weaknesses) and KIẾN NGHỊ from the figures."""
     doc = new_document()
-    letterhead(doc, HEAD_LEFT, MOTTO)
+    letterhead(doc, HEAD_LEFT_SHORT, MOTTO)
     number_line(doc, "BC-VPUB", None)
     para(doc, "BÁO CÁO", bold=True, align=CENTER, after=0)
     para(doc, "Đánh giá việc giải quyết thủ tục hành chính theo cơ chế một cửa, một cửa liên thông "
