@@ -1342,22 +1342,21 @@ def narrative_sections(f: Figures, p: Period, texts: Mapping[tuple[str, str], tu
                       f"giao, trong đó đã hoàn thành đúng hạn {t('1', '5.2')} nhiệm vụ, hoàn thành nhưng quá hạn "
                       f"{t('1', '5.3')} nhiệm vụ, quá hạn chưa hoàn thành {t('1', '5.4')} nhiệm vụ{rest}.")
 
-    by_level = f"cấp tỉnh {t('2', '1.1')}" + ("" if two else f", cấp huyện {t('2', '1.2')}") + \
-        f", cấp xã {t('2', '1.3')}"
+    by_level = _by_level(two, f"cấp tỉnh {t('2', '1.1')}", f"cấp huyện {t('2', '1.2')}", f"cấp xã {t('2', '1.3')}")
     gen["II.1"].append(f"Trong kỳ, trên địa bàn tỉnh ban hành {t('2', '1')} văn bản quy phạm pháp luật ({by_level}); "
                        f"kiểm tra theo thẩm quyền {t('2', '2.1')} văn bản, {t('2', '2.2.1')} văn bản phải xử lý sau "
                        f"kiểm tra, đã xử lý xong {t('2', '2.2.2')}; rà soát {t('2', '3.1')} văn bản, "
                        f"{t('2', '3.2.1')} văn bản phải xử lý sau rà soát, đã xử lý xong {t('2', '3.2.2')}.")
 
-    levels = f"cấp tỉnh {t('3', '1.4.1')}" + ("" if two else f", cấp huyện {t('3', '1.4.2')}") + \
-        f", cấp xã {t('3', '1.4.3')}"
+    levels = _by_level(two, f"cấp tỉnh {t('3', '1.4.1')}", f"cấp huyện {t('3', '1.4.2')}",
+                       f"cấp xã {t('3', '1.4.3')}")
     gen["II.2"].append(f"Tổng số TTHC thuộc thẩm quyền giải quyết tại địa phương là {t('3', '1.4')} thủ tục "
                        f"({levels}). Trong kỳ, công bố mới {t('3', '1.2')} TTHC, sửa đổi, bổ sung, bãi bỏ "
                        f"{t('3', '1.3')} TTHC; phê duyệt phương án đơn giản hóa {t('3', '1.1')} TTHC. Thực hiện cơ "
                        f"chế một cửa, một cửa liên thông: {t('3', '2.1')} TTHC liên thông cùng cấp, "
                        f"{t('3', '2.2')} TTHC liên thông giữa các cấp chính quyền.")
-    rates = f"sở, ngành {t('3', '3.1')}%" + ("" if two else f"; UBND cấp huyện {t('3', '3.2')}%") + \
-        f"; UBND cấp xã {t('3', '3.3')}%"
+    rates = _by_level(two, f"sở, ngành {t('3', '3.1')}%", f"UBND cấp huyện {t('3', '3.2')}%",
+                      f"UBND cấp xã {t('3', '3.3')}%", sep="; ")
     gen["II.2"].append(f"Trong {quarter}, đã giải quyết xong {f._count(f.resolved())} hồ sơ TTHC, trong đó "
                        f"{f._count(f.resolved_on_time())} hồ sơ giải quyết đúng hạn, đạt {f.on_time_rate()}% "
                        f"({rates}).")
@@ -1466,3 +1465,8 @@ def make_report(store: Store, period: Period | str, out_path: Path, config: Conf
                 header=header_values(store, p, config), dropped=dropped_rows(p), missing=items)
     missing = [r for r in rows if r.value is None and ROWS_BY_KEY[r.key].typed]
     return FormsReport(rows, out_path, window(p, config), missing, items)
+
+
+def _by_level(two_levels: bool, province: str, district: str, commune: str, sep: str = ", ") -> str:
+    """A figure by level in the text: the district part only while districts exist (before 1/7/2025)."""
+    return sep.join([province, *([] if two_levels else [district]), commune])

@@ -559,14 +559,19 @@ class UnitMatcher:
         return Match(text, None, None, 0.0, method, candidates)
 
     def _match(self, text: str, level: str | None) -> Match:
+        got, key = self._decided(text, level)
+        return got if got is not None else self._fuzzy(text, self._query_keys(key)[-1], level)
+
+    def _decided(self, text: str, level: str | None) -> tuple[Match | None, str]:
+        """Rules 1-3 (code, exact keys, aliases) and the empty name: the match when one of them decides, and the
+        text's key for the rules after them."""
         code = self._by_code.get(INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold())
         if code is not None and (level is None or self._level[code] == level):
-            return self._result(text, code, "code")
+            return self._result(text, code, "code"), ""
         key = unit_key(text)
         if not key:
-            return self._unmatched(text, "none", ())
-        got = self._exact_or_alias(text, key, level)
-        return got if got is not None else self._fuzzy(text, self._query_keys(key)[-1], level)
+            return self._unmatched(text, "none", ()), key
+        return self._exact_or_alias(text, key, level), key
 
     def _exact_or_alias(self, text: str, key: str, level: str | None) -> Match | None:
         """Rules 2 and 3 (exact keys, aliases) for a non-empty key; None when neither decides."""
@@ -647,13 +652,7 @@ class UnitMatcher:
     def _match_ocr(self, text: str, level: str | None) -> Match:
         """Rules 1-3 on the name as given, then on the OCR-repaired name (``method="ocr"``, confidence 100), then
         the OCR cost (``method="ocr"``, confidence the score) instead of rule 4."""
-        code = self._by_code.get(INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip().casefold())
-        if code is not None and (level is None or self._level[code] == level):
-            return self._result(text, code, "code")
-        key = unit_key(text)
-        if not key:
-            return self._unmatched(text, "none", ())
-        got = self._exact_or_alias(text, key, level)
+        got, key = self._decided(text, level)
         if got is not None:
             return got
         repaired = ocr_unit_key(text)
