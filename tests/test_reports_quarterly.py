@@ -57,6 +57,14 @@ def test_quarterly_onestop_report(ws: Workspace, tmp_path: Path) -> None:
             "trong kỳ tiếp nhận 6 hồ sơ). Số hồ sơ đã giải quyết 5 hồ sơ, chiếm 83,33%. Trong đó, trả trước hạn 3 hồ "
             "sơ, chiếm 60,00%; trả đúng hạn: 1 hồ sơ, chiếm 20,00%; trả quá hạn: 1 hồ sơ, chiếm 20,00%.") in text
     assert "đang giải quyết quá hạn 1 hồ sơ, chiếm 16,67%" in text
+    # A count of none is written as a person writes it, never "0 hồ sơ, chiếm 0,00%": the communes had nothing
+    # paused or withdrawn, their online dossiers (X1 X3 X5 Y1) none late, the centre's Z1 none on time or late.
+    assert ("Số hồ sơ tạm dừng, bổ sung hồ sơ: không có hồ sơ nào. Số hồ sơ hủy và công dân rút: không có hồ sơ "
+            "nào.") in text
+    assert ("Trong đó, trả trước hạn 2 hồ sơ, chiếm 66,67%; trả đúng hạn: 1 hồ sơ, chiếm 33,33%; trả quá hạn: "
+            "không có hồ sơ nào.") in text
+    assert "trả đúng hạn: không có hồ sơ nào; trả quá hạn: không có hồ sơ nào." in text
+    assert "chiếm 0,00%" not in text and " 0 hồ sơ, chiếm" not in text
     assert "- Tỷ lệ hồ sơ trực tuyến/tổng hồ sơ tiếp nhận đạt 66,67%." in text
     assert "- 02/02 BPMC cấp xã xếp loại Hoàn thành xuất sắc nhiệm vụ." in lines
     assert "+ 01/01 cơ quan xếp loại Hoàn thành xuất sắc nhiệm vụ." in lines

@@ -308,26 +308,26 @@ def quarterly_report() -> None:
     para(doc, "{%p endif %}")
     para(doc, "- Tổng số hồ sơ tiếp nhận và giải quyết trong kỳ báo cáo: {{ s.all.total|whole }} hồ sơ (Kỳ trước "
               "chuyển sang: {{ s.all.carried_over|whole }} hồ sơ, trong kỳ tiếp nhận {{ s.all.new|whole }} hồ sơ). "
-              "Số hồ sơ đã giải quyết {{ s.all.resolved|whole }} hồ sơ, chiếm {{ s.all.resolved_pct|fixed }}%. "
-              "Trong đó, trả trước hạn {{ s.all.early|whole }} hồ sơ, chiếm {{ s.all.early_pct|fixed }}%; trả đúng "
-              "hạn: {{ s.all.on_time|whole }} hồ sơ, chiếm {{ s.all.on_time_pct|fixed }}%; trả quá hạn: "
-              "{{ s.all.late|whole }} hồ sơ, chiếm {{ s.all.late_pct|fixed }}%. Hồ sơ đang giải quyết (trong hạn) "
-              "{{ s.all.in_progress|whole }} hồ sơ, chiếm {{ s.all.in_progress_pct|fixed }}%"
+              "Số hồ sơ đã giải quyết {{ s.all.resolved|share(s.all.resolved_pct) }}. "
+              "Trong đó, trả trước hạn {{ s.all.early|share(s.all.early_pct) }}; trả đúng "
+              "hạn: {{ s.all.on_time|share(s.all.on_time_pct) }}; trả quá hạn: "
+              "{{ s.all.late|share(s.all.late_pct) }}. Hồ sơ đang giải quyết (trong hạn) "
+              "{{ s.all.in_progress|share(s.all.in_progress_pct) }}"
               "{% if s.all.in_progress_late %}; đang giải quyết quá hạn {{ s.all.in_progress_late|whole }} hồ sơ, "
               "chiếm {{ s.all.in_progress_late_pct|fixed }}%{% endif %}. Số hồ sơ tạm dừng, bổ sung hồ sơ: "
-              "{{ s.all.paused|whole }} hồ sơ, chiếm {{ s.all.paused_pct|fixed }}%. Số hồ sơ hủy và công dân rút: "
-              "{{ s.all.withdrawn|whole }} hồ sơ, chiếm {{ s.all.withdrawn_pct|fixed }}%.", indent=True)
+              "{{ s.all.paused|share(s.all.paused_pct) }}. Số hồ sơ hủy và công dân rút: "
+              "{{ s.all.withdrawn|share(s.all.withdrawn_pct) }}.", indent=True)
     para(doc, "- Tổng số hồ sơ tiếp nhận trực tuyến là: {{ s.online.total|whole }} hồ sơ (Kỳ trước chuyển sang: "
               "{{ s.online.carried_over|whole }} hồ sơ, trong kỳ tiếp nhận {{ s.online.new|whole }} hồ sơ). Số hồ "
-              "sơ đã giải quyết {{ s.online.resolved|whole }} hồ sơ, chiếm {{ s.online.resolved_pct|fixed }}%. "
-              "Trong đó, trả trước hạn {{ s.online.early|whole }} hồ sơ, chiếm {{ s.online.early_pct|fixed }}%; "
-              "trả đúng hạn: {{ s.online.on_time|whole }} hồ sơ, chiếm {{ s.online.on_time_pct|fixed }}%; trả quá "
-              "hạn: {{ s.online.late|whole }} hồ sơ, chiếm {{ s.online.late_pct|fixed }}%. Hồ sơ đang giải quyết "
-              "(trong hạn) {{ s.online.in_progress|whole }} hồ sơ, chiếm {{ s.online.in_progress_pct|fixed }}%"
+              "sơ đã giải quyết {{ s.online.resolved|share(s.online.resolved_pct) }}. "
+              "Trong đó, trả trước hạn {{ s.online.early|share(s.online.early_pct) }}; "
+              "trả đúng hạn: {{ s.online.on_time|share(s.online.on_time_pct) }}; trả quá "
+              "hạn: {{ s.online.late|share(s.online.late_pct) }}. Hồ sơ đang giải quyết "
+              "(trong hạn) {{ s.online.in_progress|share(s.online.in_progress_pct) }}"
               "{% if s.online.in_progress_late %}; đang giải quyết quá hạn {{ s.online.in_progress_late|whole }} hồ "
               "sơ, chiếm {{ s.online.in_progress_late_pct|fixed }}%{% endif %}. Số hồ sơ tạm dừng, bổ sung hồ sơ: "
-              "{{ s.online.paused|whole }} hồ sơ, chiếm {{ s.online.paused_pct|fixed }}%. Số hồ sơ hủy và công dân "
-              "rút: {{ s.online.withdrawn|whole }} hồ sơ, chiếm {{ s.online.withdrawn_pct|fixed }}%.", indent=True)
+              "{{ s.online.paused|share(s.online.paused_pct) }}. Số hồ sơ hủy và công dân "
+              "rút: {{ s.online.withdrawn|share(s.online.withdrawn_pct) }}.", indent=True)
     para(doc, "- Tỷ lệ hồ sơ trực tuyến/tổng hồ sơ tiếp nhận đạt {{ s.online_share|fixed }}%.", indent=True)
     para(doc, "{%p if s.score is not none %}")
     para(doc, "Tổng điểm đánh giá: {{ s.score|fixed }}. Xếp loại {{ s.classification }}.", indent=True)
