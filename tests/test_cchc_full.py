@@ -12,6 +12,7 @@ such a form), 2025-Q3 Decree 09 window 15/06..14/09/2025:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from chiso.cli import main
-from chiso.config import Config
+from chiso.config import Config, ConfigError
 from chiso.reports import cchc
 from chiso.reports.cchc import InputError, build_forms, read_inputs
 from chiso.reports.documents import write_cchc
@@ -140,6 +141,10 @@ def test_narrative_has_the_forms_figures(report: tuple[Workspace, Any]) -> None:
                     "III. KẾT QUẢ THỐNG KÊ SỐ LIỆU BÁO CÁO CẢI CÁCH HÀNH CHÍNH QUÝ III NĂM 2025", "IV. ĐÁNH GIÁ CHUNG",
                     "V. PHƯƠNG HƯỚNG, NHIỆM VỤ TRỌNG TÂM CCHC QUÝ IV NĂM 2025", "a) Tồn tại, hạn chế"):
         assert any(line.startswith(heading) for line in lines), heading
+    assert not re.search(r"\.\.|…\.|;\.|,\.|\.;", text)  # no doubled punctuation where texts and sentences meet
+    # the guidance answered, as seed 003 cites it by default ([report] cchc_basis to change it)
+    assert ("Thực hiện Công văn số 581/BNV-CCHC ngày 21/02/2022 của Bộ Nội vụ về việc hướng dẫn thực hiện chế độ "
+            "báo cáo cải cách hành chính định kỳ, Ủy ban nhân dân tỉnh Sơn La báo cáo kết quả") in text
     # the office's text first, one paragraph per line, then chiso's sentence with the forms' figures
     i = lines.index("Ngay từ đầu năm, UBND tỉnh đã ban hành Kế hoạch CCHC.")
     assert lines[i + 1] == "Đoạn thứ hai."
@@ -229,3 +234,40 @@ def test_cli_lists_what_is_missing(ws: Workspace, tmp_path: Path) -> None:
     assert "bao-cao-cchc-2025-Q3.docx" in r.stdout
     assert "chưa nhập số liệu" in r.stderr and "Biểu mẫu 1: 1, 2.1, 2.2, 3.1" in r.stderr
     assert "Nội dung báo cáo: I.1, I.2" in r.stderr and "Chưa có số liệu" in r.stderr
+
+
+def test_an_input_workbook_of_another_quarter_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    """Last quarter's workbook given for this quarter: refused, naming the file, the sheet and cell C2 and both
+    periods; nothing stored. The same workbook is accepted for its own quarter."""
+    load_all(ws)
+    q2 = write_cchc(ws.store, "2025-Q2", tmp_path / "q2", empty_inputs=True).files[0]
+    fill(q2, {("Biểu mẫu 1", "1"): 85})
+    with pytest.raises(InputError) as info:
+        write_cchc(ws.store, "2025-Q3", tmp_path / "out", inputs_file=q2, want_pdf=False)
+    (problem,) = info.value.problems
+    assert "nhap-lieu-cchc-2025-Q2.xlsx, trang 'Hướng dẫn', ô C2: tệp nhập liệu của kỳ 2025-Q2, không phải kỳ " \
+           "2025-Q3" in problem
+    assert cchc.stored_inputs(ws.store, "2025-Q3") == {}
+    write_cchc(ws.store, "2025-Q2", tmp_path / "ok", inputs_file=q2, want_pdf=False)
+    assert cchc.stored_inputs(ws.store, "2025-Q2")[("1", "1")][0] == 85
+    # An unreadable period in C2 is refused too; a guide without it (an older file) is read.
+    wb = load_workbook(q2)
+    wb["Hướng dẫn"]["C2"] = "quý trước"
+    wb.save(q2)
+    with pytest.raises(InputError, match="ô C2: kỳ báo cáo 'quý trước' không đọc được"):
+        read_inputs(q2, period="2025-Q2")
+    wb["Hướng dẫn"]["C2"] = None
+    wb.save(q2)
+    assert read_inputs(q2, period="2025-Q3")[("1", "1")][0] == 85
+
+
+def test_the_guidance_answered_comes_from_the_settings(ws: Workspace, tmp_path: Path) -> None:
+    load_all(ws)
+    ws.config('[report]\nwindow = "calendar"\ncchc_basis = "Công văn số 99/BNV-CCHC ngày 02/01/2026 của Bộ Nội vụ."\n')
+    written = write_cchc(ws.store, "2025-Q3", tmp_path, letter_date=LETTER, want_pdf=False)
+    text = "\n".join(docx_lines(written.files[2]))
+    assert "Thực hiện Công văn số 99/BNV-CCHC ngày 02/01/2026 của Bộ Nội vụ, Ủy ban nhân dân tỉnh Sơn La" in text
+    assert "581/BNV" not in text
+    ws.config('[report]\ncchc_basis = ""\n')
+    with pytest.raises(ConfigError, match="cchc_basis"):
+        write_cchc(ws.store, "2025-Q3", tmp_path / "x", letter_date=LETTER, want_pdf=False)

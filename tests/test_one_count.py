@@ -72,7 +72,8 @@ DESK = {"centre": "Trung tâm Phục vụ hành chính công tỉnh", "district"
 
 
 def number(text: str) -> int:
-    return int(text.replace(".", ""))
+    """A count as the report writes it: '13.597', or 'không có' (none)."""
+    return 0 if text == "không có" else int(text.replace(".", ""))
 
 
 def report_figures(lines: list[str]) -> dict[str, dict[str, Any]]:
@@ -85,8 +86,9 @@ def report_figures(lines: list[str]) -> dict[str, dict[str, Any]]:
         if heading is None:
             continue
         counts = next(line for line in lines[heading:] if line.startswith("- Tổng số hồ sơ tiếp nhận và giải quyết"))
-        m = re.search(r"Số hồ sơ đã giải quyết ([\d.]+) hồ sơ.*trả trước hạn ([\d.]+) hồ sơ.*trả đúng hạn: ([\d.]+) "
-                      r"hồ sơ.*hủy và công dân rút: ([\d.]+) hồ sơ", counts)
+        n = r"([\d.]+|không có) hồ sơ"
+        m = re.search(rf"Số hồ sơ đã giải quyết {n}.*trả trước hạn {n}.*trả đúng hạn: {n}.*hủy và công dân rút: {n}",
+                      counts)
         assert m, counts
         share = re.search(rf"{DESK[level]} (\d+,\d\d)% \(([\d.]+)/([\d.]+) hồ sơ\)", text)
         assert share, (level, text)

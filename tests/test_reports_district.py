@@ -45,7 +45,7 @@ from chiso.reports.district import DistrictLetterError
 from chiso.reports.documents import copy_templates, write_district
 from chiso.store.db import Store
 from conftest import Workspace
-from docs_reader import docx_lines
+from docs_reader import docx_lines, xlsx_rows
 
 AS_OF = datetime(2024, 4, 15, 23, 59, 59)
 LETTER = date(2024, 4, 5)
@@ -109,8 +109,9 @@ def district_ws(units_2024: Path, tmp_path: Path) -> Iterator[Workspace]:
 
 def letter(ws: Workspace, out: Path, issuer: str = A) -> list[str]:
     written = write_district(ws.store, issuer, "2024-03", out, as_of=AS_OF, letter_date=LETTER, want_pdf=False)
-    (word,) = written.files
+    word, excel = written.files
     assert word.name == f"cong-van-huyen-{issuer}-2024-03.docx"
+    assert excel.name == f"phu-luc-huyen-{issuer}-2024-03.xlsx"
     return docx_lines(word)
 
 
@@ -167,6 +168,26 @@ def test_district_letter(district_ws: Workspace, tmp_path: Path) -> None:
                         "2 | UBND xã Mường Chiên | 47,33 | 2 | Yếu", "3 | UBND xã Cà Nàng | 26,00 | 3 | Yếu"]
     assert rows[-1] == "11 | UBND xã Pá Ma Pha Khinh | 26,00 | 3 | Yếu"
     assert "Kèm theo Công văn số:        /UBND-VP ngày 05 tháng 4 năm 2024 của UBND huyện Quỳnh Nhai" in text
+
+
+def test_district_excel_appendix(district_ws: Workspace, tmp_path: Path) -> None:
+    """The Excel appendix beside the letter: A's indicators as worked out above, its overdue dossier A2 and its
+    communes ranked as in the letter's appendix; the title ranks A among Sơn La's 12 districts, as the letter does."""
+    written = write_district(district_ws.store, A, "2024-03", tmp_path, as_of=AS_OF, letter_date=LETTER,
+                             want_pdf=False)
+    excel = written.files[1]
+    indicators = xlsx_rows(excel, "Chỉ số")
+    assert indicators[1][0] == "(Tổng điểm 52,10/100, hạng 2/12)"
+    header = indicators.index(["Nhóm", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa",
+                               "Điểm tháng trước", "Thay đổi"])
+    on_time = next(r for r in indicators[header + 1:] if r[0] == "TDGQ")
+    assert on_time[2:7] == [2, 3, pytest.approx(200 / 3, abs=1e-4), 13.33, 20]  # A1, A3 on time of A1 A2 A3
+    overdue = xlsx_rows(excel, "Hồ sơ quá hạn")
+    assert [r[1] for r in overdue if isinstance(r[0], int)] == ["A2"]
+    children = [r for r in xlsx_rows(excel, "Đơn vị trực thuộc") if isinstance(r[0], int)]
+    assert len(children) == 11
+    assert children[:2] == [[1, "UBND thị trấn Mường Giàng", 64.0, "Trung bình"],
+                            [2, "UBND xã Mường Chiên", 47.33, "Yếu"]]
 
 
 def test_city_letter_lists_missing_inputs(district_ws: Workspace, tmp_path: Path) -> None:
@@ -233,7 +254,8 @@ def test_cli_by_name(district_ws: Workspace, tmp_path: Path) -> None:
     r = run_cli(district_ws, "--period", "2024-03", "--issuer", "UBND huyện Quỳnh Nhai", "--out",
                 str(tmp_path / "out"))
     assert r.exit_code == 0, r.output
-    assert r.stdout.strip() == str(tmp_path / "out" / "cong-van-huyen-118-2024-03.docx")
+    assert r.stdout.split() == [str(tmp_path / "out" / "cong-van-huyen-118-2024-03.docx"),
+                                str(tmp_path / "out" / "phu-luc-huyen-118-2024-03.xlsx")]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -65,3 +65,33 @@ def test_unknown_province_is_a_clear_error(tmp_path: Path) -> None:
 
     with Store.open(tmp_path) as store, pytest.raises(UnitCatalogError, match="không tìm thấy tỉnh"):
         api.init_units(store, "Sơn Lá Xanh")
+
+
+def test_a_departments_file_from_before_the_ranked_column(tmp_path: Path) -> None:
+    """A workspace's departments.csv copied before the `ranked` column existed: the shipped list's marks apply by
+    key (Văn phòng UBND, the service centre and Thanh tra are not ranked); a file with the column keeps its own."""
+    import csv
+
+    with Store.open(tmp_path) as store:
+        api.init_units(store, "Sơn La")
+        dept = tmp_path / "departments.csv"
+        with dept.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        old = ("key", "name", "valid_from", "valid_to", "successor_key")
+        with dept.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, old, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        api.init_units(store, "Sơn La")
+        not_ranked = {c for (c,) in store.con.execute(
+            "SELECT code FROM units WHERE level = 'department' AND ranked = FALSE").fetchall()}
+        assert not_ranked == {"14.VP", "14.TTPVHCC", "14.TTRA"}
+        # the office's own column wins: VP marked ranked, the centre left as it was shipped
+        with dept.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, [*old, "ranked"])
+            w.writeheader()
+            w.writerows([{**r, "ranked": "có" if r["key"] == "VP" else r["ranked"]} for r in rows])
+        api.init_units(store, "Sơn La")
+        not_ranked = {c for (c,) in store.con.execute(
+            "SELECT code FROM units WHERE level = 'department' AND ranked = FALSE").fetchall()}
+        assert not_ranked == {"14.TTPVHCC", "14.TTRA"}

@@ -129,8 +129,7 @@ def build(out: Path = DEFAULT_OUTPUT) -> Path:
     para(doc, "Kính gửi:", align=CENTER, after=0)
     para(doc, "- Bộ Nội vụ;", align=CENTER, after=0)
     para(doc, "- Thường trực Tỉnh ủy.", align=CENTER)
-    para(doc, "Thực hiện Công văn số 581/BNV-CCHC ngày 21/02/2022 của Bộ Nội vụ về việc hướng dẫn thực hiện chế độ "
-              "báo cáo cải cách hành chính định kỳ, Ủy ban nhân dân tỉnh {{ province }} báo cáo kết quả thực hiện "
+    para(doc, "Thực hiện {{ cchc_basis }}, Ủy ban nhân dân tỉnh {{ province }} báo cáo kết quả thực hiện "
               "công tác cải cách hành chính (CCHC) {{ period.text }} và phương hướng, nhiệm vụ {{ next_quarter }} "
               "với những nội dung sau:", indent=True)
     _section_headings(doc)

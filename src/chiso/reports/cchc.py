@@ -689,6 +689,24 @@ def input_file_period(path: Path) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
+def _other_period(wb: Any, path: Path, period: Period) -> list[str]:
+    """The problem of an input workbook made for another period than ``period`` (cell C2 of its guide sheet, as
+    :func:`write_input_template` writes it); none when the guide or the cell is absent (an older file)."""
+    guide = next((ws for ws in wb.worksheets if fold(ws.title) == fold(GUIDE_SHEET)), None)
+    value = guide["C2"].value if guide is not None else None
+    if value in (None, ""):
+        return []
+    written = str(value).strip()[:40]
+    try:
+        label = parse_period(written).label
+    except ValueError:
+        return [f"{path}, trang '{guide.title}', ô C2: kỳ báo cáo '{written}' không đọc được (ví dụ 2025-Q3)"]
+    if label == period.label:
+        return []
+    return [f"{path}, trang '{guide.title}', ô C2: tệp nhập liệu của kỳ {label}, không phải kỳ {period.label}: "
+            f"lấy mẫu của kỳ này bằng chiso report cchc --period {period.label} --empty-inputs"]
+
+
 def _code_text(value: object) -> str:
     """An STT cell as text: 1 -> '1', 1.1 (a number, when Excel converted it) -> '1.1'."""
     if isinstance(value, bool) or value is None:
@@ -869,7 +887,8 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_inputs(path: Path, number_format: NumberFormatLike = None) -> InputValues:
+def read_inputs(path: Path, number_format: NumberFormatLike = None, period: Period | str | None = None
+                ) -> InputValues:
     """The staff figures and texts of an input workbook: {(form, STT): (value, note)}, a percentage as a
     fraction; a section's text as {("BC", mục): (None, text)}.
 
@@ -877,6 +896,8 @@ def read_inputs(path: Path, number_format: NumberFormatLike = None) -> InputValu
     the form row by row); "Nội dung báo cáo" holds the texts; other sheets without such columns are skipped.
     Every problem (a non-number in "Số liệu", a formula, an unknown STT, the same row twice, a missing column) is
     collected and raised together as :class:`InputError`, each naming the file, the sheet, the row and the column.
+    With ``period``, a workbook made for another period (cell C2 of its guide sheet) is refused: last quarter's
+    figures are never stored as this quarter's.
     """
     from openpyxl import load_workbook
 
@@ -890,6 +911,8 @@ def read_inputs(path: Path, number_format: NumberFormatLike = None) -> InputValu
     problems: list[str] = []
     out: InputValues = {}
     seen: dict[tuple[str, str], str] = {}
+    if period is not None:
+        problems += _other_period(wb, path, parse_period(period) if isinstance(period, str) else period)
     for ws in wb.worksheets:
         if fold(ws.title) == fold(TEXT_SHEET):
             _read_texts(ws, path, out, problems)
@@ -1403,7 +1426,8 @@ def narrative_sections(f: Figures, p: Period, texts: Mapping[tuple[str, str], tu
     out: dict[str, list[str]] = {}
     for code, _ in TEXT_SECTIONS:
         typed = _paragraphs(texts.get((TEXT_FORM, code), (None, ""))[1])
-        paragraphs = typed + gen[code]
+        # a placeholder that ends a sentence takes its full stop ("… văn bản, đã xử lý xong …", never "….")
+        paragraphs = typed + [re.sub(rf"{PLACEHOLDER}\.(?=\s|$)", PLACEHOLDER, g) for g in gen[code]]
         if code == "V" and not typed:
             paragraphs = [f"{i}. {task.format(year=year if p.start.month < 10 else year + 1)}"
                           for i, task in enumerate(DEFAULT_TASKS, start=1)]
@@ -1437,7 +1461,7 @@ def report_context(store: Store, period: Period | str, config: Config, rows: Seq
         "quarter": quarter, "quarter_upper": quarter.upper(), "next_quarter": following,
         "next_quarter_upper": following.upper(), "period_upper": period_title(p),
         "window": {"first": f"{first:%d/%m/%Y}", "last": f"{last:%d/%m/%Y}"},
-        "sec": narrative_sections(figures, p, texts), "forms": forms,
+        "sec": narrative_sections(figures, p, texts), "forms": forms, "cchc_basis": settings.cchc_basis,
     }
 
 

@@ -17,10 +17,13 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 LEVEL_TEXT = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã"}
 KNOWN_KEYS = {
     "decimal", "thousands", "low_share", "explanation_working_days", "signer_title", "signer_name", "place",
-    "window", "pdf", "signer_authority", "signer_for", "recipients",
+    "window", "pdf", "signer_authority", "signer_for", "recipients", "cchc_basis",
 }
 # Signing on behalf (Nghị định 30/2020, Điều 13): ký thay, thừa lệnh, thay mặt, thừa ủy quyền.
 AUTHORITIES = ("", "KT.", "TL.", "TM.", "TUQ.")
+# The guidance the quarterly reform report answers (seed 003_…); an office set under newer guidance writes its own.
+DEFAULT_CCHC_BASIS = ("Công văn số 581/BNV-CCHC ngày 21/02/2022 của Bộ Nội vụ về việc hướng dẫn thực hiện chế độ báo "
+                      "cáo cải cách hành chính định kỳ")
 DEFAULT_RECIPIENTS = ("Như trên;", "Văn phòng Chính phủ (b/c);", "CT, các PCT UBND tỉnh (b/c);", "LĐ VPUBND tỉnh;",
                       "Các phòng nội dung VPUBND tỉnh;", "TT PVHCC;", "TT Thông tin;", "Lưu: VT, TTPVHCC.")
 
@@ -37,6 +40,7 @@ class ReportSettings:
     signer_authority: str = ""  # "KT.", "TL.", "TM.", "TUQ." or "" (the signer signs in their own name)
     signer_for: str = ""  # whom the signer signs for: "CHÁNH VĂN PHÒNG" in "KT. CHÁNH VĂN PHÒNG"
     recipients: tuple[str, ...] = DEFAULT_RECIPIENTS  # "Nơi nhận" of the monthly letter
+    cchc_basis: str = DEFAULT_CCHC_BASIS  # "Thực hiện …" of the reform report
 
     @property
     def signer_above(self) -> str:
@@ -69,11 +73,16 @@ class ReportSettings:
                 and all(isinstance(r, str) and 0 < len(r.strip()) <= 200 for r in recipients)):
             raise ConfigError("chiso.toml: [report] recipients: một danh sách từ 1 đến 40 dòng chữ, ví dụ "
                               "[\"Như trên;\", \"Lưu: VT, TTPVHCC.\"]")
+        basis = raw.get("cchc_basis", DEFAULT_CCHC_BASIS)
+        if not (isinstance(basis, str) and 0 < len(basis.strip()) <= 400):
+            raise ConfigError("chiso.toml: [report] cchc_basis: một dòng chữ (tối đa 400 ký tự), ví dụ \"Công văn số "
+                              "581/BNV-CCHC ngày 21/02/2022 của Bộ Nội vụ về việc …\"")
         return cls(numbers=NumberFormat.from_config(raw), low_share=low, explanation_working_days=days,
                    signer_title=str(raw.get("signer_title", "CHÁNH VĂN PHÒNG")),
                    signer_name=str(raw.get("signer_name", "")), place=str(raw.get("place", "")),
                    pdf=bool(raw.get("pdf", True)), signer_authority=authority, signer_for=signer_for,
-                   recipients=tuple(r.strip().removeprefix("- ").strip() for r in recipients))
+                   recipients=tuple(r.strip().removeprefix("- ").strip() for r in recipients),
+                   cchc_basis=basis.strip().rstrip(",.;").strip())
 
 
 def province_name(store: Store) -> str:

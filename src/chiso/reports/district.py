@@ -18,8 +18,7 @@ from datetime import date
 from typing import Any
 
 from chiso.reports.common import ReportSettings, base_context, moment_text
-from chiso.reports.monthly import MonthScores, _headline
-from chiso.rules.arithmetic import competition_rank
+from chiso.reports.monthly import MonthScores, _headline, ranked_among
 from chiso.scoring.period import Period
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -82,13 +81,6 @@ def old_province(code: str) -> tuple[str, list[str]] | None:
     return str(found[0]["province"]), sorted(str(r["districtCode"]) for r in codes)
 
 
-def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` with their competition rank among themselves (``local_rank``), best first."""
-    ranks = competition_rank([float(r["total"]) for r in rows])
-    out = [{**r, "local_rank": k} for r, k in zip(rows, ranks, strict=True)]
-    return sorted(out, key=lambda r: (r["local_rank"], fold(r["name"]), r["code"]))
-
-
 def district_peers(data: MonthScores, code: str) -> tuple[list[dict[str, Any]], str]:
     """The districts ``code`` ranks among (itself included, ranked) and the name of their province."""
     unit = data.result(code)
@@ -104,7 +96,7 @@ def district_peers(data: MonthScores, code: str) -> tuple[list[dict[str, Any]], 
     if all(r["code"] != code for r in peers):
         peers.append(unit)
     title = name[0].lower() + name[1:] if name else ""
-    return _ranked(peers), title
+    return ranked_among(peers), title
 
 
 def _addressee_communes(children: list[dict[str, Any]]) -> str:
@@ -125,7 +117,7 @@ def district_context(store: Store, data: MonthScores, code: str, *, letter_date:
     me = next(r for r in peers if r["code"] == code)
     rank_text = f"{me['local_rank']}/{len(peers)}"
     headline = _headline(store, district, data, rs, nf, rank_text)
-    children = _ranked([r for r in data.results if r["parent_code"] == code])
+    children = ranked_among([r for r in data.results if r["parent_code"] == code])
     counts = data.counts.get(code, {})
     overdue = counts.get("resolved_late", 0) + counts.get("open_late", 0)
 

@@ -214,7 +214,7 @@ def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path
     if empty_inputs:
         return Written([cchc.write_input_template(inputs_path, label, number_format=settings.numbers)])
     if inputs_file is not None:
-        cchc.save_inputs(store, label, cchc.read_inputs(inputs_file, settings.numbers))
+        cchc.save_inputs(store, label, cchc.read_inputs(inputs_file, settings.numbers, label))
     report = cchc.make_report(store, label, out_dir / f"bieu-mau-cchc-{label}.xlsx", config)
     stored = cchc.stored_inputs(store, label)
     template = cchc.write_input_template(inputs_path, label, values=stored, number_format=settings.numbers)
@@ -356,7 +356,8 @@ DISTRICT_DOCX = "cong-van-huyen.docx"
 def write_district(store: Store, issuer: str, period_text: str, out_dir: Path, *, as_of: datetime,
                    letter_date: date, rules: str | None = None, want_pdf: bool = True) -> Written:
     """A district's monthly letter (before 1/7/2025): the letter of UBND huyện ``issuer`` to its offices and
-    communes, with its communes' ranking in the appendix (.docx, and .pdf with LibreOffice)."""
+    communes, with its communes' ranking in the appendix (.docx, and .pdf with LibreOffice), and the Excel appendix
+    (.xlsx: its indicators, its overdue dossiers, its communes' ranking)."""
     from chiso.reports.district import check_issuer
 
     check_issuer(store, issuer, parse_period(period_text))  # before anything is scored or written
@@ -375,6 +376,15 @@ def _write_district(store: Store, issuer: str, period_text: str, out_dir: Path, 
     ctx = district_context(store, data, issuer, letter_date=letter_date, settings=settings,
                            report_settings=dict(config.report))
     ensure_dir(out_dir)
+    safe = safe_filename(issuer)
     word = render_docx(template_path(DISTRICT_DOCX, store.workspace), ctx,
-                       out_dir / f"cong-van-huyen-{safe_filename(issuer)}-{period.label}.docx", settings.numbers)
-    return _finish(Written([word]), [word], out_dir, settings, want_pdf)
+                       out_dir / f"cong-van-huyen-{safe}-{period.label}.docx", settings.numbers)
+    # The Excel appendix: the district's indicators, its overdue dossiers and its communes' ranking (the unit
+    # appendix's sheets), ranked as the letter ranks it, among the districts of its own province.
+    with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
+        appendix = unit_context(store, data, issuer, letter_date=letter_date, settings=settings, workdir=Path(tmp))
+    appendix.pop("chart_jobs")
+    appendix["unit"] = {**appendix["unit"], "rank": ctx["district"]["rank"], "peers": ctx["district"]["peers"]}
+    excel = render_xlsx(template_path(UNIT_XLSX, store.workspace), appendix,
+                        out_dir / f"phu-luc-huyen-{safe}-{period.label}.xlsx", settings.numbers)
+    return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)

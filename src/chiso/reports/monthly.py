@@ -23,6 +23,7 @@ from chiso.reports.common import (
     moment_text,
     period_words,
 )
+from chiso.rules.arithmetic import competition_rank
 from chiso.rules.model import RuleSet
 from chiso.scoring.engine import CLOSURE_SQL, score_period
 from chiso.scoring.explain import actions_by_unit
@@ -116,6 +117,14 @@ def _pct(ratio: float | None) -> float | None:
 
 def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["rank"] or 0, fold(r["name"]), r["code"]))
+
+
+def ranked_among(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with their competition rank among themselves (``local_rank``), best first: a district's communes
+    ranked among the district's own communes, not among the province's."""
+    ranks = competition_rank([float(r["total"]) for r in rows])
+    out = [{**r, "local_rank": k} for r, k in zip(rows, ranks, strict=True)]
+    return sorted(out, key=lambda r: (r["local_rank"], fold(r["name"]), r["code"]))
 
 
 def _peers(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
@@ -387,14 +396,14 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
 
     # Written as a person writes a list: a capital first letter, ";" between items and "." after the last.
     actions = [a["text"][:1].upper() + a["text"][1:] for a in data.actions.get(unit_code, [])]
-    children = _order([r for r in results if r["parent_code"] == unit_code])
+    children = ranked_among([r for r in results if r["parent_code"] == unit_code])
     overdue_dossiers = data.overdue_dossiers(store).get(unit_code, [])
     resolved_late = sum(1 for d in overdue_dossiers if d["timeliness"] == "late")
     open_late = len(overdue_dossiers) - resolved_late
     peers_label = {"department": "sở, ban, ngành", "district": "huyện, thành phố",
                    "commune": "xã, phường", "province": "tỉnh, thành phố"}.get(unit["level"], "")
     change = unit["change"]
-    unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.number(unit["total"]),
+    unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.fixed(unit["total"], 2),
                  "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
                  + (nf.number(abs(change)) + " điểm" if change else "")}
     deadline = add_working_days(store, letter_date, settings.explanation_working_days)
@@ -407,7 +416,7 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
         "rule_set": rs.name, "rule_set_title": rs.title, "as_of_text": moment_text(moment),
         "unit": unit_view, "previous": period_words(period.previous()),
         "groups": groups, "indicator_rows": indicator_rows, "actions": actions,
-        "children": [{"rank": r["rank"], "code": r["code"], "name": r["name"], "total": r["total"],
+        "children": [{"rank": r["local_rank"], "code": r["code"], "name": r["name"], "total": r["total"],
                       "classification": r["classification"]} for r in children],
         "overdue": {"total": len(overdue_dossiers), "resolved_late": resolved_late, "open_late": open_late,
                     # only the kinds there are: no "0 hồ sơ" in a sentence

@@ -92,11 +92,21 @@ def default_departments_path() -> Path:
     return Path(str(resources.files("chiso") / "data" / "departments.csv"))
 
 
+def _shipped_not_ranked() -> set[str]:
+    """The keys the shipped list marks ``ranked = không`` (Văn phòng UBND, the service centre, Thanh tra)."""
+    with default_departments_path().open(encoding="utf-8-sig", newline="") as fh:
+        return {r["key"].strip() for r in csv.DictReader(fh) if fold(r.get("ranked") or "").strip() in NOT_RANKED}
+
+
 def department_rows(p: Province, path: Path) -> list[UnitRow]:
+    """The departments of ``path`` (a workspace's ``departments.csv``). A copy made before the ``ranked`` column
+    existed takes the shipped list's marks by key, so its Văn phòng UBND is not ranked (nor written to) either."""
     prov = province_code(p)
     rows = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        for line, rec in enumerate(csv.DictReader(fh), start=2):
+        reader = csv.DictReader(fh)
+        inherited = _shipped_not_ranked() if "ranked" not in (reader.fieldnames or []) else set()
+        for line, rec in enumerate(reader, start=2):
             try:
                 key, name = rec["key"].strip(), rec["name"].strip()
                 vf = date.fromisoformat(rec["valid_from"]) if rec.get("valid_from") else None
@@ -105,7 +115,7 @@ def department_rows(p: Province, path: Path) -> list[UnitRow]:
                 raise UnitCatalogError(f"{path}:{line}: cần các cột key, name, valid_from, valid_to, "
                                        f"successor_key (ngày dạng yyyy-mm-dd): {exc}") from None
             succ = rec.get("successor_key") or None
-            ranked = False if fold(rec.get("ranked") or "").strip() in NOT_RANKED else None
+            ranked = False if fold(rec.get("ranked") or "").strip() in NOT_RANKED or key in inherited else None
             rows.append(UnitRow(f"{prov}.{key}", name.replace(" tỉnh", f" {local_name(p)}"), "department", prov,
                                 vf, vt, f"{prov}.{succ.strip()}" if succ else None, ranked))
     return rows
