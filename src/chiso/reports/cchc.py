@@ -694,7 +694,7 @@ def _other_period(wb: Any, path: Path, period: Period) -> list[str]:
     :func:`write_input_template` writes it); none when the guide or the cell is absent (an older file)."""
     guide = next((ws for ws in wb.worksheets if fold(ws.title) == fold(GUIDE_SHEET)), None)
     value = guide["C2"].value if guide is not None else None
-    if value in (None, ""):
+    if guide is None or value in (None, ""):
         return []
     written = str(value).strip()[:40]
     try:

@@ -269,7 +269,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         return self._compiled[source]
 
 
-def share(nf: NumberFormat, count: object, pct: object, noun: str = "hồ sơ") -> str:
+def share(nf: NumberFormat, count: float | None, pct: float | None, noun: str = "hồ sơ") -> str:
     """A count with its share as the seeds write it ("14 hồ sơ, chiếm 0,11%"), and "không có hồ sơ nào" for none:
     an official report never prints "0 hồ sơ, chiếm 0,00%"."""
     if not count:
