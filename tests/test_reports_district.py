@@ -256,6 +256,19 @@ def test_cli_by_name(district_ws: Workspace, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert r.stdout.split() == [str(tmp_path / "out" / "cong-van-huyen-118-2024-03.docx"),
                                 str(tmp_path / "out" / "phu-luc-huyen-118-2024-03.xlsx")]
+    # March 2024 precedes every rule set shipped (vn-766-2026 from 1/1/2026): said on the terminal, not in the letter
+    note = ("Lưu ý: chưa có bộ quy tắc có hiệu lực cho kỳ 2024-03; điểm tính theo vn-766-2026 (hiệu lực từ "
+            "01/01/2026).")
+    assert note in r.stderr
+    assert "vn-766-2026" not in "\n".join(docx_lines(tmp_path / "out" / "cong-van-huyen-118-2024-03.docx"))
+    ws = ["--workspace", str(district_ws.store.workspace)]
+    r = CliRunner().invoke(main, [*ws, "score", "--period", "2024-03", "--as-of", "2024-04-15", "--format", "csv"])
+    assert r.exit_code == 0 and note in r.stderr
+    r = CliRunner().invoke(main, [*ws, "score", "--period", "2026-01", "--as-of", "2026-02-15", "--format", "csv"])
+    assert r.exit_code == 0 and "Lưu ý" not in r.stderr
+    r = CliRunner().invoke(main, [*ws, "score", "--period", "2024-03", "--as-of", "2024-04-15", "--format", "csv",
+                                  "--rules", "vn-766-2026"])
+    assert r.exit_code == 0 and "Lưu ý" not in r.stderr  # chosen by the office: nothing to warn of
 
 
 @pytest.mark.parametrize(("args", "message"), [

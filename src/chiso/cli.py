@@ -748,6 +748,7 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
     except (PeriodError, RuleSetError) as exc:
         raise click.ClickException(str(exc)) from None
     results = api.filter_results(store, results, level=level, unit=unit)
+    _warn_not_in_force(rs, period, rules_name)
     title = f"Bộ chỉ số kỳ {period} ({rs.name})"
     if fmt == "xlsx":
         from chiso.tabular import write_workbook
@@ -762,6 +763,16 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
         write_text(Path(out), text, bom=True)
     else:
         _emit(text, out)
+
+
+def _warn_not_in_force(rs: Any, period: str, rules_name: str | None) -> None:
+    """On standard error: the period was scored by a rule set not yet in force then (none was chosen)."""
+    from chiso.rules.model import not_in_force_note
+    from chiso.scoring.period import parse_period
+
+    note = None if rules_name else not_in_force_note(rs, parse_period(period).start, period)
+    if note:
+        click.echo(note, err=True)
 
 
 def _history(data: dict[str, Any], period: str, fmt: str, out: str | None) -> None:

@@ -50,6 +50,8 @@ def _print_written(written: Any) -> None:
         click.echo(str(path))
     if written.pdf_skipped:
         click.echo(f"Lưu ý: {written.pdf_skipped}", err=True)
+    for note in written.notes:
+        click.echo(note, err=True)
 
 
 PERIOD = click.option("--period", type=PERIOD_TYPE, required=True,
@@ -184,6 +186,8 @@ def all_documents(ctx: click.Context, period: str, out: str, as_of: str | None, 
             click.echo(str(path))
     if written.pdf_skipped:
         click.echo(f"Lưu ý: {written.pdf_skipped}", err=True)
+    for note in written.notes:
+        click.echo(note, err=True)
     if written.unit_letters:
         kinds = sorted({p.suffix for p in written.files if p.parent == unit_dir})
         click.echo(f"{unit_dir}/: {written.unit_letters} công văn đơn vị ({', '.join(kinds)})")

@@ -45,6 +45,15 @@ class Written:
     unit_letters: int = 0  # detail letters written (report all)
     missing_inputs: int = 0  # reform statistics rows still waiting for the staff input file
     missing_items: list[str] = field(default_factory=list)  # what the reform report still lacks ("Biểu mẫu 1 2.1")
+    notes: list[str] = field(default_factory=list)  # said on the terminal, never in the documents
+
+
+def _rule_notes(data: MonthScores, rules: str | None) -> list[str]:
+    """The warning of a month scored by a rule set not yet in force then (none was chosen with ``--rules``)."""
+    from chiso.rules.model import not_in_force_note
+
+    note = None if rules else not_in_force_note(data.rs, data.period.start, data.period.label)
+    return [note] if note else []
 
 
 def _finish(written: Written, docx_files: list[Path], out_dir: Path, settings: ReportSettings, want_pdf: bool
@@ -140,7 +149,7 @@ def _write_monthly(store: Store, period_text: str, out_dir: Path, as_of: datetim
     ensure_dir(out_dir)
     letter = _start_monthly(store, data, out_dir, settings, letter_date, national_rank, None)
     files = _finish_monthly(store, letter, out_dir, settings)
-    return _finish(Written(files), files[:1], out_dir, settings, want_pdf)
+    return _finish(Written(files, notes=_rule_notes(data, rules)), files[:1], out_dir, settings, want_pdf)
 
 
 def _unit_job(store: Store, data: MonthScores, code: str, out_dir: Path, chart_dir: Path, letter_date: date,
@@ -168,7 +177,7 @@ def _write_unit(store: Store, unit: str, period_text: str, out_dir: Path, as_of:
     ensure_dir(out_dir)
     with tempfile.TemporaryDirectory(prefix="chiso-charts-") as tmp:
         files = render_unit(_unit_job(store, data, unit, out_dir, Path(tmp), letter_date, settings))
-    return _finish(Written(files), files[:1], out_dir, settings, want_pdf)
+    return _finish(Written(files, notes=_rule_notes(data, rules)), files[:1], out_dir, settings, want_pdf)
 
 
 def write_quarterly_onestop(store: Store, period_text: str, out_dir: Path, *, letter_date: date,
@@ -300,7 +309,7 @@ def _write_all(store: Store, period: Period, out_dir: Path, as_of: datetime, let
             jobs = [_unit_job(store, data, code, unit_dir, Path(tmp), letter_date, settings) for code in codes]
             letter = _start_monthly(store, data, out_dir, settings, letter_date, national_rank, pool)
             rendered = pool.map(render_unit, jobs, chunksize=4) if pool is not None else None  # after the charts
-            written = Written(_finish_monthly(store, letter, out_dir, settings))
+            written = Written(_finish_monthly(store, letter, out_dir, settings), notes=_rule_notes(data, rules))
             words = [written.files[0]]
             if closes_quarter(period):
                 quarter = f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
@@ -387,4 +396,4 @@ def _write_district(store: Store, issuer: str, period_text: str, out_dir: Path, 
     appendix["unit"] = {**appendix["unit"], "rank": ctx["district"]["rank"], "peers": ctx["district"]["peers"]}
     excel = render_xlsx(template_path(UNIT_XLSX, store.workspace), appendix,
                         out_dir / f"phu-luc-huyen-{safe}-{period.label}.xlsx", settings.numbers)
-    return _finish(Written([word, excel]), [word], out_dir, settings, want_pdf)
+    return _finish(Written([word, excel], notes=_rule_notes(data, rules)), [word], out_dir, settings, want_pdf)

@@ -206,3 +206,14 @@ def for_period(start: date, workspace: Path | None = None, name: str | None = No
     if not eligible:  # before every rule set: the earliest one, so history can still be scored
         return min(sets.values(), key=lambda s: s.effective_from)
     return max(eligible, key=lambda s: s.effective_from)
+
+
+def not_in_force_note(rs: RuleSet, start: date, period_text: str) -> str | None:
+    """The warning for a period scored by a rule set that was not yet in force (a period before every rule set:
+    :func:`for_period` takes the earliest), or None. Said on the terminal, never in a letter's text: the letter
+    prints the official figures when they were imported."""
+    if rs.effective_from <= start:
+        return None
+    return (f"Lưu ý: chưa có bộ quy tắc có hiệu lực cho kỳ {period_text}; điểm tính theo {rs.name} (hiệu lực từ "
+            f"{rs.effective_from:%d/%m/%Y}). Khi đã nhập kết quả chính thức (chiso import-official), văn bản dùng "
+            "kết quả chính thức.")
