@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= chiso-data
 DEMO_DIR  ?= demo-data
 
-.PHONY: demo test setup system-packages lint bench clean images serve
+.PHONY: demo test setup spark system-packages lint bench clean images serve
 
 # Debian packages for PDF copies of the documents (LibreOffice Writer) and page pictures (pdftoppm), with
 # metric-compatible Times New Roman (Liberation). Installed once when missing; needs root or sudo.
@@ -26,6 +26,20 @@ $(BIN)/chiso: pyproject.toml
 	touch $(BIN)/chiso
 
 setup: system-packages $(BIN)/chiso
+
+# The optional Spark engine (docs/scale.md): PySpark and SQLGlot from PyPI, Java 17 from Debian when missing.
+# Not needed by the default path (DuckDB); the tests compare Spark with it, so `make test` installs it.
+$(VENV)/.spark: $(BIN)/chiso
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	@if ! command -v java >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends openjdk-17-jre-headless >/dev/null || \
+	  echo "Không cài được openjdk-17-jre-headless: máy tính toán Spark không chạy được."; \
+	fi
+	touch $@
+
+spark: setup $(VENV)/.spark
 
 demo: setup
 	rm -rf $(DEMO_DIR) $(WORKSPACE)
@@ -49,7 +63,7 @@ serve: setup
 	fi
 	$(BIN)/chiso --workspace $(WORKSPACE) serve --demo-admin --host 127.0.0.1 --port 8000 --as-of "2025-09-30 17:00"
 
-test: setup
+test: setup $(VENV)/.spark
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

@@ -47,6 +47,8 @@ def prepared(store: Store, config: Config | None = None) -> bool:
     from chiso.calendar.workcal import fingerprint as calendar_fingerprint
 
     config = config or load_config(store.workspace)
+    if store.derived_ready:
+        return True
     return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
             and deadline_rules_current(store, config))
 
@@ -54,6 +56,8 @@ def prepared(store: Store, config: Config | None = None) -> bool:
 def prepare(store: Store, config: Config | None = None) -> Config:
     """Bring the derived tables (calendar, resolved deadline rules) up to date with data and settings."""
     config = config or load_config(store.workspace)
+    if store.derived_ready:
+        return config
     ensure_calendar(store, config)
     sync_deadline_rules(store, config)
     return config
@@ -186,16 +190,19 @@ def filter_results(store: Store, results: list[dict[str, Any]], *, level: str | 
     return results
 
 
-def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None
+def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None,
+                        compute: Store | None = None
                         ) -> tuple[RuleSet, list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """All units' results for the period (with ``previous_total`` and ``change``) and the previous period's
     results by unit code. The previous period is scored first, so the fact tables left behind are the
-    period's own (:func:`chiso.scoring.explain.actions_by_unit` reads them)."""
-    config = prepare(store)
+    period's own (:func:`chiso.scoring.explain.actions_by_unit` reads them). ``compute``: the engine the rules
+    run on (:func:`chiso.engines.compute_store`); publications and official results are read from ``store``."""
+    config = prepare(store) if compute is None else load_config(store.workspace)
+    engine = compute or store
     period = parse_period(period_text)
     rs = for_period(period.start, store.workspace, rules)
-    previous = {r["code"]: r for r in score_period(store, rs, period.previous(), as_of, config)}
-    results = score_period(store, rs, period, as_of, config)
+    previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config)}
+    results = score_period(engine, rs, period, as_of, config)
     publications.annotate(results, store, period.label)
     from chiso.official.importer import attach_official
 

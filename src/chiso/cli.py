@@ -445,6 +445,43 @@ STATUS_DETAIL_COLUMNS = [
     Col("supplements", "Số lần bổ sung", "int"), Col("waiting_since", "Chờ bổ sung từ")]
 
 
+def engine_options(command: Any) -> Any:
+    """--engine, --lake, --spark-master: where the rules run and what they read (docs/scale.md)."""
+    command = click.option("--spark-master", "spark_master", default=None, metavar="URL",
+                           help="Cụm Spark (spark://máy:7077, yarn, k8s://…); mặc định local[*] hoặc [spark] master "
+                                "trong chiso.toml.")(command)
+    command = click.option("--lake", default=None, metavar="THƯ-MỤC",
+                           help="Đọc kho Parquet (chiso export --format parquet) thay vì kho dữ liệu của thư mục "
+                                "làm việc.")(command)
+    return click.option("--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default=None,
+                        help="Máy tính toán: duckdb (mặc định), postgres (--database), spark.")(command)
+
+
+def engine_stores(ctx: click.Context, engine: str | None, lake: str | None, spark_master: str | None
+                  ) -> tuple[Store, Store]:
+    """The workspace's store (settings, publications, official results) and the store the rules run on. With
+    --lake and a workspace that has no store yet (a national team's folder), a scratch store stands in for it."""
+    from chiso.engines import EngineError, compute_store
+    from chiso.engines.lake import LakeError
+    from chiso.engines.spark import SparkUnavailable
+    from chiso.store.db import DB_FILE
+
+    obj = ctx.find_root().obj or {}
+    if spark_master and engine != "spark":
+        raise click.UsageError("--spark-master chỉ dùng với --engine spark")
+    if lake and not obj.get("database") and not (workspace_path(obj.get("workspace")) / DB_FILE).is_file():
+        import tempfile
+
+        scratch = Store.open(Path(tempfile.mkdtemp(prefix="chiso-scratch-")))
+        store = Store(workspace_path(obj.get("workspace")), scratch.con, scratch.dialect)
+    else:
+        store = open_store(ctx, read_only=True)
+    try:
+        return store, compute_store(store, engine, lake=lake, spark_master=spark_master)
+    except (EngineError, LakeError, SparkUnavailable, ConfigError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def _classes(value: str | None) -> list[str] | None:
     """--timeliness: a comma-separated list of classes, in English codes or Vietnamese labels."""
     if not value:
@@ -475,22 +512,25 @@ def _classes(value: str | None) -> list[str] | None:
 @click.option("--due-within", type=click.IntRange(0, 365), default=None, metavar="N",
               help="Chỉ hồ sơ đang giải quyết, chưa quá hạn, đến hạn trong N ngày làm việc tới.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
+@engine_options
 @click.pass_context
 def status(ctx: click.Context, as_of: str | None, unit: str | None, fmt: str, by_unit: bool, details: bool,
-           timeliness: str | None, due_within: int | None, out: str | None) -> None:
+           timeliness: str | None, due_within: int | None, out: str | None, engine: str | None = None,
+           lake: str | None = None, spark_master: str | None = None) -> None:
     """Hạn giải quyết và tình trạng của từng hồ sơ tại một thời điểm."""
     moment = parse_moment(as_of)
     classes = _classes(timeliness)
     _check_out(ctx, out)
-    store = open_store(ctx, read_only=True)
-    unit = check_unit(store, unit)
+    store, compute = engine_stores(ctx, engine, lake, spark_master)
+    unit = check_unit(compute, unit)
     if by_unit:
-        rows = api.status_summary(store, moment, unit=unit)
+        rows = api.status_summary(compute, moment, unit=unit)
         _print_summary(rows, moment, fmt, out)
         return
-    rel = api.status_relation(store, moment, unit=unit, details=details, timeliness=classes, due_within=due_within)
-    local = store.con
-    if store.dialect != "duckdb":  # rows computed by the server; written out by an in-memory DuckDB, same format
+    rel = api.status_relation(compute, moment, unit=unit, details=details, timeliness=classes,
+                              due_within=due_within)
+    local = compute.con
+    if compute.dialect != "duckdb":  # rows computed by the server; written out by an in-memory DuckDB, same format
         import duckdb
 
         local = duckdb.connect()
@@ -727,27 +767,32 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
 @click.option("--history", is_flag=True,
               help="Diễn biến qua các kỳ của đơn vị (--unit) và các đơn vị trước sắp xếp 1/7/2025: điểm chính "
                    "thức đã nhập, điểm đã công bố.")
+@engine_options
 @click.pass_context
 def score(ctx: click.Context, period: str, level: str | None, unit: str | None, as_of: str | None,
-          rules_name: str | None, fmt: str, out: str | None, history: bool = False) -> None:
+          rules_name: str | None, fmt: str, out: str | None, history: bool = False, engine: str | None = None,
+          lake: str | None = None, spark_master: str | None = None) -> None:
     """Điểm Bộ chỉ số của mọi đơn vị trong một kỳ, xếp hạng và so với kỳ trước."""
     from chiso.rules.model import RuleSetError
     from chiso.scoring import render
     from chiso.scoring.period import PeriodError
 
     _check_out(ctx, out)
-    store = open_store(ctx, read_only=True)
-    unit = check_unit(store, unit)
+    if history and (engine or lake):
+        raise click.UsageError("--history đọc kết quả đã lưu của kho: không dùng cùng --engine, --lake")
+    store, compute = engine_stores(ctx, engine, lake, spark_master)
+    unit = check_unit(compute, unit)
     if history:
         if unit is None:
             raise click.UsageError("--history cần --unit (mã hoặc tên đơn vị)")
         _history(api.unit_history(store, unit), period, fmt, out)
         return
     try:
-        rs, results, previous = api.score_with_previous(store, period, as_of=parse_moment(as_of), rules=rules_name)
+        rs, results, previous = api.score_with_previous(store, period, as_of=parse_moment(as_of), rules=rules_name,
+                                                        compute=None if compute is store else compute)
     except (PeriodError, RuleSetError) as exc:
         raise click.ClickException(str(exc)) from None
-    results = api.filter_results(store, results, level=level, unit=unit)
+    results = api.filter_results(compute, results, level=level, unit=unit)
     _warn_not_in_force(rs, period, rules_name)
     title = f"Bộ chỉ số kỳ {period} ({rs.name})"
     if fmt == "xlsx":
@@ -952,6 +997,7 @@ def _register() -> None:
     from chiso.cli_compare import register as register_compare; register_compare(main)  # noqa: E702, I001
     from chiso.cli_official import register as register_official; register_official(main)  # noqa: E702, I001
     from chiso.cli_reconcile import register as register_reconcile; register_reconcile(main)  # noqa: E702, I001
+    from chiso.cli_scale import register as register_scale; register_scale(main)  # noqa: E702, I001
     from chiso.cli_i18n import name_the_parts; name_the_parts(main)  # noqa: E702, I001
 
 

@@ -110,6 +110,7 @@ class Config:
     # Raw [report] and [onestop] tables; the document and evaluation modules read and check their own keys.
     report: dict[str, Any] = field(default_factory=dict)
     onestop: dict[str, Any] = field(default_factory=dict)
+    spark: dict[str, Any] = field(default_factory=dict)  # [spark]: master, driver_memory, conf (docs/scale.md)
     alerts: AlertsConfig = field(default_factory=lambda: AlertsConfig())
     source: Path | None = None
 
@@ -128,7 +129,7 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: không phải tệp văn bản UTF-8 (lưu lại tệp dạng UTF-8)") from None
-    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop", "alerts"):
+    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop", "alerts", "spark"):
         if not isinstance(raw.get(key, {}), dict):
             raise ConfigError(f"{path}: [{key}] phải là một bảng (ví dụ [{key}] rồi các dòng khóa = giá trị)")
     cfg = Config(source=path)
@@ -156,6 +157,7 @@ def parse_config(path: Path) -> Config:
     cfg.aliases = {t: {str(k): str(v) for k, v in m.items()} for t, m in aliases.items()}
     cfg.report = dict(raw.get("report", {}))
     cfg.onestop = dict(raw.get("onestop", {}))
+    cfg.spark = dict(raw.get("spark", {}))
     cfg.alerts = AlertsConfig.parse(dict(raw.get("alerts", {})), f"{path}: alerts")
     return cfg
 

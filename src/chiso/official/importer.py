@@ -79,7 +79,10 @@ class ImportReport:
 
 
 def aliases(store: Store) -> dict[str, str]:
-    """Names confirmed by users: name -> unit code (only codes still in the catalogue)."""
+    """Names confirmed by users: name -> unit code (only codes still in the catalogue). A compute store over a
+    lake has none (the names confirmed live in the workspace's store)."""
+    if store.derived_ready:
+        return {}
     return {str(a): str(c) for a, c in store.con.execute(
         "SELECT a.alias, a.unit_code FROM unit_aliases a JOIN units u ON u.code = a.unit_code").fetchall()}
 

@@ -74,6 +74,9 @@ class Store:
     dialect: str = "duckdb"
     database: str | None = None
     upgraded: list[str] = field(default_factory=list)  # migrations applied when this store was opened
+    # The derived tables (calendar, deadline rules) come with the data and are not rebuilt here: a compute store
+    # over a lake (chiso.engines.compute_store), read-only by nature.
+    derived_ready: bool = False
 
     @classmethod
     def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False,

@@ -1,0 +1,190 @@
+"""The data lake (kho Parquet): the hand-off between a province's workspace and a national cluster.
+
+``chiso export --format parquet --out DIR`` writes the tables the rules read, one folder per table::
+
+    DIR/_chiso_lake.json                  what is in it: format, tables, rows, schema version, time of export
+    DIR/dossiers/province=14/month=2025-07/data_0.parquet   dossiers by province and month of reception
+    DIR/units/data_0.parquet              units, procedures, pauses, feedback, evaluations, indicator_inputs,
+    DIR/…                                 calendar_days and deadline_rules (the derived tables, as prepared)
+
+Hive-style partition folders (``province=…/month=…``) are what Spark, DuckDB, Trino and pandas all read as
+columns. A national lake is many provinces' exports side by side under one ``dossiers/`` folder (the other tables
+concatenated): :func:`merge` does that. The derived tables travel with the data, so a cluster needs neither the
+holiday packages nor the office's settings to compute due dates the way the province does.
+
+Writing is staged: the lake is written beside ``DIR`` and swapped in whole, so a failed export leaves the
+previous lake as it was, and a folder that is not a chiso lake is never replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+MANIFEST = "_chiso_lake.json"
+FORMAT = "chiso-lake-1"
+PARTITIONED = "dossiers"
+# The tables status, scoring and the one-stop evaluation read (never the audit, accounts or history tables).
+TABLES = ("units", "procedures", "dossiers", "pauses", "feedback", "evaluations", "indicator_inputs",
+          "calendar_days", "deadline_rules")
+SMALL = ("units", "procedures", "calendar_days", "deadline_rules")  # broadcast to every Spark task
+
+
+class LakeError(ValueError):
+    """A lake that cannot be written or read, said in Vietnamese with the path."""
+
+
+@dataclass
+class Exported:
+    path: Path
+    rows: dict[str, int]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def is_lake(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def manifest(path: Path) -> dict[str, Any]:
+    """The lake's description; :class:`LakeError` when ``path`` is not a chiso lake."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LakeError(f"'{path}' không phải kho Parquet của chiso (thiếu {MANIFEST}; tạo bằng chiso export "
+                        "--format parquet --out THƯ-MỤC)") from None
+    except (OSError, ValueError) as exc:
+        raise LakeError(f"'{path}/{MANIFEST}' không đọc được: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LakeError(f"'{path}/{MANIFEST}': định dạng '{data.get('format') if isinstance(data, dict) else '?'}' "
+                        f"không phải {FORMAT}")
+    missing = [t for t in TABLES if not (path / t).is_dir()]
+    if missing:
+        raise LakeError(f"'{path}': thiếu bảng {', '.join(missing)}")
+    return data
+
+
+def table_glob(lake: Path, table: str) -> str:
+    """The Parquet files of ``table`` (every partition folder below it)."""
+    return str(lake / table / "**" / "*.parquet")
+
+
+def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[str, int]:
+    """Write the tables of ``source`` (``""``: the connection's own tables; ``"src."``: a schema of views) into
+    ``target``, streamed by DuckDB's COPY (bounded memory, spilling to its temp directory)."""
+    rows = {}
+    for table in TABLES:
+        folder = target / table
+        if table == PARTITIONED:
+            # The partition values: the unit's province ('_' for a unit without one) and the month received.
+            select = (f"SELECT d.*, COALESCE(NULLIF(u.province_code, ''), '_') AS province, "
+                      f"strftime(d.received_at, '%Y-%m') AS month FROM {source}dossiers d "
+                      f"LEFT JOIN {source}units u ON u.code = d.unit_code")
+            con.execute(f"COPY ({select}) TO '{_sql_path(folder)}' "
+                        "(FORMAT parquet, PARTITION_BY (province, month), COMPRESSION zstd)")
+        else:
+            folder.mkdir(parents=True)
+            con.execute(f"COPY (SELECT * FROM {source}{table}) TO '{_sql_path(folder / 'data_0.parquet')}' "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+        counted = con.execute(f"SELECT count(*) FROM {source}{table}").fetchone()
+        rows[table] = int(counted[0]) if counted else 0
+    return rows
+
+
+def export(store: Any, out: Path) -> Exported:
+    """Write the store's tables as a lake at ``out`` (staged; an existing lake there is replaced whole).
+    The store should be prepared first (:func:`chiso.api.prepare`): its derived tables are exported as they are."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not is_lake(out))):
+        raise LakeError(f"'{out}' đã có và không phải kho Parquet của chiso: chọn thư mục trống hoặc thư mục mới")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.dang-ghi-", dir=out.parent))
+    try:
+        target = stage / "lake"
+        target.mkdir()
+        if store.dialect == "duckdb":
+            rows = _write(store.con, "", target)  # the store's own connection: COPY reads the file in place
+        else:  # another engine (PostgreSQL): each table fetched as Arrow into an in-memory DuckDB, then the same
+            con = duckdb.connect()
+            con.execute("CREATE SCHEMA src")
+            for table in TABLES:
+                con.register(f"src_{table}", store.con.sql(f"SELECT * FROM {table}").to_arrow_table())
+                con.execute(f"CREATE VIEW src.{table} AS SELECT * FROM src_{table}")
+            rows = _write(con, "src.", target)
+            con.close()
+        version = store.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        _manifest(target, rows, schema_version=version[0] if version else None)
+        _swap_in(target, out, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return Exported(out, rows)
+
+
+def _manifest(target: Path, rows: dict[str, int], **extra: Any) -> None:
+    (target / MANIFEST).write_text(json.dumps({
+        "format": FORMAT, "exported_at": datetime.now().isoformat(timespec="seconds"), "tables": rows,
+        "partitioned": {PARTITIONED: ["province", "month"]}, **extra,
+    }, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def _swap_in(target: Path, out: Path, stage: Path) -> None:
+    if out.exists():
+        old = stage / "old"
+        os.replace(out, old)
+        try:
+            os.replace(target, out)
+        except BaseException:
+            os.replace(old, out)
+            raise
+    else:
+        os.replace(target, out)
+
+
+def open_duckdb(lake: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose tables are views over the lake's files (nothing is copied)."""
+    manifest(lake)
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    for table in TABLES:
+        hive = ", hive_partitioning = true, hive_types_autocast = false" if table == PARTITIONED else ""
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{_sql_path(Path(table_glob(lake, table)))}'"
+                    f"{hive}, union_by_name = true)")
+    return con
+
+
+def merge(lakes: Sequence[Path], out: Path) -> Exported:
+    """One national lake from provinces' lakes: their dossier partitions side by side, the other tables
+    concatenated (a unit, procedure or calendar day is one province's own rows)."""
+    for lake in lakes:
+        manifest(lake)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA src")
+    for table in TABLES:
+        files = ", ".join(f"'{_sql_path(Path(table_glob(lake, table)))}'" for lake in lakes)
+        drop = " EXCLUDE (province, month)" if table == PARTITIONED else ""
+        hive = ", hive_partitioning = true" if table == PARTITIONED else ""
+        con.execute(f"CREATE VIEW src.{table} AS SELECT *{drop} FROM read_parquet([{files}]{hive}, "
+                    "union_by_name = true)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.dang-ghi-", dir=out.parent))
+    try:
+        target = stage / "lake"
+        target.mkdir()
+        rows = _write(con, "src.", target)
+        _manifest(target, rows, merged_from=[str(p) for p in lakes])
+        _swap_in(target, out, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return Exported(out, rows)

@@ -1,0 +1,154 @@
+"""The same rules on every engine (issue 13): the demo's generated province, scored and given a status by the
+embedded DuckDB store, by DuckDB over the exported Parquet lake, and by Apache Spark (local mode) over the
+workspace and over the lake — unit by unit, indicator by indicator, dossier by dossier, at every level.
+
+The expected values are the embedded engine's: the rules are checked against hand-worked figures elsewhere
+(test_scoring, test_status); here what could fail is the transpiled SQL, the lake's layout and types (timestamps
+without a zone, partition columns), and the Spark adapter. Spark needs PySpark and Java: the test fails without
+them when CI=true (``make test`` installs the ``spark`` extra), and is skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from chiso.cli import main
+from chiso.engines.lake import MANIFEST, TABLES
+from chiso.engines.transpile import to_dialect
+from conftest import require, require_module
+
+AS_OF = "2025-09-30 17:00"
+
+
+def chiso(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def ok(*args: str) -> str:
+    code, out, err = chiso(*args)
+    assert code == 0, f"chiso {' '.join(args)} → {code}: {err}"
+    return out
+
+
+@dataclass
+class Demo:
+    ws: list[str]
+    lake: Path
+    root: Path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo's province (Sơn La, July–September 2025, seed 1 as `make demo`), at a quarter of its volume, loaded
+    into a workspace and exported as a lake."""
+    root = tmp_path_factory.mktemp("engines")
+    gen = root / "gen"
+    ok("generate", "--province", "Sơn La", "--from", "2025-07", "--to", "2025-09", "--seed", "1", "--scale", "0.25",
+       "--out", str(gen))
+    ws = ["-w", str(root / "ws")]
+    ok(*ws, "units", "init", "--province", "Sơn La")
+    ok(*ws, "load", *sorted(str(p) for p in gen.iterdir()))
+    lake = root / "lake"
+    ok(*ws, "export", "--format", "parquet", "--out", str(lake))
+    yield Demo(ws, lake, root)
+
+
+def scores(demo: Demo, *engine: str) -> dict[str, Any]:
+    rows = json.loads(ok(*demo.ws, "score", "--period", "2025-09", "--as-of", AS_OF, "--format", "json", *engine))
+    return {r["code"]: r for r in rows}
+
+
+def test_the_lake_holds_every_table_with_dossiers_by_province_and_month(demo: Demo) -> None:
+    info = json.loads((demo.lake / MANIFEST).read_text(encoding="utf-8"))
+    assert info["format"] == "chiso-lake-1" and set(info["tables"]) == set(TABLES)
+    months = sorted(p.name for p in (demo.lake / "dossiers" / "province=14").iterdir())
+    assert months == ["month=2025-07", "month=2025-08", "month=2025-09"]
+    files = list((demo.lake / "dossiers").rglob("*.parquet"))
+    assert sum(pq.read_metadata(f).num_rows for f in files) == info["tables"]["dossiers"] > 1000
+    # timestamps stay wall-clock times without a zone (the portal's local time), as in the store
+    schema = pq.read_schema(files[0])
+    assert str(schema.field("received_at").type) == "timestamp[us]"
+
+
+def test_duckdb_over_the_lake_equals_the_store(demo: Demo) -> None:
+    assert scores(demo, "--engine", "duckdb", "--lake", str(demo.lake)) == scores(demo)
+    args = ("status", "--as-of", AS_OF, "--format", "json")
+    assert json.loads(ok(*demo.ws, *args, "--lake", str(demo.lake), "--engine", "duckdb")) == json.loads(
+        ok(*demo.ws, *args))
+
+
+def test_a_lake_is_read_without_a_store_and_export_refuses_other_folders(demo: Demo, tmp_path: Path) -> None:
+    """A national team's workspace holds only settings: the lake is enough to score."""
+    empty = ["-w", str(tmp_path / "quoc-gia")]
+    (tmp_path / "quoc-gia").mkdir()
+    by_lake = json.loads(ok(*empty, "score", "--period", "2025-09", "--as-of", AS_OF, "--format", "json",
+                            "--engine", "duckdb", "--lake", str(demo.lake)))
+    assert {r["code"]: r["total"] for r in by_lake} == {c: r["total"] for c, r in scores(demo).items()}
+    other = tmp_path / "tai-lieu"
+    other.mkdir()
+    (other / "bao-cao.docx").write_bytes(b"x")
+    code, _, err = chiso(*demo.ws, "export", "--format", "parquet", "--out", str(other))
+    assert code == 1 and "không phải kho Parquet của chiso" in err and (other / "bao-cao.docx").exists()
+    code, _, err = chiso(*demo.ws, "score", "--period", "2025-09", "--engine", "duckdb", "--lake", str(other))
+    assert code == 2 and "thiếu _chiso_lake.json" in err
+    code, _, err = chiso(*demo.ws, "score", "--period", "2025-09", "--engine", "postgres")
+    assert code == 2 and "--engine postgres" in err
+
+
+def test_a_new_export_replaces_the_lake_whole_and_lakes_merge(demo: Demo, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(demo.lake, lake)
+    stale = lake / "dossiers" / "province=14" / "month=2024-01"
+    stale.mkdir()
+    (stale / "old.parquet").write_bytes(b"")
+    ok(*demo.ws, "export", "--format", "parquet", "--out", str(lake))
+    assert not stale.exists()  # a month no longer in the store does not linger
+    merged = tmp_path / "quoc-gia"
+    ok("export", "--merge", str(demo.lake), "--merge", str(lake), "--out", str(merged))
+    info = json.loads((merged / MANIFEST).read_text(encoding="utf-8"))
+    assert info["tables"]["dossiers"] == 2 * json.loads((lake / MANIFEST).read_text(encoding="utf-8"))["tables"][
+        "dossiers"]
+
+
+def test_the_status_query_becomes_spark_sql() -> None:
+    """The transpiled text keeps the rules' constructs in Spark's syntax; MATERIALIZED (a PostgreSQL planner hint)
+    is gone; the shared dialects pass unchanged."""
+    require_module("sqlglot", "sqlglot is not installed (the spark extra: pip install -e '.[spark]')")
+    sql = "WITH a AS MATERIALIZED (SELECT count(*) FILTER (WHERE x > 1) AS n FROM t) SELECT n FROM a WHERE n = ?"
+    spark = to_dialect(sql, "spark")
+    assert "MATERIALIZED" not in spark and "FILTER(WHERE x > 1)" in spark.replace(" (", "(") and "?" in spark
+    assert to_dialect(sql, "duckdb") == sql == to_dialect(sql, "postgres")
+
+
+@pytest.fixture(scope="module")
+def spark_ready() -> None:
+    require_module("pyspark", "PySpark is not installed (the spark extra: pip install -e '.[spark]')")
+    require(shutil.which("java") or os.environ.get("JAVA_HOME"),
+            "Java is not installed (Debian openjdk-17-jre-headless), needed by Spark")
+
+
+def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
+    """Unit by unit, indicator by indicator, at every level (province, departments, communes), the change against
+    August included: the workspace's tables exported on the fly to a temporary lake (the lake given with --lake
+    is read by the status test below: one Spark scoring is enough, each costs a minute of Spark's overhead)."""
+    embedded = scores(demo)
+    levels = {r["level"] for r in embedded.values()}
+    assert levels == {"province", "department", "commune"}
+    assert scores(demo, "--engine", "spark") == embedded
+
+
+def test_spark_status_equals_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
+    args = ("status", "--as-of", AS_OF, "--format", "json")
+    embedded = json.loads(ok(*demo.ws, *args))
+    assert json.loads(ok(*demo.ws, *args, "--engine", "spark", "--lake", str(demo.lake))) == embedded
