@@ -1,6 +1,6 @@
 """Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
 
-    python benchmarks/run.py [status|score|reports|web] [--dossiers N] [--keep]
+    python benchmarks/run.py [status|score|reports|web|engines] [--dossiers N] [--runs R] [--keep]
 
 1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
 2. load it into a fresh workspace (`chiso load`),
@@ -124,11 +124,87 @@ def reports_suite(args: argparse.Namespace) -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and every process below it (the Spark JVM is a grandchild), in bytes."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as fh:
+                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def measured(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak resident memory of ``chiso ARGS`` with all its descendants (sampled every 20 ms)."""
+    import threading
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "chiso.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    proc.wait()
+    sampler.join()
+    if proc.returncode:
+        raise SystemExit(f"chiso {' '.join(args)} failed ({proc.returncode})")
+    return time.perf_counter() - start, peak
+
+
+def engines_suite(args: argparse.Namespace) -> None:
+    """One month scored (with the month before, as `chiso score` does) by each engine on the same data: the
+    embedded store, DuckDB over the exported Parquet lake, Spark in local mode over the lake; the median of
+    ``--runs`` runs and the peak memory of the whole process tree."""
+    import statistics
+
+    data = HERE / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    gen, ws, lake = data / "gen", data / "ws", data / "lake"
+    scale = args.dossiers / (MONTH_AT_SCALE_1 * 2)
+    print(f"chiso engines — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.dossiers:,} dossiers in 2025-08..09 (scale {scale:.3f}), {args.runs} runs each\n")
+    print("| step | time |\n|---|---|")
+    run("generate", ["generate", "--province", "Sơn La", "--from", "2025-08", "--to", "2025-09", "--scale",
+                     f"{scale:.4f}", "--seed", "1", "--out", str(gen)])
+    run("units init", ["--workspace", str(ws), "units", "init", "--province", "Sơn La"])
+    run("load", ["--workspace", str(ws), "load", str(gen)])
+    run("export --format parquet", ["--workspace", str(ws), "export", "--format", "parquet", "--out", str(lake)])
+    score = ["--workspace", str(ws), "score", "--period", "2025-09", "--as-of", "2025-09-30 17:00", "--format", "json"]
+    status = ["--workspace", str(ws), "status", "--as-of", "2025-09-30 17:00", "--by-unit", "--format", "csv"]
+    print("\n| engine | score 2025-09 (median) | peak memory | status --by-unit (median) | peak memory |")
+    print("|---|---|---|---|---|")
+    engines = (("DuckDB, the store", []), ("DuckDB over the lake", ["--engine", "duckdb", "--lake", str(lake)]),
+               ("Spark local[*] over the lake", ["--engine", "spark", "--lake", str(lake)]))
+    for label, extra in engines:
+        cells = []
+        for command in (score, status):
+            runs = [measured([*command, *extra]) for _ in range(args.runs)]
+            cells += [f"{statistics.median(t for t, _ in runs):.1f} s",
+                      f"{max(m for _, m in runs) / 2**20:,.0f} MB"]
+        print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports", "web"], default="status")
+    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports", "web", "engines"], default="status")
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
+    parser.add_argument("--runs", type=int, default=3, help="engines: runs per engine and command (median)")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
     parser.add_argument("--clients", type=int, default=50, help="web: concurrent clients")
     parser.add_argument("--requests", type=int, default=20, help="web: requests per client and page")
@@ -144,6 +220,9 @@ def main() -> None:
         status_suite(args)
     elif args.suite == "reports":
         reports_suite(args)
+    elif args.suite == "engines":
+        args.dossiers = args.dossiers or 100_000
+        engines_suite(args)
     else:
         args.dossiers = args.dossiers or 10_000_000
         score_suite(args)
