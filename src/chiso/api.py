@@ -486,6 +486,20 @@ def report_unit(store: Store, unit: str, period_text: str, out_dir: Path, **opti
     return write_unit(store, unit, period_text, out_dir, **options)
 
 
+def export_lake(store: Store | None, out: Path, *, merge: Sequence[Path] = ()) -> Any:
+    """``chiso export --format parquet``: the store's tables as a Parquet lake at ``out`` (prepared first, so the
+    calendar and deadline rules travel with the data), or with ``merge`` one lake of those lakes
+    (:mod:`chiso.engines.lake`). Returns the lake's path and rows per table."""
+    from chiso.engines import lake
+
+    if merge:
+        return lake.merge(list(merge), out)
+    if store is None:
+        raise ValueError("export_lake: cần kho dữ liệu, hoặc merge")
+    prepare(store)
+    return lake.export(store, out)
+
+
 def report_all(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
     """``chiso report all``."""
     from chiso.reports.documents import write_all

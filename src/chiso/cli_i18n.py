@@ -102,7 +102,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "rules list": ("chiso rules list",),
     "rules show": ("chiso rules show vn-766-2026 --format xlsx --out bo-chi-so.xlsx",),
     "score": ("chiso score --period 09/2025 --level commune", "chiso score --period \"quý III/2025\" --format xlsx "
-              "--out diem-quy-3.xlsx"),
+              "--out diem-quy-3.xlsx", "chiso score --period 09/2025 --engine spark --lake kho-parquet"),
+    "export": ("chiso export --format parquet --out kho-parquet",
+               "chiso export --merge kho-son-la --merge kho-ha-noi --out kho-quoc-gia"),
     "serve": ("chiso serve --host 0.0.0.0 --port 8000",),
     "simulate": ("chiso simulate chi-so-du-kien.csv --format table",),
     "status": ("chiso status --as-of \"2025-09-30 17:00\" --by-unit --format table",

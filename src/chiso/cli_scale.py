@@ -24,17 +24,13 @@ def register(main: click.Group) -> None:
         trên cụm Spark hay DuckDB: chiso score --lake THƯ-MỤC."""
         from chiso import api
         from chiso.engines.lake import LakeError
-        from chiso.engines.lake import export as write_lake
-        from chiso.engines.lake import merge as merge_lakes
 
         _check_out(ctx, out, directory=True)
         try:
             if merge:
-                done = merge_lakes([Path(m) for m in merge], Path(out))
+                done = api.export_lake(None, Path(out), merge=[Path(m) for m in merge])
             else:
-                store = open_store(ctx, read_only=True)
-                api.prepare(store)  # the derived tables travel with the data
-                done = write_lake(store, Path(out))
+                done = api.export_lake(open_store(ctx, read_only=True), Path(out))
         except LakeError as exc:
             raise click.ClickException(str(exc)) from None
         from chiso.vnformat import integer
