@@ -21,9 +21,9 @@ import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
+from chiso.lazy import lazy_module
 from chiso.store import audit as trail
 from chiso.store import backup as backups
 from chiso.store import history
@@ -31,6 +31,11 @@ from chiso.store.audit import ACTIONS, AuditEntry
 from chiso.store.backup import BackupError, BackupInfo, BackupTargetError, Manifest, RestoreInfo
 from chiso.store.db import DB_FILE, Store, migrations, workspace_path
 from chiso.store.history import UnloadError, UnloadResult
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")
 
 __all__ = ["ACTIONS", "AuditEntry", "BackupError", "BackupInfo", "BackupTargetError", "Manifest", "RestoreInfo",
            "UnloadError", "UnloadResult", "audit", "backup", "describe", "entries_json", "restore", "unload",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 from rich.console import Console
@@ -27,13 +27,13 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from chiso import __version__, api, vnformat
+from chiso import __version__, vnformat
 from chiso.cli_i18n import install as _vietnamese_click
 from chiso.cli_params import PERIOD
 from chiso.config import ConfigError, read_mapping_file
 from chiso.failures import EXIT_SOFTWARE, debugging, describe
+from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
-from chiso.load.loader import LoadError, LoadReport
 from chiso.outputs import (
     OutputError,
     atomic_file,
@@ -46,7 +46,16 @@ from chiso.outputs import (
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store, workspace_path
 from chiso.tabular import FORMATS, Col, TableError, emit
-from chiso.units.catalog import UnitCatalogError
+
+if TYPE_CHECKING:
+    from chiso import api
+    from chiso.load import loader
+    from chiso.load.loader import LoadReport
+    from chiso.units import catalog
+else:  # loaded when a command first uses them, not for --help (chiso.lazy)
+    api = lazy_module("chiso.api")
+    loader = lazy_module("chiso.load.loader")
+    catalog = lazy_module("chiso.units.catalog")
 
 _vietnamese_click()
 err = Console(stderr=True, soft_wrap=True)
@@ -336,7 +345,7 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
         try:
             report = api.load(store, files, table=table, partial=partial, mapping=extra, encoding=encoding,
                               progress=lambda label, done, total: progress(f"Nạp {label}", done, total))
-        except LoadError as exc:
+        except loader.LoadError as exc:
             bar.stop()
             _print_report(exc.report)
             n = len(exc.report.issues)
@@ -386,9 +395,9 @@ def units_init(ctx: click.Context, province: str, before_2025: bool, departments
     try:
         report = api.init_units(store, province, before_2025=before_2025,
                                 departments=Path(departments) if departments else None)
-    except UnitCatalogError as exc:
+    except catalog.UnitCatalogError as exc:
         raise click.ClickException(str(exc)) from None
-    except LoadError as exc:
+    except loader.LoadError as exc:
         _print_report(exc.report)
         sys.exit(1)
     counts = store.con.execute("SELECT level, count(*) FROM units GROUP BY level ORDER BY level").fetchall()
@@ -746,7 +755,7 @@ def simulate(ctx: click.Context, file: str, rules_name: str | None, fmt: str) ->
     try:
         rs = for_period(now_local().date(), workspace_path(ctx.obj["workspace"]), rules_name)
         results = run_simulation(rs, Path(file))
-    except LoadError as exc:
+    except loader.LoadError as exc:
         _print_report(exc.report)
         sys.exit(1)
     except (RuleSetError, ValueError) as exc:
@@ -960,7 +969,7 @@ def generate(province: str, start: str, end: str, scale: float, seed: int, out: 
         with staged_dir(Path(out)) as stage, progress_bar("phần") as (_, progress):
             summary = generate_province(province, start, end, stage, scale=scale, seed=seed, fmt=fmt,
                                         progress=lambda done, total: progress("Sinh hồ sơ", done, total))
-    except (GeneratorError, UnitCatalogError) as exc:
+    except (GeneratorError, catalog.UnitCatalogError) as exc:
         raise click.ClickException(str(exc)) from None
     for name, n in summary.items():
         click.echo(f"{name}: {vn_int(n)} dòng")

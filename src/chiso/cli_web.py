@@ -132,6 +132,9 @@ def serve(ctx: click.Context, host: str, port: int, as_of: str | None, https: bo
     """Chạy trang web và API của chiso. Ví dụ: chiso serve --port 8000"""
     import uvicorn
 
+    from chiso.lazy import load_all
+
+    load_all()  # the modules the command line loads lazily, now, before the server's threads start
     from chiso import accounts
     from chiso.cli import parse_moment, require_workspace
     from chiso.store.db import workspace_path

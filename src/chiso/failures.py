@@ -30,8 +30,14 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from chiso.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")  # loaded by the first command that opens a store (chiso.lazy)
 
 EXIT_USAGE = 2
 EXIT_NOINPUT = 66

@@ -28,15 +28,11 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from chiso.config import Config, read_mapping_file
+from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
-from chiso.load.loader import FileReport, Loader, LoadError, LoadReport, map_headers
-from chiso.load.readers import open_source
 from chiso.load.validate import q
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
@@ -45,6 +41,17 @@ from chiso.scoring.period import Period, parse_period
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery
 from chiso.store.db import Store
 from chiso.textnorm import fold
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from chiso.load import loader, readers
+else:  # loaded when a comparison runs, not when the command line starts (chiso.lazy)
+    duckdb = lazy_module("duckdb")
+    pa = lazy_module("pyarrow")
+    loader = lazy_module("chiso.load.loader")
+    readers = lazy_module("chiso.load.readers")
 
 SIDES = ("ours", "theirs")
 SIDE_LABELS = {"ours": "Nguồn của tỉnh", "theirs": "Nguồn đối chiếu"}
@@ -81,7 +88,7 @@ class ExportError(Exception):
     """An export that cannot be read or has rows that break the contract; nothing was compared. ``side`` is
     ``ours`` or ``theirs``; ``report`` is the loader's, file by file, with row and column of every problem."""
 
-    def __init__(self, side: str, report: LoadReport):
+    def __init__(self, side: str, report: loader.LoadReport):
         self.side = side
         self.report = report
         issues = "; ".join(str(i) for i in report.issues[:5])
@@ -138,7 +145,7 @@ def _now_local() -> datetime:
 
 
 class _Side:
-    def __init__(self, path: Path, report: FileReport, present: set[str], rows: pa.Table,
+    def __init__(self, path: Path, report: loader.FileReport, present: set[str], rows: pa.Table,
                  results: dict[str, dict[str, Any]]):
         self.path = path
         self.report = report  # the loader's: rows read, columns ignored, title rows skipped
@@ -155,11 +162,11 @@ def _side(store: Store, side: str, path: Path, mapping: MappingArg, config: Conf
     scratch = scratch_store(store)
     try:
         try:
-            report = Loader(scratch, mapping=merged, config=config).load([path], "dossiers")
-        except LoadError as exc:
+            report = loader.Loader(scratch, mapping=merged, config=config).load([path], "dossiers")
+        except loader.LoadError as exc:
             raise ExportError(side, exc.report) from None
-        src = open_source(path, "utf-8", config.limits, merged)
-        present = set(map_headers(src, "dossiers", merged).columns)
+        src = readers.open_source(path, "utf-8", config.limits, merged)
+        present = set(loader.map_headers(src, "dossiers", merged).columns)
         results = {r["code"]: r for r in score_period(scratch, rs, period, moment, config)}
         status = StatusQuery(as_of=moment, config=config).sql()
         fields = ", ".join(f"d.{q(f)}" for f in ("unit_code", *DATE_FIELDS, *OTHER_FIELDS))

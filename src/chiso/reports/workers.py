@@ -44,6 +44,9 @@ def render_unit(job: UnitJob) -> list[Path]:
 
 def preload() -> None:
     """What every worker needs, imported once in the fork server (not in the parent, which may never draw)."""
+    from chiso.lazy import load_all
+
+    load_all()
     import docx  # noqa: F401
     import docxtpl  # noqa: F401
     import matplotlib

@@ -31,10 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from chiso import __version__
+from chiso.lazy import lazy_module
 from chiso.store import audit
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")
 
 if TYPE_CHECKING:
     from chiso.store.db import Store

@@ -19,9 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+from chiso.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")  # loaded by the first command that opens a store (chiso.lazy)
 
 from chiso.store.dialect import lock_writers, migration_lock
 

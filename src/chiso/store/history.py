@@ -18,12 +18,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
-
+from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
 from chiso.store import audit
 from chiso.store.db import Store
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = lazy_module("duckdb")
 
 HISTORY_TABLES = {name: ("dossier_history" if name == "dossiers" else f"{name}_history") for name in TABLES}
 # (table, column, referenced table, referenced column): the contract's references and the units' own tree.
