@@ -188,7 +188,10 @@ def engines_suite(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|")
     engines = (("DuckDB, the store", []), ("DuckDB over the lake", ["--engine", "duckdb", "--lake", str(lake)]),
                ("Spark local[*] over the lake", ["--engine", "spark", "--lake", str(lake)]))
-    for label, extra in engines:
+    wanted = set(args.only.split(",")) if args.only else None
+    for (label, extra), key in zip(engines, ("store", "lake", "spark"), strict=True):
+        if wanted is not None and key not in wanted:
+            continue
         cells = []
         for command in (score, status):
             runs = [measured([*command, *extra]) for _ in range(args.runs)]
@@ -205,6 +208,7 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
     parser.add_argument("--runs", type=int, default=3, help="engines: runs per engine and command (median)")
+    parser.add_argument("--only", default=None, help="engines: some of store,lake,spark (default: all three)")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
     parser.add_argument("--clients", type=int, default=50, help="web: concurrent clients")
     parser.add_argument("--requests", type=int, default=20, help="web: requests per client and page")

@@ -479,9 +479,13 @@ def engine_stores(ctx: click.Context, engine: str | None, lake: str | None, spar
     if spark_master and engine != "spark":
         raise click.UsageError("--spark-master chỉ dùng với --engine spark")
     if lake and not obj.get("database") and not (workspace_path(obj.get("workspace")) / DB_FILE).is_file():
+        import atexit
+        import shutil
         import tempfile
 
-        scratch = Store.open(Path(tempfile.mkdtemp(prefix="chiso-scratch-")))
+        folder = Path(tempfile.mkdtemp(prefix="chiso-scratch-"))
+        atexit.register(shutil.rmtree, folder, True)
+        scratch = Store.open(folder)
         store = Store(workspace_path(obj.get("workspace")), scratch.con, scratch.dialect)
     else:
         store = open_store(ctx, read_only=True)
