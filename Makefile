@@ -69,6 +69,7 @@ test: setup $(VENV)/.spark
 	$(BIN)/python -m pytest -q
 
 bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py status
 	$(BIN)/python benchmarks/run.py score
 	$(BIN)/python benchmarks/run.py reports
