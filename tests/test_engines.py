@@ -152,3 +152,16 @@ def test_spark_status_equals_the_embedded_engine(demo: Demo, spark_ready: None) 
     args = ("status", "--as-of", AS_OF, "--format", "json")
     embedded = json.loads(ok(*demo.ws, *args))
     assert json.loads(ok(*demo.ws, *args, "--engine", "spark", "--lake", str(demo.lake))) == embedded
+
+
+def test_a_store_without_dossiers_exports_a_lake_that_scores(ws: Any, tmp_path: Path) -> None:
+    """Units only, no dossier yet: the lake keeps the dossiers' columns in one empty file, and scoring from it
+    gives every unit, as the store does."""
+    ws.store.close()
+    options = ["-w", str(ws.store.workspace)]
+    lake = tmp_path / "lake"
+    ok(*options, "export", "--format", "parquet", "--out", str(lake))
+    assert json.loads((lake / MANIFEST).read_text(encoding="utf-8"))["tables"]["dossiers"] == 0
+    args = ("score", "--period", "2025-09", "--as-of", AS_OF, "--format", "json")
+    assert json.loads(ok(*options, *args, "--engine", "duckdb", "--lake", str(lake))) == json.loads(
+        ok(*options, *args))

@@ -93,6 +93,11 @@ def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[st
                       f"LEFT JOIN {source}units u ON u.code = d.unit_code")
             con.execute(f"COPY ({select}) TO '{_sql_path(folder)}' "
                         "(FORMAT parquet, PARTITION_BY (province, month), COMPRESSION zstd)")
+            if not any(folder.rglob("*.parquet")):  # no dossiers yet: one empty file keeps the table's columns
+                empty = folder / "province=_" / "month=_"
+                empty.mkdir(parents=True)
+                con.execute(f"COPY (SELECT * FROM {source}dossiers WHERE FALSE) TO "
+                            f"'{_sql_path(empty / 'data_0.parquet')}' (FORMAT parquet)")
         else:
             folder.mkdir(parents=True)
             con.execute(f"COPY (SELECT * FROM {source}{table}) TO '{_sql_path(folder / 'data_0.parquet')}' "
