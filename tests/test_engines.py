@@ -88,6 +88,13 @@ def test_duckdb_over_the_lake_equals_the_store(demo: Demo) -> None:
         ok(*demo.ws, *args))
 
 
+def test_explain_over_the_lake_equals_the_store(demo: Demo) -> None:
+    args = ("explain", "--unit", "03646", "--period", "2025-09", "--as-of", AS_OF, "--format", "json")
+    embedded = json.loads(ok(*demo.ws, *args))
+    assert embedded["shortfalls"] and any(s["items"] for s in embedded["shortfalls"])  # dossiers named
+    assert json.loads(ok(*demo.ws, *args, "--engine", "duckdb", "--lake", str(demo.lake))) == embedded
+
+
 def test_a_lake_is_read_without_a_store_and_export_refuses_other_folders(demo: Demo, tmp_path: Path) -> None:
     """A national team's workspace holds only settings: the lake is enough to score."""
     empty = ["-w", str(tmp_path / "quoc-gia")]
@@ -165,3 +172,10 @@ def test_a_store_without_dossiers_exports_a_lake_that_scores(ws: Any, tmp_path: 
     args = ("score", "--period", "2025-09", "--as-of", AS_OF, "--format", "json")
     assert json.loads(ok(*options, *args, "--engine", "duckdb", "--lake", str(lake))) == json.loads(
         ok(*options, *args))
+
+
+def test_spark_explains_as_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
+    """The points a commune lost and the dossiers behind each, on Spark over the lake."""
+    args = ("explain", "--unit", "03646", "--period", "2025-09", "--as-of", AS_OF, "--format", "json")
+    assert json.loads(ok(*demo.ws, *args, "--engine", "spark", "--lake", str(demo.lake))) == json.loads(
+        ok(*demo.ws, *args))

@@ -869,19 +869,21 @@ def _history(data: dict[str, Any], period: str, fmt: str, out: str | None) -> No
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True)
 @click.option("--limit", default=20, show_default=True, help="Số mã hồ sơ in ra cho mỗi chỉ số (bảng).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Ghi ra tệp thay vì màn hình.")
+@engine_options
 @click.pass_context
 def explain(ctx: click.Context, unit: str, period: str, as_of: str | None, rules_name: str | None, fmt: str,
-            limit: int, out: str | None) -> None:
+            limit: int, out: str | None, engine: str | None = None, lake: str | None = None,
+            spark_master: str | None = None) -> None:
     """Giải thích điểm bị trừ của một đơn vị: hồ sơ nào, vì sao, làm gì để tăng điểm."""
     from chiso.rules.model import RuleSetError
     from chiso.scoring.period import PeriodError
     from chiso.scoring.render import vn_number
 
     _check_out(ctx, out)
-    store = open_store(ctx, read_only=True)
-    unit = resolve_unit(store, unit)
+    _, compute = engine_stores(ctx, engine, lake, spark_master)
+    unit = resolve_unit(compute, unit)
     try:
-        data = api.explain(store, unit, period, as_of=parse_moment(as_of), rules=rules_name)
+        data = api.explain(compute, unit, period, as_of=parse_moment(as_of), rules=rules_name)
     except (PeriodError, RuleSetError, KeyError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
     if fmt == "json":

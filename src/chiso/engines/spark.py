@@ -54,6 +54,10 @@ class SparkSettings:
 def session(settings: SparkSettings) -> Any:
     """A Spark session with chiso's settings: UTC session time zone (timestamps are local wall-clock times,
     stored without a zone), no UI, no console progress, partition values read as text, quiet logs."""
+    import warnings
+
+    # PySpark warns about the pandas version when pandas is installed: chiso hands Spark no pandas data.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
     try:
         from pyspark.sql import SparkSession
     except ImportError:
