@@ -226,7 +226,7 @@ def explain(store: Store, unit: str, period_text: str, *, as_of: datetime, rules
     results = {r["code"]: r for r in score_period(store, rs, period, as_of, config)}
     if unit not in results:
         raise KeyError(f"không có đơn vị '{unit}' trong kỳ {period.label}")
-    return explain_unit(store, rs, results[unit], period, as_of, config)
+    return explain_unit(store, rs, results[unit], period, as_of, config, facts_ready=True)  # just scored
 
 
 def publish(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None) -> tuple[int, str]:
@@ -327,7 +327,7 @@ def compare(store: Store, period_text: str, with_text: str, *, as_of: datetime, 
     if unit not in now:
         raise KeyError(f"đơn vị '{unit}' không được tính điểm trong kỳ {now_p.label}")
     current, before = now[unit], then.get(unit)
-    detail = explain_unit(store, rs_now, current, now_p, as_of, config)
+    detail = explain_unit(store, rs_now, current, now_p, as_of, config, facts_ready=True)  # `now`, scored last
     behind = {s["code"]: s for s in detail["shortfalls"]}
     indicators = []
     for ind in rs_now.indicators:
