@@ -271,3 +271,13 @@ def test_the_guidance_answered_comes_from_the_settings(ws: Workspace, tmp_path: 
     ws.config('[report]\ncchc_basis = ""\n')
     with pytest.raises(ConfigError, match="cchc_basis"):
         write_cchc(ws.store, "2025-Q3", tmp_path / "x", letter_date=LETTER, want_pdf=False)
+
+
+def test_a_hostile_guidance_setting_is_printed_as_typed(ws: Workspace, tmp_path: Path) -> None:
+    """[report] cchc_basis is data: markup, a Jinja expression and a formula come out as the characters typed."""
+    load_all(ws)
+    hostile = "Công văn <b>số 1</b> & {{ 7*7 }} =1+1"
+    ws.config(f'[report]\ncchc_basis = "{hostile}"\n')
+    written = write_cchc(ws.store, "2025-Q3", tmp_path, letter_date=LETTER, want_pdf=False)
+    text = "\n".join(docx_lines(written.files[2]))
+    assert f"Thực hiện {hostile}, Ủy ban nhân dân tỉnh Sơn La" in text and "49" not in text.split("Thực hiện")[1][:60]

@@ -107,6 +107,8 @@ def test_a_lake_is_read_without_a_store_and_export_refuses_other_folders(demo: D
     (other / "bao-cao.docx").write_bytes(b"x")
     code, _, err = chiso(*demo.ws, "export", "--format", "parquet", "--out", str(other))
     assert code == 1 and "không phải kho Parquet của chiso" in err and (other / "bao-cao.docx").exists()
+    code, _, err = chiso("export", "--merge", str(demo.lake), "--out", str(other))
+    assert code == 1 and "không phải kho Parquet của chiso" in err and (other / "bao-cao.docx").exists()
     code, _, err = chiso(*demo.ws, "score", "--period", "2025-09", "--engine", "duckdb", "--lake", str(other))
     assert code == 2 and "thiếu _chiso_lake.json" in err
     code, _, err = chiso(*demo.ws, "score", "--period", "2025-09", "--engine", "postgres")

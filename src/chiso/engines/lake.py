@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,9 +107,9 @@ def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[st
     return rows
 
 
-def export(store: Any, out: Path) -> Exported:
-    """Write the store's tables as a lake at ``out`` (staged; an existing lake there is replaced whole).
-    The store should be prepared first (:func:`chiso.api.prepare`): its derived tables are exported as they are."""
+def _staged(out: Path, write: Callable[[Path], tuple[dict[str, int], dict[str, Any]]]) -> Exported:
+    """Write a lake into a staging folder beside ``out`` with ``write(target) -> (rows, manifest extras)``, then
+    swap it in whole. ``out`` may be missing, empty or a chiso lake; any other folder is refused, never replaced."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not is_lake(out))):
         raise LakeError(f"'{out}' đã có và không phải kho Parquet của chiso: chọn thư mục trống hoặc thư mục mới")
@@ -118,6 +118,19 @@ def export(store: Any, out: Path) -> Exported:
     try:
         target = stage / "lake"
         target.mkdir()
+        rows, extra = write(target)
+        _manifest(target, rows, **extra)
+        _swap_in(target, out, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return Exported(out, rows)
+
+
+def export(store: Any, out: Path) -> Exported:
+    """Write the store's tables as a lake at ``out`` (staged; an existing lake there is replaced whole).
+    The store should be prepared first (:func:`chiso.api.prepare`): its derived tables are exported as they are."""
+
+    def write(target: Path) -> tuple[dict[str, int], dict[str, Any]]:
         if store.dialect == "duckdb":
             rows = _write(store.con, "", target)  # the store's own connection: COPY reads the file in place
         else:  # another engine (PostgreSQL): each table fetched as Arrow into an in-memory DuckDB, then the same
@@ -129,11 +142,9 @@ def export(store: Any, out: Path) -> Exported:
             rows = _write(con, "src.", target)
             con.close()
         version = store.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        _manifest(target, rows, schema_version=version[0] if version else None)
-        _swap_in(target, out, stage)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return Exported(out, rows)
+        return rows, {"schema_version": version[0] if version else None}
+
+    return _staged(out, write)
 
 
 def _manifest(target: Path, rows: dict[str, int], **extra: Any) -> None:
@@ -189,14 +200,4 @@ def merge(lakes: Sequence[Path], out: Path) -> Exported:
         hive = ", hive_partitioning = true" if table == PARTITIONED else ""
         con.execute(f"CREATE VIEW src.{table} AS SELECT *{drop} FROM read_parquet([{files}]{hive}, "
                     "union_by_name = true)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.dang-ghi-", dir=out.parent))
-    try:
-        target = stage / "lake"
-        target.mkdir()
-        rows = _write(con, "src.", target)
-        _manifest(target, rows, merged_from=[str(p) for p in lakes])
-        _swap_in(target, out, stage)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return Exported(out, rows)
+    return _staged(out, lambda target: (_write(con, "src.", target), {"merged_from": [str(p) for p in lakes]}))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,7 @@ def session(settings: SparkSettings) -> Any:
     except ImportError:
         raise SparkUnavailable("chưa cài PySpark: pip install 'chiso[spark]' (cần Java 17: gói Debian "
                                "openjdk-17-jre-headless)") from None
-    if not os.environ.get("JAVA_HOME") and not _which("java"):
+    if not os.environ.get("JAVA_HOME") and not shutil.which("java"):
         raise SparkUnavailable("không tìm thấy Java: cài gói Debian openjdk-17-jre-headless (hoặc đặt JAVA_HOME)")
     log_config = Path(__file__).with_name("log4j2.properties")
     if settings.master.startswith("local"):
@@ -86,12 +87,6 @@ def session(settings: SparkSettings) -> Any:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
-
-
-def _which(name: str) -> str | None:
-    import shutil
-
-    return shutil.which(name)
 
 
 class SparkCursor:
