@@ -123,11 +123,60 @@ def test_a_new_export_replaces_the_lake_whole_and_lakes_merge(demo: Demo, tmp_pa
     (stale / "old.parquet").write_bytes(b"")
     ok(*demo.ws, "export", "--format", "parquet", "--out", str(lake))
     assert not stale.exists()  # a month no longer in the store does not linger
+    # the same province twice would count its dossiers twice
+    code, _, err = chiso("export", "--merge", str(demo.lake), "--merge", str(lake), "--out", str(tmp_path / "x"))
+    assert code == 1 and "tỉnh mã 14 có trong cả" in err and not (tmp_path / "x").exists()
+
+
+def test_two_provinces_merged_score_as_each_alone(demo: Demo, tmp_path: Path) -> None:
+    """A national lake from two provinces' lakes: every unit of Sơn La scores as in its own lake. Both lakes carry
+    the national working-day calendar and the default deadline rule; kept twice, every dossier would join two
+    calendar days and two rules."""
+    other = tmp_path / "lai-chau"
+    ok("generate", "--national", "--province", "Lai Châu", "--from", "2025-09", "--to", "2025-09", "--scale", "0.05",
+       "--out", str(other))
     merged = tmp_path / "quoc-gia"
-    ok("export", "--merge", str(demo.lake), "--merge", str(lake), "--out", str(merged))
+    ok("export", "--merge", str(demo.lake), "--merge", str(other), "--out", str(merged))
     info = json.loads((merged / MANIFEST).read_text(encoding="utf-8"))
-    assert info["tables"]["dossiers"] == 2 * json.loads((lake / MANIFEST).read_text(encoding="utf-8"))["tables"][
-        "dossiers"]
+    alone = {lake: json.loads((lake / MANIFEST).read_text(encoding="utf-8"))["tables"] for lake in (demo.lake, other)}
+    assert info["tables"]["dossiers"] == sum(t["dossiers"] for t in alone.values())
+    assert info["tables"]["deadline_rules"] == 1  # the default rule, once
+    both = scores(demo, "--engine", "duckdb", "--lake", str(merged))
+    mine = scores(demo)
+    assert {c: r["total"] for c, r in both.items() if c in mine} == {c: r["total"] for c, r in mine.items()}
+    assert {r["code"] for r in both.values() if r["level"] == "province"} == {"12", "14"}
+    # the same feedback (phản ánh, kiến nghị) in two lakes, under two province folders, is refused too
+    twin = tmp_path / "twin"
+    shutil.copytree(other, twin)
+    (twin / "dossiers" / "province=12").rename(twin / "dossiers" / "province=99")
+    code, _, err = chiso("export", "--merge", str(other), "--merge", str(twin), "--out", str(tmp_path / "x"))
+    assert code == 1 and "bảng feedback: mã PAKN-12-2509-" in err and not (tmp_path / "x").exists()
+
+
+def test_the_national_generator_writes_what_loading_the_province_files_stores(demo: Demo, tmp_path: Path) -> None:
+    """`generate --national` for Sơn La alone, with the demo's months, scale and seed, holds the very dossiers the
+    demo workspace stored from `generate --province` files through the loader (same values, same row hashes), and
+    scores the same."""
+    import duckdb
+
+    lake = tmp_path / "quoc-gia"
+    out = ok("generate", "--national", "--province", "Sơn La", "--from", "2025-07", "--to", "2025-09", "--seed", "1",
+             "--scale", "0.25", "--out", str(lake))
+    assert "dossiers: " in out
+    con = duckdb.connect()
+    stored = str(Path(demo.ws[1]) / "chiso.duckdb").replace("'", "''")
+    con.execute(f"ATTACH '{stored}' AS ws (READ_ONLY)")
+    for table in ("dossiers", "pauses", "feedback", "indicator_inputs"):
+        glob = str(lake / table / "**" / "*.parquet").replace("'", "''")
+        hive = ", hive_partitioning = true" if table == "dossiers" else ""
+        drop = ", province, month" if table == "dossiers" else ""
+        generated = f"(SELECT * EXCLUDE (load_id{drop}) FROM read_parquet('{glob}'{hive}))"
+        loaded = f"(SELECT * EXCLUDE (load_id) FROM ws.{table})"
+        counts = con.execute(f"SELECT (SELECT count(*) FROM {generated}), (SELECT count(*) FROM {loaded}), "
+                             f"(SELECT count(*) FROM ({generated} EXCEPT ALL {loaded})), "
+                             f"(SELECT count(*) FROM ({loaded} EXCEPT ALL {generated}))").fetchall()[0]
+        assert counts[0] == counts[1] > 0 and counts[2:] == (0, 0), (table, counts)
+    assert scores(demo, "--engine", "duckdb", "--lake", str(lake)) == scores(demo)
 
 
 def test_the_status_query_becomes_spark_sql() -> None:

@@ -86,7 +86,7 @@ def init_units(store: Store, province: str, *, before_2025: bool = False,
 def status_query(store: Store, as_of: datetime, unit: str | None = None, *,
                  with_officer: bool = False) -> StatusQuery:
     config = prepare(store)
-    return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer)
+    return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer, dialect=store.dialect)
 
 
 def status(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False) -> pa.Table:

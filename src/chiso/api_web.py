@@ -267,7 +267,7 @@ def month_rows(store: Store, period_text: str, as_of: datetime) -> list[dict[str
     def compute() -> list[dict[str, Any]]:
         config = api.prepare(store)
         start = datetime.combine(period.start, datetime.min.time())
-        sql = StatusQuery(as_of=moment, config=config, ended_since=start).sql()
+        sql = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect).sql()
         cur = store.con.execute(f"""
 SELECT s.dossier_id, s.unit_code, u.name, s.procedure_code, p.name, d.officer, s.received_at, s.due_at, s.end_at,
        s.timeliness, COALESCE(u.province_code, ''), s.waiting_since
@@ -673,7 +673,7 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
     fields = dict(zip(names, row, strict=True))
     unit = units(store).get(str(fields["unit_code"]))
     config = api.prepare(store)
-    q = StatusQuery(as_of=as_of, config=config)
+    q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect)
     st = store.con.execute(
         f"SELECT due_at, end_at, timeliness, original_due_at, due_source, paused_seconds, supplements, "
         f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]).fetchone()

@@ -956,7 +956,10 @@ def publish(ctx: click.Context, period: str, as_of: str | None, rules_name: str 
 
 
 @main.command()
-@click.option("--province", required=True)
+@click.option("--province", "province_names", multiple=True,
+              help="Tỉnh cần sinh; với --national có thể nhắc lại để chọn một số tỉnh.")
+@click.option("--national", is_flag=True,
+              help="Cả nước (34 tỉnh, thành phố), ghi thẳng thành kho Parquet như chiso export --format parquet.")
 @click.option("--from", "start", required=True, help="Tháng đầu, ví dụ 2025-07.")
 @click.option("--to", "end", required=True, help="Tháng cuối, ví dụ 2025-09.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Hệ số quy mô (1 = thực tế).")
@@ -964,17 +967,36 @@ def publish(ctx: click.Context, period: str, as_of: str | None, rules_name: str 
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="Định dạng tệp hồ sơ (các bảng nhỏ luôn là CSV).")
-def generate(province: str, start: str, end: str, scale: float, seed: int, out: str, fmt: str) -> None:
-    """Sinh dữ liệu mẫu thực tế của một tỉnh theo hợp đồng dữ liệu."""
+def generate(province_names: tuple[str, ...], national: bool, start: str, end: str, scale: float, seed: int,
+             out: str, fmt: str) -> None:
+    """Sinh dữ liệu mẫu thực tế của một tỉnh theo hợp đồng dữ liệu, hoặc của cả nước thành kho Parquet."""
     from chiso.generate.province import GeneratorError, generate_province
 
-    _check_out(click.get_current_context(), out, directory=True)
+    ctx = click.get_current_context()
+    _check_out(ctx, out, directory=True)
+    if not national and len(province_names) != 1:
+        raise click.UsageError("cần đúng một --province (hoặc --national cho cả nước)")
+    if national and fmt != "parquet":
+        raise click.BadParameter("dữ liệu cả nước là kho Parquet", param_hint="--format")
     try:
-        # Written in a staging folder and moved into place: a file (or a link) already in --out is replaced,
-        # never written through.
-        with staged_dir(Path(out)) as stage, progress_bar("phần") as (_, progress):
-            summary = generate_province(province, start, end, stage, scale=scale, seed=seed, fmt=fmt,
-                                        progress=lambda done, total: progress("Sinh hồ sơ", done, total))
+        if national:
+            from chiso.engines.lake import LakeError
+            from chiso.generate.national import generate_national
+
+            try:
+                with progress_bar("phần") as (_, progress):
+                    written = generate_national(
+                        Path(out), start, end, scale=scale, seed=seed, only=province_names,
+                        progress=lambda done, total: progress("Sinh hồ sơ", done, total))
+            except LakeError as exc:
+                raise click.ClickException(str(exc)) from None
+            summary = written.rows
+        else:
+            # Written in a staging folder and moved into place: a file (or a link) already in --out is replaced,
+            # never written through.
+            with staged_dir(Path(out)) as stage, progress_bar("phần") as (_, progress):
+                summary = generate_province(province_names[0], start, end, stage, scale=scale, seed=seed, fmt=fmt,
+                                            progress=lambda done, total: progress("Sinh hồ sơ", done, total))
     except (GeneratorError, catalog.UnitCatalogError) as exc:
         raise click.ClickException(str(exc)) from None
     for name, n in summary.items():

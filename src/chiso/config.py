@@ -111,6 +111,9 @@ class Config:
     report: dict[str, Any] = field(default_factory=dict)
     onestop: dict[str, Any] = field(default_factory=dict)
     spark: dict[str, Any] = field(default_factory=dict)  # [spark]: master, driver_memory, conf (docs/scale.md)
+    # [engine] memory_mb: what the embedded DuckDB may use before it spills to disk; None: half the machine's
+    # memory, at most chiso.store.db.DEFAULT_MEMORY_CAP_MB (docs/scale.md#memory).
+    memory_mb: int | None = None
     alerts: AlertsConfig = field(default_factory=lambda: AlertsConfig())
     source: Path | None = None
 
@@ -129,7 +132,7 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: không phải tệp văn bản UTF-8 (lưu lại tệp dạng UTF-8)") from None
-    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop", "alerts", "spark"):
+    for key in ("deadline", "calendar", "limits", "aliases", "report", "onestop", "alerts", "spark", "engine"):
         if not isinstance(raw.get(key, {}), dict):
             raise ConfigError(f"{path}: [{key}] phải là một bảng (ví dụ [{key}] rồi các dòng khóa = giá trị)")
     cfg = Config(source=path)
@@ -158,6 +161,10 @@ def parse_config(path: Path) -> Config:
     cfg.report = dict(raw.get("report", {}))
     cfg.onestop = dict(raw.get("onestop", {}))
     cfg.spark = dict(raw.get("spark", {}))
+    engine = dict(raw.get("engine", {}))
+    _keys(engine, ("memory_mb",), f"{path}: engine")
+    if "memory_mb" in engine:
+        cfg.memory_mb = int(_positive(engine["memory_mb"], f"{path}: engine.memory_mb", integer=True, maximum=2**20))
     cfg.alerts = AlertsConfig.parse(dict(raw.get("alerts", {})), f"{path}: alerts")
     return cfg
 

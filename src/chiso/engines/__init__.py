@@ -56,7 +56,7 @@ def compute_store(store: Any, engine: str | None = None, *, lake: str | Path | N
             raise EngineError(f"DuckDB đọc kho Parquet trên đĩa của máy này, không đọc '{lake}': dùng --engine spark")
         from chiso.engines.lake import open_duckdb
 
-        return Store(store.workspace, open_duckdb(Path(lake)), "duckdb", derived_ready=True)
+        return Store(store.workspace, open_duckdb(Path(lake), store.workspace), "duckdb", derived_ready=True)
     # Spark
     from chiso.config import load_config
     from chiso.engines.lake import export, manifest

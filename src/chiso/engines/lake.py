@@ -30,13 +30,17 @@ from typing import Any
 
 import duckdb
 
+from chiso.store.db import scratch_duckdb
+
 MANIFEST = "_chiso_lake.json"
 FORMAT = "chiso-lake-1"
 PARTITIONED = "dossiers"
 # The tables status, scoring and the one-stop evaluation read (never the audit, accounts or history tables).
-TABLES = ("units", "procedures", "dossiers", "pauses", "feedback", "evaluations", "indicator_inputs",
-          "calendar_days", "deadline_rules")
-SMALL = ("units", "procedures", "calendar_days", "deadline_rules")  # broadcast to every Spark task
+TABLES = ("units", "procedures", "procedure_scope", "dossiers", "pauses", "feedback", "evaluations",
+          "indicator_inputs", "calendar_days", "deadline_rules")
+SMALL = ("units", "procedures", "procedure_scope", "calendar_days", "deadline_rules")  # broadcast to every Spark task
+# Tables a lake written by an earlier chiso may lack: read as empty, with these (text) columns.
+OPTIONAL = {"procedure_scope": ("procedure_code", "province_code")}
 
 
 class LakeError(ValueError):
@@ -69,7 +73,7 @@ def manifest(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LakeError(f"'{path}/{MANIFEST}': định dạng '{data.get('format') if isinstance(data, dict) else '?'}' "
                         f"không phải {FORMAT}")
-    missing = [t for t in TABLES if not (path / t).is_dir()]
+    missing = [t for t in TABLES if not (path / t).is_dir() and t not in OPTIONAL]
     if missing:
         raise LakeError(f"'{path}': thiếu bảng {', '.join(missing)}")
     return data
@@ -134,7 +138,7 @@ def export(store: Any, out: Path) -> Exported:
         if store.dialect == "duckdb":
             rows = _write(store.con, "", target)  # the store's own connection: COPY reads the file in place
         else:  # another engine (PostgreSQL): each table fetched as Arrow into an in-memory DuckDB, then the same
-            con = duckdb.connect()
+            con = scratch_duckdb(store.workspace)
             con.execute("CREATE SCHEMA src")
             for table in TABLES:
                 con.register(f"src_{table}", store.con.sql(f"SELECT * FROM {table}").to_arrow_table())
@@ -167,17 +171,18 @@ def _swap_in(target: Path, out: Path, stage: Path) -> None:
         os.replace(target, out)
 
 
-def open_duckdb(lake: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def open_duckdb(lake: Path, workspace: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB over the lake: the dossiers and the other large tables are views over their files
     (read where they are, partitions pruned); the small ones (units, procedures, calendar, deadline rules) are
     copied into memory once. The status query joins the calendar several times, and each view reference would
     open the files again with its own read buffers (measured on the demo: 1.4 GB peak with views only, 140 MB
     like this)."""
     manifest(lake)
-    con = duckdb.connect()
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con = scratch_duckdb(workspace)  # the workspace's memory budget ([engine] memory_mb), spilling past it
     for table in TABLES:
+        if table in OPTIONAL and not (lake / table).is_dir():
+            con.execute(f"CREATE TABLE {table} (" + ", ".join(f"{c} VARCHAR" for c in OPTIONAL[table]) + ")")
+            continue
         hive = ", hive_partitioning = true, hive_types_autocast = false" if table == PARTITIONED else ""
         source = f"read_parquet('{_sql_path(Path(table_glob(lake, table)))}'{hive}, union_by_name = true)"
         if table == PARTITIONED:
@@ -187,17 +192,77 @@ def open_duckdb(lake: Path, *, memory_limit: str | None = None) -> duckdb.DuckDB
     return con
 
 
+KEYS = {"units": ("code",), "procedures": ("code",), "calendar_days": ("calendar_key", "day"),
+        "deadline_rules": ("province_code", "procedure_code")}  # the small tables' keys, checked by merge
+
+
+UNIQUE = {"feedback": "feedback_id"}  # checked across merged lakes (dossiers: by their provinces, cheaper at 10⁸)
+
+
+def _provinces(lake: Path) -> set[str]:
+    return {p.name.removeprefix("province=") for p in (lake / PARTITIONED).glob("province=*")
+            if p.name != "province=_" and any(p.rglob("*.parquet"))}
+
+
 def merge(lakes: Sequence[Path], out: Path) -> Exported:
     """One national lake from provinces' lakes: their dossier partitions side by side, the other tables
-    concatenated (a unit, procedure or calendar day is one province's own rows)."""
+    concatenated. Rows every province's lake carries alike (the national working-day calendar, the default
+    deadline rule, a procedure of the national list) are kept once. Refused, naming both lakes: a province in two
+    of them (its dossiers would count twice), or one key with different rows (two calendars for one day)."""
+    seen: dict[str, Path] = {}
     for lake in lakes:
         manifest(lake)
-    con = duckdb.connect()
+        for province in sorted(_provinces(lake)):
+            if province in seen:
+                raise LakeError(f"tỉnh mã {province} có trong cả '{seen[province]}' và '{lake}': mỗi tỉnh chỉ gộp "
+                                "một lần (hồ sơ của tỉnh sẽ bị đếm hai lần)")
+            seen[province] = lake
+    con = scratch_duckdb()
     con.execute("CREATE SCHEMA src")
     for table in TABLES:
+        if table == "procedure_scope":
+            con.execute(f"CREATE VIEW src.{table} AS {_scopes(lakes)}")
+            continue
         files = ", ".join(f"'{_sql_path(Path(table_glob(lake, table)))}'" for lake in lakes)
         drop = " EXCLUDE (province, month)" if table == PARTITIONED else ""
         hive = ", hive_partitioning = true" if table == PARTITIONED else ""
-        con.execute(f"CREATE VIEW src.{table} AS SELECT *{drop} FROM read_parquet([{files}]{hive}, "
-                    "union_by_name = true)")
+        source = f"read_parquet([{files}]{hive}, union_by_name = true)"
+        if table in KEYS:
+            source = _once_per_key(con, table, source)
+        con.execute(f"CREATE VIEW src.{table} AS SELECT *{drop} FROM {source}")
+    for table, key in UNIQUE.items():  # ids the rules join on: one given twice would count twice
+        twice = con.execute(f"SELECT {key} FROM src.{table} GROUP BY {key} HAVING count(*) > 1 LIMIT 1").fetchall()
+        if twice:
+            raise LakeError(f"bảng {table}: mã {twice[0][0]} có trong nhiều kho gộp (mã phải duy nhất cả nước)")
     return _staged(out, lambda target: (_write(con, "src.", target), {"merged_from": [str(p) for p in lakes]}))
+
+
+def _scopes(lakes: Sequence[Path]) -> str:
+    """Where each procedure applies in the merged lake: a lake's own ``procedure_scope`` rows, and for its
+    procedures without any, the provinces of that lake (its procedures list is theirs). Exact whatever was merged
+    before: a province's lake, a national one, a store holding several provinces."""
+    parts = []
+    for lake in lakes:
+        procedures, units = (f"read_parquet('{_sql_path(Path(table_glob(lake, t)))}')" for t in ("procedures", "units"))
+        own = (f"read_parquet('{_sql_path(Path(table_glob(lake, 'procedure_scope')))}')"
+               if (lake / "procedure_scope").is_dir() else
+               "(SELECT * FROM (VALUES ('', '')) t(procedure_code, province_code) WHERE FALSE)")
+        parts.append(f"SELECT procedure_code, province_code FROM {own}")
+        parts.append(f"SELECT p.code, u.code FROM {procedures} p CROSS JOIN {units} u WHERE u.level = 'province' "
+                     f"AND p.code NOT IN (SELECT procedure_code FROM {own})")
+    return " UNION ".join(parts)
+
+
+def _once_per_key(con: duckdb.DuckDBPyConnection, table: str, source: str) -> str:
+    """``source`` with each key once; :class:`LakeError` when one key has rows that differ (beyond ``load_id``,
+    which numbers each province's own loads)."""
+    key = ", ".join(KEYS[table])
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    content = ", ".join(f'"{c}"' for c in columns if c != "load_id")
+    clash = con.execute(f"SELECT {key} FROM (SELECT DISTINCT {content} FROM {source}) GROUP BY {key} "
+                        "HAVING count(*) > 1 LIMIT 1").fetchall()
+    if clash:
+        shown = ", ".join(str(v) for v in clash[0])
+        raise LakeError(f"bảng {table}: khóa ({shown}) có hai dòng khác nhau trong các kho gộp (hai tỉnh khai khác "
+                        "nhau cho cùng một mã, hoặc lịch làm việc khác nhau): sửa dữ liệu nguồn rồi xuất lại")
+    return f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {content}) = 1)"

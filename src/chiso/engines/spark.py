@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chiso.engines import is_uri
 from chiso.engines import lake as lakes
 from chiso.engines.transpile import to_dialect
 
@@ -138,6 +139,11 @@ class SparkConnection:
         cluster reads (hdfs://, s3a://, file://…), laid out as :mod:`chiso.engines.lake` writes it."""
         root = str(lake).rstrip("/")
         for table in lakes.TABLES:
+            if table in lakes.OPTIONAL and not is_uri(root) and not Path(root, table).is_dir():
+                schema = ", ".join(f"{c} STRING" for c in lakes.OPTIONAL[table])
+                frame = self.spark.createDataFrame([], schema)  # a lake written by an earlier chiso
+                frame.createOrReplaceTempView(table)
+                continue
             frame = self.spark.read.parquet(f"{root}/{table}")
             if table == lakes.PARTITIONED:
                 frame = frame.drop("province", "month")  # partition columns: not dossier fields

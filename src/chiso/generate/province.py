@@ -134,13 +134,13 @@ def _world(province: str, first_month: date, seed: int) -> World:
         con.execute(sql)
     store = Store(Path("."), con)
     con.executemany("INSERT INTO units (code, name, level, parent_code, valid_from, valid_to, successor_code, "
-                    "row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
-                    [(u.code, u.name, u.level, u.parent_code, u.valid_from, u.valid_to, u.successor_code)
+                    "ranked, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
+                    [(u.code, u.name, u.level, u.parent_code, u.valid_from, u.valid_to, u.successor_code, u.ranked)
                      for u in units])
     update_province_codes(con)
+    # Every column, as the procedures file has them: the national generator writes this table to its lake.
     con.register("gen_procedures", procedures)
-    con.execute("INSERT INTO procedures (code, name, time_limit, time_unit, row_hash) "
-                "SELECT code, name, time_limit, time_unit, '' FROM gen_procedures")
+    con.execute("INSERT INTO procedures BY NAME SELECT *, '' AS row_hash FROM gen_procedures")
     con.unregister("gen_procedures")
     config = Config()
     ensure_calendar(store, config)
@@ -320,7 +320,7 @@ def _due_dates(world: World, frame: pa.Table) -> np.ndarray:
                           CAST(NULL AS TIMESTAMP) AS finished_at, CAST(NULL AS TIMESTAMP) AS returned_at,
                           CAST(NULL AS TIMESTAMP) AS stopped_at, CAST(NULL AS INTEGER) AS supplement_count
                    FROM gen_frame""")
-    query = StatusQuery(as_of=datetime(2100, 1, 1), config=world.config, source="gen_chunk")
+    query = StatusQuery(as_of=datetime(2100, 1, 1), config=world.config, source="gen_chunk", dialect="duckdb")
     # Identifiers are zero-padded sequence numbers, so ordering by them keeps the frame's order.
     result = con.sql(f"SELECT due_at FROM ({query.sql()}) s ORDER BY dossier_id").to_arrow_table()
     con.unregister("gen_frame")
@@ -372,7 +372,7 @@ def generate_province(province: str, start: str, end: str, out: Path, *, scale: 
             dossier_writer.close()
         if pause_writer is not None:
             pause_writer.close()
-    feedback = _feedback(world, month_list, scale, seed, export_at)
+    feedback = _feedback(world, month_list, scale, seed, export_at, prov)
     pacsv.write_csv(feedback, out / "feedback.csv")
     counts["feedback"] = feedback.num_rows
     inputs = _indicator_inputs(world, month_list, seed, prov)
@@ -414,7 +414,8 @@ def _indicator_inputs(world: World, month_list: list[date], seed: int, province_
                      "denominator": denominators})
 
 
-def _feedback(world: World, month_list: list[date], scale: float, seed: int, export_at: datetime) -> pa.Table:
+def _feedback(world: World, month_list: list[date], scale: float, seed: int, export_at: datetime,
+              province_code: str) -> pa.Table:
     ids, units, received, handled, satisfied, about = [], [], [], [], [], []
     for month in month_list:
         rng = _rng(seed, "feedback", month.isoformat())
@@ -424,7 +425,7 @@ def _feedback(world: World, month_list: list[date], scale: float, seed: int, exp
         for i in range(n):
             r = datetime(month.year, month.month, int(rng.integers(1, days + 1)), int(rng.integers(7, 17)))
             h = r + timedelta(days=float(rng.uniform(1, 25)))
-            ids.append(f"PAKN-{month:%y%m}-{i + 1:05d}")
+            ids.append(f"PAKN-{province_code}-{month:%y%m}-{i + 1:05d}")  # unique in the country, as dossier ids
             units.append(active[int(rng.integers(0, len(active)))])
             received.append(r.strftime("%Y-%m-%d %H:%M:%S"))
             handled.append(h.strftime("%Y-%m-%d %H:%M:%S") if h <= export_at else None)

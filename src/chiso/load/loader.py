@@ -37,7 +37,7 @@ from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_sourc
 from chiso.load.validate import error_checks, post_checks, q, typed_select
 from chiso.outputs import csv_text, csv_text_sql, safe_filename
 from chiso.store import audit
-from chiso.store.db import Store, database_errors
+from chiso.store.db import Store, database_errors, duckdb_settings
 from chiso.store.dialect import lock_writers, refresh_statistics
 from chiso.store.history import keep_replaced
 from chiso.textnorm import fold
@@ -158,7 +158,7 @@ class Loader:
         self.on_postgres = store.dialect == "postgres"
         self.scratch = tempfile.TemporaryDirectory(prefix="chiso-load-") if self.on_postgres else None
         self.work: duckdb.DuckDBPyConnection = (
-            duckdb.connect(config={"temp_directory": self.scratch.name}) if self.scratch else store.con)
+            duckdb.connect(config=duckdb_settings(store.workspace, self.scratch.name)) if self.scratch else store.con)
         self.partial = partial
         self.mapping = mapping or {}
         self.encoding = encoding
@@ -261,6 +261,7 @@ class Loader:
         rep.rows_read = done
         con.execute("DROP TABLE IF EXISTS typed")
         con.execute(f"CREATE TEMP TABLE typed AS {typed_select(table, present)}")
+        con.execute("DROP TABLE stg")  # typed keeps the raw text too: one copy of the file at a time, not two
         self._fill_absent(table, present)
         self._match_unit_names(rep, table, present)
         store_tables = {"units", "procedures", "dossiers"}
@@ -424,11 +425,13 @@ class Loader:
         names = list(table.names)
         cols = ", ".join(f"{q('v_' + c)} AS {q(c)}" for c in names)
         work = self.work
+        valid = (f"SELECT {cols}, {_hash_expr(names)} AS row_hash, CAST({load_id} AS BIGINT) AS load_id "
+                 "FROM typed WHERE _row NOT IN (SELECT _row FROM errs)")
+        if table.name == "dossiers" and self._first_dossiers():
+            self._insert_first(rep, names, valid, load_id)
+            return
         work.execute("DROP TABLE IF EXISTS incoming")
-        work.execute(
-            f"CREATE TEMP TABLE incoming AS SELECT {cols}, {_hash_expr(names)} AS row_hash, "
-            f"CAST({load_id} AS BIGINT) AS load_id FROM typed WHERE _row NOT IN (SELECT _row FROM errs)"
-        )
+        work.execute(f"CREATE TEMP TABLE incoming AS {valid}")
         if table.name == "calendar":
             work.execute("UPDATE incoming SET province = COALESCE(province, '')")
         if self.on_postgres:  # the valid rows, streamed into a PostgreSQL temporary table with COPY
@@ -458,12 +461,33 @@ class Loader:
                     WHERE cur.row_hash IS NULL OR cur.row_hash <> i.row_hash
                     ON CONFLICT ({", ".join(q(k) for k in key)}) DO UPDATE SET {sets}"""
             )
-        audit.record_load(con, load_id, {
+        self._record(rep, table, load_id)
+
+    def _record(self, rep: FileReport, table: Table, load_id: int) -> None:
+        audit.record_load(self.con, load_id, {
             "file": str(rep.path), "table": table.name, "rows_read": rep.rows_read, "inserted": rep.inserted,
             "updated": rep.updated, "unchanged": rep.unchanged, "rejected": rep.rejected, "cleared": rep.cleared,
             "units_by_name": len(rep.units_by_name),
             "rejected_file": str(rep.rejected_file) if rep.rejected_file else None,
             "ignored_columns": rep.ignored_columns, "personal_columns": rep.personal_columns})
+
+    def _first_dossiers(self) -> bool:
+        """No dossier stored, and none ever replaced: every valid row of the file is new (the first load of a
+        workspace, or of a year into a fresh one). On the embedded store only; PostgreSQL merges as usual."""
+        if self.on_postgres:
+            return False
+        return (self.con.execute("SELECT 1 FROM dossiers LIMIT 1").fetchone() is None
+                and self.con.execute("SELECT 1 FROM dossier_history LIMIT 1").fetchone() is None)
+
+    def _insert_first(self, rep: FileReport, names: list[str], valid: str, load_id: int) -> None:
+        """A plain insert into the empty table, straight from the typed rows: no copy of the file as ``incoming``,
+        no decision table, no upsert probing the key for every row."""
+        col_list = ", ".join(q(c) for c in names)
+        self.con.execute(f"""INSERT INTO dossiers ({col_list}, original_due_at, row_hash, load_id)
+                             SELECT {col_list}, due_at, row_hash, load_id FROM ({valid}) i""")
+        counted = self.con.execute("SELECT count(*) FROM dossiers").fetchone()
+        rep.inserted = int(counted[0]) if counted else 0
+        self._record(rep, TABLES["dossiers"], load_id)
 
     def _count_cleared(self, table: Table, on: str, clearable: list[str], only: str) -> int:
         """Stored values the file empties explicitly (an empty cell in a column it has): counted for the report."""

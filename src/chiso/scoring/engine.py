@@ -36,8 +36,12 @@ PAKN_WORKING_DAYS = 15
 FACT_TABLES = {"dossiers": "dossier_facts", "procedures": "procedure_facts", "feedback": "feedback_facts"}
 
 
+FLAGS = ("paid_online", "e_result", "digitized", "reused_data", "shared_to_citizen_store", "used_population_data",
+         "synced_to_portal", "complained")  # the dossier's yes/no facts the measures read
+
+
 def _bool(col: str) -> str:
-    return f"COALESCE(d.{col}, FALSE) AS {col}"
+    return f"COALESCE(s.{col}, FALSE) AS {col}"
 
 
 def feedback_due_sql() -> str:
@@ -60,6 +64,7 @@ class Facts:
     # What-if of the month-end forecast: dossiers in progress in time (not waiting for the citizen) whose due
     # moment is before this one count as open past their due date.
     late_if_due_before: datetime | None = None
+    dialect: str | None = None  # the engine's (StatusQuery.dialect)
 
     def timeliness_sql(self) -> str:
         if self.late_if_due_before is None:
@@ -70,32 +75,33 @@ class Facts:
     def dossiers_sql(self) -> str:
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
         status = StatusQuery(as_of=self.moment, config=self.config,
-                             ended_since=datetime.combine(self.period.start, datetime.min.time())).sql()
-        bools = ", ".join(_bool(c) for c in ("paid_online", "e_result", "digitized", "reused_data",
-                                              "shared_to_citizen_store", "used_population_data",
-                                              "synced_to_portal", "complained"))
+                             ended_since=datetime.combine(self.period.start, datetime.min.time()),
+                             carry=("channel", "fee_amount", "rating", *FLAGS), dialect=self.dialect).sql()
+        bools = ", ".join(_bool(c) for c in FLAGS)
         return f"""
 SELECT s.dossier_id, s.unit_code, s.procedure_code, {self.timeliness_sql()} AS timeliness, s.end_at, s.due_at,
-       d.received_at >= {start} AS received_in_period,
+       s.received_at >= {start} AS received_in_period,
        (s.end_at IS NULL OR s.end_at >= {start}) AS handled,
-       d.channel, COALESCE(d.fee_amount, 0) AS fee_amount, d.rating, {bools},
+       s.channel, COALESCE(s.fee_amount, 0) AS fee_amount, s.rating, {bools},
        COALESCE(p.full_online_eligible, p.online_level = 'full', FALSE) AS p_full_online_eligible,
        COALESCE(p.fee_bearing, FALSE) AS p_fee_bearing, COALESCE(p.paper_result, FALSE) AS p_paper_result,
        COALESCE(p.data_replaceable, FALSE) AS p_data_replaceable, p.online_level AS p_online_level
 FROM ({status}) s
-JOIN dossiers d ON d.dossier_id = s.dossier_id
 JOIN procedures p ON p.code = s.procedure_code
 """
 
     def procedures_sql(self) -> str:
-        """Procedures applicable to each unit: communes and districts the procedures of their level;
+        """Procedures applicable to each unit: communes and districts the procedures of their level that apply in
+        their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
         every unit also the procedures it has handled dossiers for (departments have no level list)."""
         return """
 SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing,
        COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
        COALESCE(f.used_population_data, FALSE) AS used_population_data
 FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
-      WHERE u.level IN ('commune', 'district')
+      LEFT JOIN (SELECT DISTINCT procedure_code FROM procedure_scope) scoped ON scoped.procedure_code = p.code
+      LEFT JOIN procedure_scope here ON here.procedure_code = p.code AND here.province_code = u.province_code
+      WHERE u.level IN ('commune', 'district') AND (scoped.procedure_code IS NULL OR here.procedure_code IS NOT NULL)
       UNION SELECT DISTINCT unit_code, procedure_code FROM dossiers) a
 JOIN procedures p ON p.code = a.procedure_code
 LEFT JOIN (SELECT unit_code, procedure_code, bool_or(handled) AS has_dossiers,
@@ -168,7 +174,7 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
                  late_if_due_before: datetime | None = None) -> list[dict[str, Any]]:
     """Results for every unit valid during the period (units without dossiers included); with
     ``late_if_due_before``, the forecast's what-if (:class:`Facts`)."""
-    facts = Facts(period, period.moment(as_of), config, late_if_due_before)
+    facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect)
     counts = measure_counts(store, rs, facts)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "

@@ -91,7 +91,8 @@ def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Peri
     """``facts_ready``: the period was the last one scored on ``store`` (``score_period`` leaves its fact tables
     behind), so they are read as they are instead of being built again (half the time of `chiso explain`)."""
     if not facts_ready:
-        measure_counts(store, rs, Facts(period, period.moment(as_of), config))  # the fact tables of the period
+        # the fact tables of the period
+        measure_counts(store, rs, Facts(period, period.moment(as_of), config, dialect=store.dialect))
     unit = result["code"]
     shortfalls: list[Shortfall] = []
     for ind in rs.indicators:

@@ -15,9 +15,12 @@ One set-based query over the whole dossier table (no Python loop over dossiers):
 * a supplement request still waiting for the citizen freezes the dossier: it cannot become late;
 * more than one supplement request makes the dossier late (766 method).
 
-The steps are CTEs; the ones whose columns later steps build on are ``MATERIALIZED`` (both engines accept
-the word): PostgreSQL otherwise inlines each once-used CTE into the next, and the expression trees grow with
-every step (a status of 40,000 dossiers took 6 s instead of 1.8 s). DuckDB's plans are the same either way.
+The steps are CTEs, each read once, so that DuckDB streams the dossiers through them: the due-date steps are
+written twice (:meth:`StatusQuery._due_chain`), for every dossier and for the few with clock-stopping pauses,
+rather than read twice (a CTE read twice is a copy of every dossier: 5.7 GB at 10 million). For PostgreSQL the
+steps whose columns later steps build on are ``MATERIALIZED``: it otherwise inlines each once-used CTE into the
+next, and the expression trees grow with every step (a status of 40,000 dossiers took 6 s instead of 1.8 s);
+Spark caches them (:mod:`chiso.engines.spark`). DuckDB gets no hint: each would be a copy of every dossier.
 
 Classes (``timeliness``): ``early`` (ended, not late, end date before due date), ``on_time`` (ended, not
 late, same date), ``late`` (ended after the due moment, or >1 supplement), ``pending`` (not ended, due
@@ -74,6 +77,16 @@ class StatusQuery:
     ended_since: datetime | None = None
     # Carry the dossier's officer (cán bộ xử lý) to the output: `chiso status` lists it.
     with_officer: bool = False
+    # Columns of the dossier row carried through to the output as they are (the index engine's facts: channel,
+    # fee, the digital-service flags), so that no reader joins the status back to the dossiers on their text key:
+    # at 10 million dossiers that join was most of the scoring time (issue 13).
+    carry: tuple[str, ...] = ()
+    # The engine the text is for (the store's dialect): PostgreSQL and Spark get the MATERIALIZED hints, DuckDB
+    # streams without them. None: with the hints, right everywhere.
+    dialect: str | None = None
+
+    def carried(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*(("officer",) if self.with_officer else ()), *self.carry)))
 
     def unit_filter(self) -> str:
         if not self.unit:
@@ -90,17 +103,22 @@ class StatusQuery:
         return (f"AND (COALESCE(d.finished_at, d.returned_at, d.stopped_at) IS NULL "
                 f"OR COALESCE(d.finished_at, d.returned_at, d.stopped_at) >= {ts_literal(self.ended_since)})")
 
-    def sql(self) -> str:
+    def materialized(self) -> str:
+        """The planner hint of the heavy steps, for the engines that want it (see the module's docstring)."""
+        return "" if self.dialect == "duckdb" else " MATERIALIZED"
+
+    def _due_chain(self, suffix: str, only: str, carried: tuple[str, ...]) -> str:
+        """The steps from a dossier row to its due date before pauses (``base{suffix}`` … ``s4w{suffix}``), over the
+        dossiers ``only`` keeps. Written twice by :meth:`sql`: for every dossier, and for the few with clock-stopping
+        pauses, whose pause lengths need the due date first. Each step has one reader, so DuckDB streams the
+        dossiers through the chain instead of keeping a copy of every step (at 10 million dossiers: 5.7 GB and
+        most of the time, issue 13)."""
         t = ts_literal(self.as_of)
-        kinds = ", ".join(_quote(k) for k in self.config.pause_kinds) or "''"
-        # Pauses stop the clock until they end, the dossier ends or the as-of moment, whichever is first.
-        pause_end = (
-            f"LEAST(COALESCE(CASE WHEN pa.ended_at <= {t} THEN pa.ended_at END, {t}), COALESCE(b.end_at, {t}))"
-        )
+        mat = self.materialized()
+        x = suffix
         return f"""
-WITH rules AS ({resolved_rules_sql()}),
-base AS (
-    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{" d.officer," if self.with_officer else ""}
+base{x} AS (
+    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{"".join(f" d.{c}," for c in carried)}
            COALESCE(d.original_due_at, d.due_at) AS source_due,
            d.supplement_count, p.time_limit, COALESCE(p.time_unit, 'working_days') AS time_unit,
            COALESCE(u.province_code, '') AS ck,
@@ -112,8 +130,63 @@ base AS (
     JOIN units u ON u.code = d.unit_code
     JOIN procedures p ON p.code = d.procedure_code
     JOIN rules r ON r.province_code = COALESCE(u.province_code, '') AND r.procedure_code = d.procedure_code
-    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()}
+    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {only}
 ),
+st{x} AS (
+    SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements, pz.waiting_since,
+           CASE WHEN b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
+                     AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day')
+                THEN pz.last_supp_end ELSE b.received_at END AS start_at,
+           COALESCE(b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
+                    AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day'), FALSE) AS restarted
+    FROM base{x} b LEFT JOIN pz ON pz.dossier_id = b.dossier_id
+),
+s1{x} AS{mat} (
+    SELECT st.*, {start_seconds('st.start_at', 'c', 'st')} AS start_ws,
+           {calendar_raw_due('st.start_at', 'st.time_limit')} AS cal_raw
+    FROM st{x} st JOIN calendar_days c ON c.calendar_key = st.ck AND c.day = CAST(st.start_at AS DATE)
+),
+s2{x} AS (
+    SELECT s1.*, {due_work_seconds('s1.start_ws', 's1.time_limit', 's1.time_unit', 's1')} AS due_ws
+    FROM s1{x} s1
+),
+s3{x} AS{mat} (
+    SELECT s2.*,
+           CASE WHEN s2.time_limit IS NULL AND s2.time_unit <> 'same_day' THEN NULL
+                WHEN s2.time_unit = 'calendar_days' THEN
+                     CASE WHEN cr.is_working THEN s2.cal_raw
+                          ELSE CAST(wn.day AS TIMESTAMP) + CAST(s2.afternoon_end AS BIGINT) * INTERVAL '1 second' END
+                ELSE {from_work_seconds('s2.due_ws', 'wd', 's2')} END AS computed_due
+    FROM s2{x} s2
+    LEFT JOIN calendar_days wd ON wd.calendar_key = s2.ck AND wd.is_working
+         AND wd.working_ordinal = {ordinal_of('s2.due_ws', 's2')}
+    LEFT JOIN calendar_days cr ON cr.calendar_key = s2.ck AND cr.day = CAST(s2.cal_raw AS DATE)
+    LEFT JOIN calendar_days wn ON wn.calendar_key = s2.ck AND wn.is_working
+         AND wn.working_ordinal = cr.working_ordinal + 1
+),
+s4{x} AS (
+    SELECT s3.*,
+           CASE WHEN s3.restarted THEN s3.computed_due ELSE COALESCE(s3.source_due, s3.computed_due) END AS base_due,
+           CASE WHEN s3.restarted OR s3.source_due IS NULL THEN 'computed' ELSE 'source' END AS due_source
+    FROM s3{x} s3
+),
+s4w{x} AS (
+    SELECT s4.*, {work_seconds('s4.base_due', 'cd', 's4')} AS base_ws
+    FROM s4{x} s4 LEFT JOIN calendar_days cd ON cd.calendar_key = s4.ck AND cd.day = CAST(s4.base_due AS DATE)
+)"""
+
+    def sql(self) -> str:
+        t = ts_literal(self.as_of)
+        kinds = ", ".join(_quote(k) for k in self.config.pause_kinds) or "''"
+        mat = self.materialized()
+        stopping = f"pa.started_at <= {t} AND pa.kind IN ({kinds})"
+        # Pauses stop the clock until they end, the dossier ends or the as-of moment, whichever is first.
+        pause_end = (
+            f"LEAST(COALESCE(CASE WHEN pa.ended_at <= {t} THEN pa.ended_at END, {t}), COALESCE(b.end_at, {t}))"
+        )
+        with_pauses = f"AND d.dossier_id IN (SELECT pa.dossier_id FROM {self.pauses} pa WHERE {stopping})"
+        return f"""
+WITH rules AS ({resolved_rules_sql()}),
 pz AS (
     SELECT pa.dossier_id,
            count(*) FILTER (WHERE pa.kind = 'supplement') AS n_supp,
@@ -121,52 +194,9 @@ pz AS (
                                       AND (pa.ended_at IS NULL OR pa.ended_at > {t})) AS waiting_since,
            max(pa.ended_at) FILTER (WHERE pa.kind = 'supplement' AND pa.ended_at <= {t}) AS last_supp_end
     FROM {self.pauses} pa
-    JOIN base b ON b.dossier_id = pa.dossier_id
     WHERE pa.started_at <= {t}
     GROUP BY pa.dossier_id
-),
-st AS (
-    SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements, pz.waiting_since,
-           CASE WHEN b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
-                     AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day')
-                THEN pz.last_supp_end ELSE b.received_at END AS start_at,
-           COALESCE(b.supplement_mode = 'restart' AND pz.last_supp_end IS NOT NULL
-                    AND (b.time_limit IS NOT NULL OR b.time_unit = 'same_day'), FALSE) AS restarted
-    FROM base b LEFT JOIN pz ON pz.dossier_id = b.dossier_id
-),
-s1 AS MATERIALIZED (
-    SELECT st.*, {start_seconds('st.start_at', 'c', 'st')} AS start_ws,
-           {calendar_raw_due('st.start_at', 'st.time_limit')} AS cal_raw
-    FROM st JOIN calendar_days c ON c.calendar_key = st.ck AND c.day = CAST(st.start_at AS DATE)
-),
-s2 AS (
-    SELECT s1.*, {due_work_seconds('s1.start_ws', 's1.time_limit', 's1.time_unit', 's1')} AS due_ws
-    FROM s1
-),
-s3 AS MATERIALIZED (
-    SELECT s2.*,
-           CASE WHEN s2.time_limit IS NULL AND s2.time_unit <> 'same_day' THEN NULL
-                WHEN s2.time_unit = 'calendar_days' THEN
-                     CASE WHEN cr.is_working THEN s2.cal_raw
-                          ELSE CAST(wn.day AS TIMESTAMP) + CAST(s2.afternoon_end AS BIGINT) * INTERVAL '1 second' END
-                ELSE {from_work_seconds('s2.due_ws', 'wd', 's2')} END AS computed_due
-    FROM s2
-    LEFT JOIN calendar_days wd ON wd.calendar_key = s2.ck AND wd.is_working
-         AND wd.working_ordinal = {ordinal_of('s2.due_ws', 's2')}
-    LEFT JOIN calendar_days cr ON cr.calendar_key = s2.ck AND cr.day = CAST(s2.cal_raw AS DATE)
-    LEFT JOIN calendar_days wn ON wn.calendar_key = s2.ck AND wn.is_working
-         AND wn.working_ordinal = cr.working_ordinal + 1
-),
-s4 AS (
-    SELECT s3.*,
-           CASE WHEN s3.restarted THEN s3.computed_due ELSE COALESCE(s3.source_due, s3.computed_due) END AS base_due,
-           CASE WHEN s3.restarted OR s3.source_due IS NULL THEN 'computed' ELSE 'source' END AS due_source
-    FROM s3
-),
-s4w AS (
-    SELECT s4.*, {work_seconds('s4.base_due', 'cd', 's4')} AS base_ws
-    FROM s4 LEFT JOIN calendar_days cd ON cd.calendar_key = s4.ck AND cd.day = CAST(s4.base_due AS DATE)
-),
+),{self._due_chain("", "", self.carried())},{self._due_chain("_p", with_pauses, ())},
 pw AS (
     SELECT pa.dossier_id, pa.kind, pa.started_at, b.base_ws,
            {work_seconds('pa.started_at', 'cs', 'b')} AS s_ws,
@@ -174,10 +204,10 @@ pw AS (
                 THEN {work_seconds(pause_end, 'ce', 'b')} - {work_seconds('pa.started_at', 'cs', 'b')}
                 ELSE 0 END AS d_ws
     FROM {self.pauses} pa
-    JOIN s4w b ON b.dossier_id = pa.dossier_id
+    JOIN s4w_p b ON b.dossier_id = pa.dossier_id
     JOIN calendar_days cs ON cs.calendar_key = b.ck AND cs.day = CAST(pa.started_at AS DATE)
     JOIN calendar_days ce ON ce.calendar_key = b.ck AND ce.day = CAST({pause_end} AS DATE)
-    WHERE pa.started_at <= {t} AND pa.kind IN ({kinds})
+    WHERE {stopping}
       AND NOT (pa.kind = 'supplement' AND b.supplement_mode = 'restart')
 ),
 pw2 AS (
@@ -193,7 +223,7 @@ pw3 AS (
 pt AS (
     SELECT dossier_id, sum(d_ws) AS paused_s FROM pw3 WHERE worst <= base_ws GROUP BY dossier_id
 ),
-s5 AS MATERIALIZED (
+s5 AS{mat} (
     SELECT s4w.*, COALESCE(pt.paused_s, 0) AS paused_s, s4w.base_ws + COALESCE(pt.paused_s, 0) AS adj_ws
     FROM s4w LEFT JOIN pt ON pt.dossier_id = s4w.dossier_id
 ),
@@ -215,7 +245,7 @@ SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
             WHEN {t} > due_at THEN 'pending_late'
             ELSE 'pending' END AS timeliness,
        base_due AS original_due_at, due_source, CAST(paused_s AS BIGINT) AS paused_seconds, supplements, waiting_since
-       {", officer" if self.with_officer else ""}
+       {"".join(f", {c}" for c in self.carried())}
 FROM s6
 """
 
