@@ -1,6 +1,6 @@
 """Benchmarks for chiso. Prints the figures; record them in benchmarks/README.md.
 
-    python benchmarks/run.py [status|score|reports|web|engines] [--dossiers N] [--runs R] [--keep]
+    python benchmarks/run.py [status|score|reports|web|engines|national] [--dossiers N] [--runs R] [--keep]
 
 1. generate a one-month Sơn La province with N dossiers (`chiso generate`),
 2. load it into a fresh workspace (`chiso load`),
@@ -202,9 +202,41 @@ def engines_suite(args: argparse.Namespace) -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def national_suite(args: argparse.Namespace) -> None:
+    """The national generator (34 provinces, 2026, N dossiers) straight into a lake, then the year scored and the
+    year-end status by unit over it with DuckDB: the median of ``--runs`` runs and the peak memory of each."""
+    import statistics
+
+    data = HERE / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    lake, ws = data / "lake", data / "ws"
+    ws.mkdir(parents=True)
+    scale = args.dossiers / 7_722_432  # a year of the 34 provinces at scale 1 (3,321 communes and wards)
+    print(f"chiso national — {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.dossiers:,} dossiers in 2026 (scale {scale:.3f}), {args.runs} runs each\n")
+    print("| step | time (median) | peak memory |\n|---|---|---|")
+    took, peak = measured(["generate", "--national", "--from", "2026-01", "--to", "2026-12", "--scale",
+                           f"{scale:.4f}", "--seed", "1", "--out", str(lake)])
+    print(f"| generate --national | {took:.1f} s | {peak / 2**20:,.0f} MB |", flush=True)
+    lake_args = ["--engine", "duckdb", "--lake", str(lake)]
+    steps = (("score --period 2026, all units, JSON", ["score", "--period", "2026", "--as-of", "2027-01-15",
+                                                       "--format", "json"]),
+             ("score --period 2026-12, all units, JSON", ["score", "--period", "2026-12", "--as-of", "2027-01-15",
+                                                          "--format", "json"]),
+             ("status --by-unit at 31/12 17:00", ["status", "--as-of", "2026-12-31 17:00", "--by-unit", "--format",
+                                                 "csv"]))
+    for label, command in steps:
+        runs = [measured(["--workspace", str(ws), *command, *lake_args]) for _ in range(args.runs)]
+        print(f"| {label} | {statistics.median(t for t, _ in runs):.1f} s | "
+              f"{max(m for _, m in runs) / 2**20:,.0f} MB |", flush=True)
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports", "web", "engines"], default="status")
+    parser.add_argument("suite", nargs="?", choices=["status", "score", "reports", "web", "engines", "national"],
+                        default="status")
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
     parser.add_argument("--runs", type=int, default=3, help="engines: runs per engine and command (median)")
@@ -227,6 +259,9 @@ def main() -> None:
     elif args.suite == "engines":
         args.dossiers = args.dossiers or 100_000
         engines_suite(args)
+    elif args.suite == "national":
+        args.dossiers = args.dossiers or 10_000_000
+        national_suite(args)
     else:
         args.dossiers = args.dossiers or 10_000_000
         score_suite(args)

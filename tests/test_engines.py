@@ -177,6 +177,11 @@ def test_the_national_generator_writes_what_loading_the_province_files_stores(de
                              f"(SELECT count(*) FROM ({loaded} EXCEPT ALL {generated}))").fetchall()[0]
         assert counts[0] == counts[1] > 0 and counts[2:] == (0, 0), (table, counts)
     assert scores(demo, "--engine", "duckdb", "--lake", str(lake)) == scores(demo)
+    months = ("--from", "2025-09", "--to", "2025-09")
+    code, _, err = chiso("generate", *months, "--out", str(tmp_path / "x"))
+    assert code == 2 and "cần đúng một --province" in err
+    code, _, err = chiso("generate", "--national", *months, "--format", "csv", "--out", str(tmp_path / "x"))
+    assert code == 2 and "kho Parquet" in err and not (tmp_path / "x").exists()
 
 
 def test_the_status_query_becomes_spark_sql() -> None:

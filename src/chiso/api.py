@@ -172,7 +172,7 @@ def score(store: Store, period_text: str, *, as_of: datetime, rules: str | None 
           level: str | None = None, unit: str | None = None) -> tuple[RuleSet, list[dict[str, Any]]]:
     """Every unit's index for a period (JSON shape of docs/index-engine.md), with the change against the
     previous period. ``level`` and ``unit`` filter the output; ranks are always among all peers."""
-    rs, results, _ = score_with_previous(store, period_text, as_of=as_of, rules=rules)
+    rs, results, _ = score_with_previous(store, period_text, as_of=as_of, rules=rules, keep_facts=False)
     return rs, filter_results(store, results, level=level, unit=unit)
 
 
@@ -191,18 +191,22 @@ def filter_results(store: Store, results: list[dict[str, Any]], *, level: str | 
 
 
 def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rules: str | None = None,
-                        compute: Store | None = None
+                        compute: Store | None = None, keep_facts: bool = True
                         ) -> tuple[RuleSet, list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """All units' results for the period (with ``previous_total`` and ``change``) and the previous period's
     results by unit code. The previous period is scored first, so the fact tables left behind are the
-    period's own (:func:`chiso.scoring.explain.actions_by_unit` reads them). ``compute``: the engine the rules
-    run on (:func:`chiso.engines.compute_store`); publications and official results are read from ``store``."""
+    period's own (:func:`chiso.scoring.explain.actions_by_unit` reads them); with ``keep_facts=False`` none is
+    kept (``chiso score``: the counts only, :func:`chiso.scoring.engine.build_sql`). ``compute``: the engine the
+    rules run on (:func:`chiso.engines.compute_store`); publications and official results are read from
+    ``store``."""
     config = prepare(store) if compute is None else load_config(store.workspace)
     engine = compute or store
     period = parse_period(period_text)
     rs = for_period(period.start, store.workspace, rules)
-    previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config)}
-    results = score_period(engine, rs, period, as_of, config)
+    previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config, keep_facts=False)}
+    # a publication of the period is compared dossier by dossier with the facts (publications.annotate)
+    keep = keep_facts or publications.latest(store, period.label) is not None
+    results = score_period(engine, rs, period, as_of, config, keep_facts=keep)
     publications.annotate(results, store, period.label)
     from chiso.official.importer import attach_official
 

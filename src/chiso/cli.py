@@ -802,7 +802,8 @@ def score(ctx: click.Context, period: str, level: str | None, unit: str | None, 
         return
     try:
         rs, results, previous = api.score_with_previous(store, period, as_of=parse_moment(as_of), rules=rules_name,
-                                                        compute=None if compute is store else compute)
+                                                        compute=None if compute is store else compute,
+                                                        keep_facts=False)
     except (PeriodError, RuleSetError) as exc:
         raise click.ClickException(str(exc)) from None
     results = api.filter_results(compute, results, level=level, unit=unit)

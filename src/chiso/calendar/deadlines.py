@@ -159,6 +159,22 @@ def _deadline_rows(store: Store, config: Config) -> tuple[list[tuple[object, ...
     return rows, hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
+def rule_columns_sql() -> str:
+    """The rule's columns in a row joined by :func:`rule_joins_sql`: the most specific rule that sets each."""
+    return ", ".join(f"COALESCE(r1.{c}, r2.{c}, r3.{c}, r4.{c}) AS {c}" for c in RULE_COLUMNS)
+
+
+def rule_joins_sql(province: str, procedure: str) -> str:
+    """The deadline rules of (``province``, ``procedure``) joined to a row as r1 (P, X), r2 (P, ''), r3 ('', X) and
+    r4 ('', ''): what :func:`resolved_rules_sql` resolves, without building every province-procedure pair first.
+    Each join's other side is a handful of rules, so the dossiers stream past them (a join of 10 million dossiers
+    with every resolved pair took 4 s)."""
+    return f"""LEFT JOIN deadline_rules r1 ON r1.province_code = {province} AND r1.procedure_code = {procedure}
+    LEFT JOIN deadline_rules r2 ON r2.province_code = {province} AND r2.procedure_code = ''
+    LEFT JOIN deadline_rules r3 ON r3.province_code = '' AND r3.procedure_code = {procedure}
+    LEFT JOIN deadline_rules r4 ON r4.province_code = '' AND r4.procedure_code = ''"""
+
+
 def resolved_rules_sql() -> str:
     """One rule row per (province, procedure): the most specific of (P, X), (P, ''), ('', X), ('', '')."""
     cols = ", ".join(f"COALESCE(r1.{c}, r2.{c}, r3.{c}, r4.{c}) AS {c}" for c in RULE_COLUMNS)

@@ -56,6 +56,14 @@ def feedback_due_sql() -> str:
          AND w.working_ordinal = c.working_ordinal + {PAKN_WORKING_DAYS}"""
 
 
+HANDLED = ("bool_or(handled) AS has_dossiers, bool_or(handled AND paid_online) AS paid_online, "
+           "bool_or(handled AND used_population_data) AS used_population_data")
+HANDLED_FROM_FACTS = (f"SELECT unit_code, procedure_code, {HANDLED} FROM dossier_facts "
+                      "GROUP BY unit_code, procedure_code")
+HANDLED_FROM_GROUPS = ("SELECT unit_code, procedure_code, has_dossiers, paid_online, used_population_data "
+                       "FROM dossier_groups")
+
+
 @dataclass(frozen=True)
 class Facts:
     period: Period
@@ -90,11 +98,12 @@ FROM ({status}) s
 JOIN procedures p ON p.code = s.procedure_code
 """
 
-    def procedures_sql(self) -> str:
+    def procedures_sql(self, handled: str = HANDLED_FROM_FACTS) -> str:
         """Procedures applicable to each unit: communes and districts the procedures of their level that apply in
         their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
-        every unit also the procedures it has handled dossiers for (departments have no level list)."""
-        return """
+        every unit also the procedures it has handled dossiers for (departments have no level list). ``handled``:
+        per unit and procedure, whether it handled any dossier, paid online, used population data."""
+        return f"""
 SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing,
        COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
        COALESCE(f.used_population_data, FALSE) AS used_population_data
@@ -104,11 +113,7 @@ FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN pro
       WHERE u.level IN ('commune', 'district') AND (scoped.procedure_code IS NULL OR here.procedure_code IS NOT NULL)
       UNION SELECT DISTINCT unit_code, procedure_code FROM dossiers) a
 JOIN procedures p ON p.code = a.procedure_code
-LEFT JOIN (SELECT unit_code, procedure_code, bool_or(handled) AS has_dossiers,
-                  bool_or(handled AND paid_online) AS paid_online,
-                  bool_or(handled AND used_population_data) AS used_population_data
-           FROM dossier_facts GROUP BY unit_code, procedure_code) f
-     ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
+LEFT JOIN ({handled}) f ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
 """
 
     def feedback_sql(self) -> str:
@@ -130,20 +135,38 @@ WHERE f.received_at <= {moment}
 """
 
 
-def build_sql(rs: RuleSet, facts: Facts) -> tuple[list[str], dict[str, str]]:
+def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True) -> tuple[list[str], dict[str, str]]:
     """The statements that build the fact tables, and one grouped count query per fact table.
+
+    With ``keep_facts`` the period's dossiers are kept as ``dossier_facts``, one row each, for what reads them
+    after the scoring (explain, publish, the letter's actions). Without it they stream once into
+    ``dossier_groups``, one row per unit and procedure holding every measure's count: the dossier counts are
+    additive, so a unit's count is the sum over its and its descendants' groups. At 10 million dossiers writing
+    the per-dossier table was a third of the scoring.
 
     Plain SQL in the subset DuckDB and PostgreSQL share (tests/test_store_postgres.py runs it on both).
     """
-    setup = []
-    for name, select in (("unit_closure", CLOSURE_SQL), ("dossier_facts", facts.dossiers_sql()),
-                         ("procedure_facts", facts.procedures_sql()), ("feedback_facts", facts.feedback_sql())):
-        setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     used = {m for i in rs.indicators if i.source == "dossiers" for m in (i.numerator, i.denominator) if m}
+    dossier_measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == "dossiers"]
+    if keep_facts:
+        tables = [("dossier_facts", facts.dossiers_sql()), ("procedure_facts", facts.procedures_sql())]
+    else:
+        counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in dossier_measures)
+        groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql()}) f "
+                  "GROUP BY unit_code, procedure_code")
+        tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
+    setup = ["DROP TABLE IF EXISTS dossier_facts", "DROP TABLE IF EXISTS dossier_groups"]
+    for name, select in (("unit_closure", CLOSURE_SQL), *tables, ("feedback_facts", facts.feedback_sql())):
+        setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     queries: dict[str, str] = {}
     for table in ("dossiers", "procedures", "feedback"):
         measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == table]
         if not measures:
+            continue
+        if table == "dossiers" and not keep_facts:
+            cols = ", ".join(f'sum(f."{m.name}") AS "{m.name}"' for m in measures)
+            queries[table] = (f"SELECT c.ancestor, {cols} FROM dossier_groups f "
+                              "JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
             continue
         counted = "DISTINCT f.procedure_code" if table == "procedures" else "*"
         cols = ", ".join(f'count({counted}) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
@@ -152,10 +175,11 @@ def build_sql(rs: RuleSet, facts: Facts) -> tuple[list[str], dict[str, str]]:
     return setup, queries
 
 
-def measure_counts(store: Store, rs: RuleSet, facts: Facts) -> dict[str, dict[str, float]]:
+def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True
+                   ) -> dict[str, dict[str, float]]:
     """unit code -> measure name -> count, for every unit (with its descendants)."""
     con = store.con
-    setup, queries = build_sql(rs, facts)
+    setup, queries = build_sql(rs, facts, keep_facts)
     for statement in setup:
         con.execute(statement)
     out: dict[str, dict[str, float]] = {}
@@ -171,11 +195,12 @@ PARENT_LEVELS = ("province", "district")  # levels with communes below them
 
 
 def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, *,
-                 late_if_due_before: datetime | None = None) -> list[dict[str, Any]]:
+                 late_if_due_before: datetime | None = None, keep_facts: bool = True) -> list[dict[str, Any]]:
     """Results for every unit valid during the period (units without dossiers included); with
-    ``late_if_due_before``, the forecast's what-if (:class:`Facts`)."""
+    ``late_if_due_before``, the forecast's what-if (:class:`Facts`). ``keep_facts``: leave the period's
+    ``dossier_facts`` behind for what reads them next (:func:`build_sql`)."""
     facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect)
-    counts = measure_counts(store, rs, facts)
+    counts = measure_counts(store, rs, facts, keep_facts=keep_facts)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "
         "FROM units "

@@ -37,7 +37,8 @@ from chiso.calendar.deadlines import (
     due_work_seconds,
     from_work_seconds,
     ordinal_of,
-    resolved_rules_sql,
+    rule_columns_sql,
+    rule_joins_sql,
     start_seconds,
     work_seconds,
 )
@@ -125,11 +126,11 @@ base{x} AS (
            CASE WHEN d.finished_at <= {t} THEN d.finished_at
                 WHEN d.returned_at <= {t} THEN d.returned_at
                 WHEN d.stopped_at <= {t} THEN d.stopped_at END AS end_at,
-           r.morning_start, r.morning_end, r.afternoon_start, r.afternoon_end, r.cutoff, r.supplement_mode
+           {rule_columns_sql()}
     FROM {self.source} d
     JOIN units u ON u.code = d.unit_code
     JOIN procedures p ON p.code = d.procedure_code
-    JOIN rules r ON r.province_code = COALESCE(u.province_code, '') AND r.procedure_code = d.procedure_code
+    {rule_joins_sql("COALESCE(u.province_code, '')", "d.procedure_code")}
     WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {only}
 ),
 st{x} AS (
@@ -186,8 +187,7 @@ s4w{x} AS (
         )
         with_pauses = f"AND d.dossier_id IN (SELECT pa.dossier_id FROM {self.pauses} pa WHERE {stopping})"
         return f"""
-WITH rules AS ({resolved_rules_sql()}),
-pz AS (
+WITH pz AS (
     SELECT pa.dossier_id,
            count(*) FILTER (WHERE pa.kind = 'supplement') AS n_supp,
            min(pa.started_at) FILTER (WHERE pa.kind = 'supplement'
