@@ -206,7 +206,7 @@ def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rule
     previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config, keep_facts=False)}
     # a publication of the period is compared dossier by dossier with the facts (publications.annotate)
     keep = keep_facts or publications.latest(store, period.label) is not None
-    results = score_period(engine, rs, period, as_of, config, keep_facts=keep)
+    results = score_period(engine, rs, period, as_of, config, keep_facts=keep, pairs_ready=True)
     publications.annotate(results, store, period.label)
     from chiso.official.importer import attach_official
 
@@ -322,7 +322,7 @@ def compare(store: Store, period_text: str, with_text: str, *, as_of: datetime, 
     rs_now = for_period(now_p.start, store.workspace, rules)
     rs_then = for_period(then_p.start, store.workspace, rules)
     then = {r["code"]: r for r in score_period(store, rs_then, then_p, as_of, config)}
-    now = {r["code"]: r for r in score_period(store, rs_now, now_p, as_of, config)}
+    now = {r["code"]: r for r in score_period(store, rs_now, now_p, as_of, config, pairs_ready=True)}
     if unit is None:
         row = store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
         if row is None:

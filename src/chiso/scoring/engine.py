@@ -111,7 +111,7 @@ FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN pro
       LEFT JOIN (SELECT DISTINCT procedure_code FROM procedure_scope) scoped ON scoped.procedure_code = p.code
       LEFT JOIN procedure_scope here ON here.procedure_code = p.code AND here.province_code = u.province_code
       WHERE u.level IN ('commune', 'district') AND (scoped.procedure_code IS NULL OR here.procedure_code IS NOT NULL)
-      UNION SELECT DISTINCT unit_code, procedure_code FROM dossiers) a
+      UNION SELECT unit_code, procedure_code FROM unit_procedures) a
 JOIN procedures p ON p.code = a.procedure_code
 LEFT JOIN ({handled}) f ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
 """
@@ -135,7 +135,11 @@ WHERE f.received_at <= {moment}
 """
 
 
-def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True) -> tuple[list[str], dict[str, str]]:
+PAIRS_SQL = "SELECT DISTINCT unit_code, procedure_code FROM dossiers"  # every unit's procedures with dossiers
+
+
+def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: bool = False
+              ) -> tuple[list[str], dict[str, str]]:
     """The statements that build the fact tables, and one grouped count query per fact table.
 
     With ``keep_facts`` the period's dossiers are kept as ``dossier_facts``, one row each, for what reads them
@@ -143,6 +147,9 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True) -> tuple[list[
     ``dossier_groups``, one row per unit and procedure holding every measure's count: the dossier counts are
     additive, so a unit's count is the sum over its and its descendants' groups. At 10 million dossiers writing
     the per-dossier table was a third of the scoring.
+
+    ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier) is
+    built unless ``pairs_ready`` says the caller's scoring of another period of the same data just built it.
 
     Plain SQL in the subset DuckDB and PostgreSQL share (tests/test_store_postgres.py runs it on both).
     """
@@ -156,7 +163,8 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True) -> tuple[list[
                   "GROUP BY unit_code, procedure_code")
         tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
     setup = ["DROP TABLE IF EXISTS dossier_facts", "DROP TABLE IF EXISTS dossier_groups"]
-    for name, select in (("unit_closure", CLOSURE_SQL), *tables, ("feedback_facts", facts.feedback_sql())):
+    pairs = [] if pairs_ready else [("unit_procedures", PAIRS_SQL)]
+    for name, select in (("unit_closure", CLOSURE_SQL), *pairs, *tables, ("feedback_facts", facts.feedback_sql())):
         setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     queries: dict[str, str] = {}
     for table in ("dossiers", "procedures", "feedback"):
@@ -175,11 +183,11 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True) -> tuple[list[
     return setup, queries
 
 
-def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True
+def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True, pairs_ready: bool = False
                    ) -> dict[str, dict[str, float]]:
     """unit code -> measure name -> count, for every unit (with its descendants)."""
     con = store.con
-    setup, queries = build_sql(rs, facts, keep_facts)
+    setup, queries = build_sql(rs, facts, keep_facts, pairs_ready)
     for statement in setup:
         con.execute(statement)
     out: dict[str, dict[str, float]] = {}
@@ -195,12 +203,14 @@ PARENT_LEVELS = ("province", "district")  # levels with communes below them
 
 
 def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, config: Config, *,
-                 late_if_due_before: datetime | None = None, keep_facts: bool = True) -> list[dict[str, Any]]:
+                 late_if_due_before: datetime | None = None, keep_facts: bool = True,
+                 pairs_ready: bool = False) -> list[dict[str, Any]]:
     """Results for every unit valid during the period (units without dossiers included); with
     ``late_if_due_before``, the forecast's what-if (:class:`Facts`). ``keep_facts``: leave the period's
-    ``dossier_facts`` behind for what reads them next (:func:`build_sql`)."""
+    ``dossier_facts`` behind for what reads them next; ``pairs_ready``: ``unit_procedures`` is current
+    (:func:`build_sql`)."""
     facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect)
-    counts = measure_counts(store, rs, facts, keep_facts=keep_facts)
+    counts = measure_counts(store, rs, facts, keep_facts=keep_facts, pairs_ready=pairs_ready)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "
         "FROM units "
