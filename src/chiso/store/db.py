@@ -35,7 +35,7 @@ DB_FILE = "chiso.duckdb"
 # The embedded engine's memory budget (bộ nhớ tối đa) when [engine] memory_mb is not set: half the machine's memory,
 # at most this. Past it DuckDB spills to disk (the store's ``chiso.duckdb.tmp`` folder) instead of growing: a load
 # of 10 million dossiers peaked at 20.7 GB with DuckDB's own default of 80 % of the machine (issue 13).
-DEFAULT_MEMORY_CAP_MB = 6144
+DEFAULT_MEMORY_CAP_MB = 3072
 MIN_MEMORY_MB = 256
 
 
