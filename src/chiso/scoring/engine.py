@@ -108,9 +108,12 @@ SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bear
        COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
        COALESCE(f.used_population_data, FALSE) AS used_population_data
 FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
-      LEFT JOIN (SELECT DISTINCT procedure_code FROM procedure_scope) scoped ON scoped.procedure_code = p.code
-      LEFT JOIN procedure_scope here ON here.procedure_code = p.code AND here.province_code = u.province_code
-      WHERE u.level IN ('commune', 'district') AND (scoped.procedure_code IS NULL OR here.procedure_code IS NOT NULL)
+      WHERE u.level IN ('commune', 'district')
+        AND p.code NOT IN (SELECT procedure_code FROM procedure_scope)
+      UNION SELECT u.code, p.code FROM units u
+      JOIN procedure_scope here ON here.province_code = u.province_code
+      JOIN procedures p ON p.code = here.procedure_code AND p.level = u.level
+      WHERE u.level IN ('commune', 'district')
       UNION SELECT unit_code, procedure_code FROM unit_procedures) a
 JOIN procedures p ON p.code = a.procedure_code
 LEFT JOIN ({handled}) f ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
@@ -176,8 +179,17 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
             queries[table] = (f"SELECT c.ancestor, {cols} FROM dossier_groups f "
                               "JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
             continue
-        counted = "DISTINCT f.procedure_code" if table == "procedures" else "*"
-        cols = ", ".join(f'count({counted}) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
+        if table == "procedures":
+            # Each procedure counted once per unit: one row per (unit, procedure) with each measure's condition
+            # held by any of its rows, then counted. The same as count(DISTINCT procedure_code) FILTER (…), which
+            # took 5 s for the 34 provinces' units and their procedures (a distinct set per unit and measure).
+            flags = ", ".join(f'bool_or(COALESCE({m.where}, FALSE)) AS "{m.name}"' for m in measures)
+            cols = ", ".join(f'count(*) FILTER (WHERE g."{m.name}") AS "{m.name}"' for m in measures)
+            queries[table] = (f"SELECT g.ancestor, {cols} FROM (SELECT c.ancestor, f.procedure_code, {flags} "
+                              "FROM procedure_facts f JOIN unit_closure c ON c.descendant = f.unit_code "
+                              "GROUP BY c.ancestor, f.procedure_code) g GROUP BY g.ancestor")
+            continue
+        cols = ", ".join(f'count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
         queries[table] = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
                           f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
     return setup, queries
