@@ -29,7 +29,7 @@ def test_without_a_setting_half_the_machine_at_most_the_cap(tmp_path: Path) -> N
     expected = min(machine_memory_mb() // 2, DEFAULT_MEMORY_CAP_MB)
     assert memory_budget_mb(None) == expected
     with Store.open(tmp_path) as store:
-        assert abs(limit_mib(store.con) / (expected * 1e6 / 2**20) - 1) < 0.01  # printed as '5.7 GiB'
+        assert abs(limit_mib(store.con) / (expected * 1e6 / 2**20) - 1) < 0.05  # printed rounded: '2.8 GiB'
     assert expected <= DEFAULT_MEMORY_CAP_MB < machine_memory_mb()  # this machine: the cap, not DuckDB's 80 %
 
 
