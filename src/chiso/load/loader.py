@@ -245,8 +245,6 @@ class Loader:
         con = self.work
         if self.on_postgres:
             self._mirror_references(table)
-        # Each batch is staged as text in ``stg`` and typed into ``typed`` at once (which keeps the raw text too),
-        # so the file is held once, never as text and typed side by side (a 10-million-row file: 4 GB less).
         # Each batch is typed into ``typed`` (which keeps the raw text too) as it is read, through the view ``stg``
         # over the batch: the file is held once, never as text and typed side by side (10 million rows: 4 GB less).
         con.execute("DROP TABLE IF EXISTS stg")
