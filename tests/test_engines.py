@@ -195,10 +195,22 @@ def test_the_status_query_becomes_spark_sql() -> None:
 
 
 @pytest.fixture(scope="module")
-def spark_ready() -> None:
+def spark_ready() -> Iterator[None]:
     require_module("pyspark", "PySpark is not installed (the spark extra: pip install -e '.[spark]')")
     require(shutil.which("java") or os.environ.get("JAVA_HOME"),
             "Java is not installed (Debian openjdk-17-jre-headless), needed by Spark")
+    yield
+    # The commands ran in this process: their Spark session (a JVM) would otherwise live on beside the rest of the
+    # suite, using about half a core.
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    if SparkContext._gateway is not None:  # and the JVM itself (a new session would start another)
+        SparkContext._gateway.shutdown()
+        SparkContext._gateway = SparkContext._jvm = None
 
 
 def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
