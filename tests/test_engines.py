@@ -208,8 +208,13 @@ def spark_ready() -> Iterator[None]:
     active = SparkSession.getActiveSession()
     if active is not None:
         active.stop()
-    if SparkContext._gateway is not None:  # and the JVM itself (a new session would start another)
-        SparkContext._gateway.shutdown()
+    gateway = SparkContext._gateway
+    if gateway is not None:  # and the JVM itself (a new session would start another)
+        gateway.shutdown()
+        proc = getattr(gateway, "proc", None)  # pyspark.java_gateway.launch_gateway keeps the JVM's process there
+        if proc is not None:
+            proc.kill()
+            proc.wait(timeout=60)
         SparkContext._gateway = SparkContext._jvm = None
 
 

@@ -260,12 +260,14 @@ class Loader:
             except Restart:  # the fast CSV reader gave up: what it staged is discarded, the exact one reads again
                 con.execute("DELETE FROM typed")
                 done = self._stage(src, mapped, typed_select(table, present))
-        except ReadError as exc:
+        except ReadError as exc:  # the reader's own refusal: the transaction is sound, the load goes on
+            con.execute("DROP VIEW IF EXISTS stg")
             rep.issues.append(exc.issue)
             rep.unreadable = True
             return
-        finally:
-            con.execute("DROP VIEW IF EXISTS stg")
+        # Not in a `finally`: after an interruption (Ctrl-C) the transaction is aborted and any statement fails,
+        # which would hide the interruption; the rollback removes the view anyway.
+        con.execute("DROP VIEW IF EXISTS stg")
         rep.rows_read = done
         self._fill_absent(table, present)
         self._match_unit_names(rep, table, present)
@@ -309,8 +311,11 @@ class Loader:
             try:
                 con.execute(view)
                 con.execute(f"INSERT INTO typed {typing}")
-            finally:
-                con.unregister("batch_in")
+            except BaseException:  # an interruption or a failure is what the caller must see, not a cleanup error
+                with contextlib.suppress(*database_errors()):
+                    con.unregister("batch_in")
+                raise
+            con.unregister("batch_in")
             done += batch.num_rows
             if self.progress:
                 self.progress(src.path.name, done, src.total_rows)
