@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from chiso.clock import now_local
 from chiso.store import audit
 from chiso.store.db import Store
 
@@ -61,7 +62,7 @@ class User:
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return now_local()
 
 
 def _user(row: tuple[object, ...]) -> User:

@@ -48,7 +48,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
@@ -294,7 +294,7 @@ def email_message(plan: Plan, unit: UnitAlert, recipient: str, smtp: SmtpSetting
     msg["Subject"] = Header(subject(plan, unit), "utf-8")  # type: ignore[assignment]  # compat32 takes a Header
     msg["From"] = smtp.sender
     msg["To"] = recipient
-    msg["Date"] = format_datetime(datetime.now().astimezone())
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid("chiso-alert", domain=smtp.sender.rsplit("@", 1)[1])
     msg["Auto-Submitted"] = "auto-generated"
     return msg

@@ -441,9 +441,9 @@ def rule_sets(workspace: Path | None = None) -> dict[str, RuleSet]:
 
 def rule_set(name: str, workspace: Path | None = None) -> RuleSet:
     """``chiso rules show NAME``."""
-    from datetime import date
+    from chiso.clock import today_local
 
-    return for_period(date.today(), workspace, name)
+    return for_period(today_local(), workspace, name)
 
 
 def check_rule_set(path: Path) -> RuleSet:
@@ -455,11 +455,10 @@ def check_rule_set(path: Path) -> RuleSet:
 
 def simulate(path: Path, *, rules: str | None = None, workspace: Path | None = None) -> list[dict[str, Any]]:
     """``chiso simulate FILE``: scores from an indicator_inputs file alone."""
-    from datetime import date
-
+    from chiso.clock import today_local
     from chiso.scoring.simulate import simulate as run
 
-    return run(for_period(date.today(), workspace, rules), path)
+    return run(for_period(today_local(), workspace, rules), path)
 
 
 def generate(province: str, start: str, end: str, out: Path, *, scale: float = 1.0, seed: int = 1,

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from chiso import api
 from chiso.calendar.workcal import NATIONAL
+from chiso.clock import now_local
 from chiso.reports.monthly import MonthScores
 from chiso.scoring import publish as publications
 from chiso.scoring.period import Period, PeriodError, parse_period
@@ -799,8 +800,9 @@ def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, r
     row = store.con.execute("SELECT received_at FROM dossiers WHERE dossier_id = ?", [dossier_id]).fetchone()
     if row is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
-    today = datetime.now().date()
-    if done_on > today:
+    from chiso.clock import today_local
+
+    if done_on > today_local():
         raise ValueError(f"ngày {done_on:%d/%m/%Y} chưa đến")
     if done_on < row[0].date():
         raise ValueError(f"ngày {done_on:%d/%m/%Y} trước ngày tiếp nhận hồ sơ ({row[0]:%d/%m/%Y})")
@@ -823,7 +825,7 @@ def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, r
         con.execute("DELETE FROM overdue_actions WHERE dossier_id = ? AND action = ?", [dossier_id, action])
         con.execute("INSERT INTO overdue_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [dossier_id, action, done_on, file_name, digest, content, recorded_by,
-                     datetime.now().replace(microsecond=0)])
+                     now_local()])
         audit.record(con, "overdue_marked", dossier_id, {"action": action, "done_on": done_on.isoformat(),
                                                          "file_name": file_name, "file_sha256": digest}, who)
     invalidate(store)

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -30,6 +30,7 @@ from rich.text import Text
 from chiso import __version__, vnformat
 from chiso.cli_i18n import install as _vietnamese_click
 from chiso.cli_params import PERIOD
+from chiso.clock import OFFSET, now_local
 from chiso.config import ConfigError, read_mapping_file
 from chiso.failures import EXIT_SOFTWARE, debugging, describe
 from chiso.lazy import lazy_module
@@ -62,11 +63,6 @@ err = Console(stderr=True, soft_wrap=True)
 LEVEL_LABELS = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã, phường"}
 
 
-def now_local() -> datetime:
-    """Now in Asia/Ho_Chi_Minh (UTC+7, no daylight saving), as a naive local timestamp."""
-    return (datetime.now(UTC) + timedelta(hours=7)).replace(tzinfo=None, microsecond=0)
-
-
 def parse_moment(text: str | None) -> datetime:
     """--as-of: a date means the end of that day; also dd/mm/yyyy [HH:MM]; ISO 8601 with an offset or ``Z`` is
     turned into local time (UTC+7): ``2025-09-30T10:00:00Z`` is 17:00 on 30/09/2025."""
@@ -90,7 +86,7 @@ def parse_moment(text: str | None) -> datetime:
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            return (moment.astimezone(UTC) + timedelta(hours=7)).replace(tzinfo=None)
+            return (moment.astimezone(UTC) + OFFSET).replace(tzinfo=None)
         if moment is not None:
             return moment
     raise click.BadParameter(f"'{text}' không phải thời điểm (dùng yyyy-mm-dd [HH:MM], dd/mm/yyyy [HH:MM] hoặc "
@@ -690,7 +686,7 @@ def rules_show(ctx: click.Context, name: str, fmt: str, out: str | None) -> None
 
     _check_out(ctx, out)
     try:
-        rs = for_period(datetime.now().date(), workspace_path(ctx.obj["workspace"]), name)
+        rs = for_period(now_local().date(), workspace_path(ctx.obj["workspace"]), name)
     except RuleSetError as exc:
         raise click.ClickException(str(exc)) from None
     kinds = {"linear": "tuyến tính", "threshold": "ngưỡng", "display": "chỉ hiển thị"}

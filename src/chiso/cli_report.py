@@ -20,7 +20,8 @@ def _ctx_store(ctx: click.Context) -> Any:
 
 
 def _letter_date(text: str | None) -> date:
-    from chiso.cli import now_local, parse_day
+    from chiso.cli import parse_day
+    from chiso.clock import now_local
 
     return parse_day(text, "--date") if text else now_local().date()
 

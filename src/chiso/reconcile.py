@@ -26,10 +26,11 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chiso.clock import now_local
 from chiso.config import Config, read_mapping_file
 from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
@@ -116,7 +117,7 @@ def reconcile(store: Store, ours: Path, theirs: Path, period: str, *, as_of: dat
     config = prepare(store)
     if unit is not None and not store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit]).fetchall():
         raise KeyError(f"không có đơn vị '{unit}'")
-    moment = per.moment(as_of or _now_local())
+    moment = per.moment(as_of or now_local())
     rs = for_period(per.start, store.workspace, None)
     sides = {side: _side(store, side, Path(path), mapping, config, rs, per, moment)
              for side, path, mapping in (("ours", ours, mapping_ours), ("theirs", theirs, mapping_theirs))}
@@ -134,11 +135,6 @@ def reconcile(store: Store, ours: Path, theirs: Path, period: str, *, as_of: dat
                                             for v, c, n, _ in sides[s].report.units_by_name]} for s in SIDES},
             "kinds": {k: KIND_LABELS[k] for k in KINDS},
             "units": summary, "totals": totals, "differences": differences, "indicators": indicators}
-
-
-def _now_local() -> datetime:
-    """Now in Asia/Ho_Chi_Minh (UTC+7), as a naive local timestamp (as ``chiso.cli.now_local``)."""
-    return (datetime.now(UTC) + timedelta(hours=7)).replace(tzinfo=None, microsecond=0)
 
 
 # --- one side: load, score, status ---------------------------------------------------------------------------------

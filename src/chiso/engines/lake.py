@@ -24,12 +24,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from chiso.clock import now_local
 from chiso.store.db import scratch_duckdb
 
 MANIFEST = "_chiso_lake.json"
@@ -153,7 +153,7 @@ def export(store: Any, out: Path) -> Exported:
 
 def _manifest(target: Path, rows: dict[str, int], **extra: Any) -> None:
     (target / MANIFEST).write_text(json.dumps({
-        "format": FORMAT, "exported_at": datetime.now().isoformat(timespec="seconds"), "tables": rows,
+        "format": FORMAT, "exported_at": now_local().isoformat(timespec="seconds"), "tables": rows,
         "partitioned": {PARTITIONED: ["province", "month"]}, **extra,
     }, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
 

@@ -26,11 +26,11 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from chiso.clock import now_local
 from chiso.config import Config, load_config
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
 from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
@@ -330,7 +330,7 @@ class Loader:
             "INSERT INTO loads (load_id, file, sha256, table_name, loaded_at, rows_read, rows_inserted, rows_updated, "
             "rows_unchanged, rows_rejected, rejected_file, user_name, host, command, history_kept) "
             "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL, ?, ?, ?, TRUE)",
-            [load_id, str(src.path), file_sha256(src.path), table.name, datetime.now(), rep.rows_read,
+            [load_id, str(src.path), file_sha256(src.path), table.name, now_local(), rep.rows_read,
              who.user, who.host, who.command])
         return load_id
 

@@ -24,10 +24,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chiso.clock import now_local
 from chiso.load.loader import LoadError, file_sha256
 from chiso.official.parse import LEVELS, OfficialLine, Parsed, read_official
 from chiso.rules.model import RuleSet
@@ -218,7 +218,7 @@ def import_official(store: Store, path: Path, period: Period, rs: RuleSet, level
                 "INSERT INTO loads (load_id, file, sha256, table_name, loaded_at, rows_read, rows_inserted, "
                 "rows_updated, rows_unchanged, rows_rejected, rejected_file, user_name, host, command, history_kept) "
                 "VALUES (?, ?, ?, 'indicator_inputs', ?, 0, 0, 0, 0, 0, NULL, ?, ?, ?, FALSE)",
-                [load_id, str(path), sha, datetime.now(), who.user, who.host, who.command])
+                [load_id, str(path), sha, now_local(), who.user, who.host, who.command])
         for r in stored:
             assert r.code is not None
             w, rp = _store_line(con, period.label, r.code, r.line, rep.import_id, r.method,
@@ -231,7 +231,7 @@ def import_official(store: Store, path: Path, period: Period, rs: RuleSet, level
         for r in stored:  # a name left for review by an earlier import is now settled
             con.execute("UPDATE official_review SET status = 'superseded', resolved_code = ?, resolved_at = ? "
                         "WHERE period = ? AND name = ? AND status = 'open'",
-                        [r.code, datetime.now(), period.label, r.line.name])
+                        [r.code, now_local(), period.label, r.line.name])
         for r in review:
             con.execute("DELETE FROM official_review WHERE period = ? AND name = ? AND status = 'open'",
                         [period.label, r.line.name])
@@ -245,7 +245,7 @@ def import_official(store: Store, path: Path, period: Period, rs: RuleSet, level
         con.execute(
             "INSERT INTO official_imports (import_id, file, sha256, kind, period, imported_at, user_name, rows_read, "
             "rows_stored, rows_review, load_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [rep.import_id, str(path), sha, parsed.kind, period.label, datetime.now(), who.user,
+            [rep.import_id, str(path), sha, parsed.kind, period.label, now_local(), who.user,
              len(parsed.lines), len(stored), len(review), load_id])
         audit.record(con, "official_import", str(rep.import_id),
                      {"file": str(path), "sha256": sha, "kind": parsed.kind, "period": period.label,
@@ -378,9 +378,9 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
                     load_row[0] if load_row else None)
         con.execute("DELETE FROM unit_aliases WHERE alias = ?", [str(name)])
         con.execute("INSERT INTO unit_aliases (alias, unit_code, confirmed_by, confirmed_at) VALUES (?, ?, ?, ?)",
-                    [str(name), code, who.user, datetime.now()])
+                    [str(name), code, who.user, now_local()])
         con.execute("UPDATE official_review SET status = 'confirmed', resolved_code = ?, resolved_by = ?, "
-                    "resolved_at = ? WHERE review_id = ?", [code, who.user, datetime.now(), review_id])
+                    "resolved_at = ? WHERE review_id = ?", [code, who.user, now_local(), review_id])
         audit.record(con, "official_confirm", str(review_id), {"name": name, "unit_code": code, "period": period})
     return {"id": review_id, "name": name, "code": code, "unit_name": unit[0], "period": period}
 
@@ -437,5 +437,5 @@ def drop(store: Store, review_id: int) -> None:
             raise ReviewError(f"không có dòng cần xác nhận số {review_id} đang mở")
         who = audit.actor()
         con.execute("UPDATE official_review SET status = 'dropped', resolved_by = ?, resolved_at = ? "
-                    "WHERE review_id = ?", [who.user, datetime.now(), review_id])
+                    "WHERE review_id = ?", [who.user, now_local(), review_id])
         audit.record(con, "official_confirm", str(review_id), {"dropped": True})

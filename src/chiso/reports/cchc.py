@@ -31,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from chiso.clock import now_local
 from chiso.config import Config, ConfigError, load_config
 from chiso.reports.common import ROMAN, province_name
 from chiso.reports.numbers import NumberFormat
@@ -1037,7 +1038,7 @@ def save_inputs(store: Store, period_label: str, inputs: Mapping[tuple[str, str]
     unknown = [f"{f}/{c}" for f, c in inputs if not _known_key((f, c))]
     if unknown:
         raise InputError([f"không có chỉ tiêu {', '.join(unknown)} trong Biểu mẫu 1-7 và nội dung báo cáo"])
-    now = datetime.now().replace(microsecond=0)
+    now = now_local()
     rows = [[label, form, code, _encode(value), note or None, now]
             for (form, code), (value, note) in sorted(inputs.items())]
     with store.transaction() as con:

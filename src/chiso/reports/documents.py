@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chiso import api
+from chiso.clock import today_local
 from chiso.outputs import check_output, final_path, safe_filename, staged_dir
 from chiso.reports import charts, pdf
 from chiso.reports.charts import ChartJob
@@ -228,7 +229,7 @@ def _write_cchc(store: Store, period_text: str, out_dir: Path, inputs_file: Path
     stored = cchc.stored_inputs(store, label)
     template = cchc.write_input_template(inputs_path, label, values=stored, number_format=settings.numbers)
     ctx = cchc.report_context(store, label, config, report.rows, stored, settings=settings,
-                              letter_date=letter_date or datetime.now().date())
+                              letter_date=letter_date or today_local())
     word = render_docx(template_path(CCHC_DOCX, store.workspace), ctx, out_dir / f"bao-cao-cchc-{label}.docx",
                        settings.numbers)
     written = Written([report.path, template, word])

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from chiso.clock import now_local
 from chiso.config import Config
 from chiso.rules.model import RuleSet
 from chiso.store import audit
@@ -70,7 +71,7 @@ def publish(store: Store, period: str, rule_set: RuleSet, scored_at: datetime, r
         assert row is not None
         pid = int(row[0])
         con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [pid, period, rule_set.name, scored_at, datetime.now().replace(microsecond=0), fp,
+                    [pid, period, rule_set.name, scored_at, now_local(), fp,
                      json.dumps(results, ensure_ascii=False)])
         con.execute(f"INSERT INTO publication_dossiers SELECT {pid}, dossier_id, unit_code, row_hash "
                     f"FROM ({snapshot_sql()}) s")

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chiso import clock
 from chiso.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ MAX_COMMAND = 1000
 
 
 def now_local() -> datetime:
-    """Now, the machine's local time to the second, as ``loads.loaded_at`` and ``publications.published_at``."""
-    return datetime.now().replace(microsecond=0)
+    """Now in Vietnam to the second (:mod:`chiso.clock`), as every stored time (``loads.loaded_at``, …)."""
+    return clock.now_local()
 
 
 @dataclass(frozen=True)

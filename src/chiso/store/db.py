@@ -16,11 +16,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chiso.clock import now_local
 from chiso.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class Store:
             with self.transaction():
                 self.con.execute(sql)
                 self.con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now()]
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now_local()]
                 )
             applied.append(name)
         return applied

@@ -200,7 +200,7 @@ def _warm(app: FastAPI) -> None:
 
 def moment(app: Any) -> datetime:
     """The as-of moment of a request: the server's fixed one, else now (Asia/Ho_Chi_Minh) rounded to 15 minutes."""
-    from chiso.cli import now_local
+    from chiso.clock import now_local
 
     fixed: datetime | None = app.state.settings.as_of
     return fixed if fixed is not None else api_web.round_moment(now_local())

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from chiso import accounts, api, api_web
+from chiso.clock import today_local
 from chiso.config import ConfigError
 from chiso.load.loader import LoadError, LoadReport
 from chiso.load.readers import LoadIssue
@@ -276,7 +277,7 @@ def _overdue(ctx: Ctx) -> Response:
     rows = [{**r, "explanation_done": (r["explanation"] or {}).get("done_on"),
              "apology_done": (r["apology"] or {}).get("done_on")} for r in data["rows"]]
     return table(ctx, rows, OVERDUE_COLUMNS, f"qua-han-{period}", "overdue.html", data=data,
-                 actions=api_web.ACTIONS, today=date.today().isoformat(),
+                 actions=api_web.ACTIONS, today=today_local().isoformat(),
                  notice=_known(ctx.request.query_params.get("ok"), rows), **base(ctx, period, months))
 
 
@@ -465,7 +466,7 @@ def _make_document(ctx: Ctx, kind: str, period: str, code: str) -> tuple[str, by
     from chiso.reports import documents as docs
 
     when = moment(ctx.request.app)
-    today = date.today()
+    today = today_local()
     with tempfile.TemporaryDirectory(prefix="chiso-van-ban-") as tmp:
         out = Path(tmp) / "out"
         if kind in ("cong-van-thang", "phu-luc-thang"):

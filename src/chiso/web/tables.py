@@ -9,7 +9,6 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from datetime import date
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from chiso import api_web
 from chiso.accounts import User
+from chiso.clock import today_local
 from chiso.outputs import csv_text, safe_filename
 from chiso.web.access import Ctx
 
@@ -50,7 +50,7 @@ def cached_html(ctx: Ctx) -> Response | None:
     user = ctx.user
     ctx.cache_key = (ctx.request.url.path, tuple(sorted(ctx.request.query_params.multi_items())),
                      user.role if user else "", user.unit_code if user else "", moment(ctx.request.app),
-                     date.today(), api_web.data_version(ctx.store))
+                     today_local(), api_web.data_version(ctx.store))
     with _html_lock:
         html = _html.get(ctx.cache_key)
         if html is not None:
