@@ -162,3 +162,11 @@ def require_module(name: str, what: str) -> ModuleType:
         error = str(exc)
     require(False, f"{what} ({error})")
     raise AssertionError("unreachable")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``), the tests that start Spark share one worker: one JVM
+    for the suite, not one per worker."""
+    for item in items:
+        if "spark_ready" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("spark"))
