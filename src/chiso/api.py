@@ -20,6 +20,7 @@ from chiso.rules.model import RuleSet, for_period
 from chiso.scoring import publish as publications
 from chiso.scoring.engine import score_period
 from chiso.scoring.period import parse_period
+from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
 from chiso.store.db import DB_FILE, Store
 from chiso.textnorm import fold
@@ -45,21 +46,26 @@ def prepared(store: Store, config: Config | None = None) -> bool:
     can then answer every reading command."""
     from chiso.calendar.deadlines import deadline_rules_current
     from chiso.calendar.workcal import fingerprint as calendar_fingerprint
+    from chiso.status import stored_due
 
     config = config or load_config(store.workspace)
     if store.derived_ready:
         return True
     return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
-            and deadline_rules_current(store, config))
+            and deadline_rules_current(store, config) and not stored_due.needs_refresh(store))
 
 
 def prepare(store: Store, config: Config | None = None) -> Config:
-    """Bring the derived tables (calendar, resolved deadline rules) up to date with data and settings."""
+    """Bring the derived data (calendar, resolved deadline rules, the dossiers' kept due dates) up to date with data
+    and settings."""
+    from chiso.status import stored_due
+
     config = config or load_config(store.workspace)
     if store.derived_ready:
         return config
     ensure_calendar(store, config)
     sync_deadline_rules(store, config)
+    stored_due.refresh(store, config)
     return config
 
 
@@ -86,7 +92,8 @@ def init_units(store: Store, province: str, *, before_2025: bool = False,
 def status_query(store: Store, as_of: datetime, unit: str | None = None, *,
                  with_officer: bool = False) -> StatusQuery:
     config = prepare(store)
-    return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer, dialect=store.dialect)
+    return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer, dialect=store.dialect,
+                       stored_due=not store.derived_ready)
 
 
 def status(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False) -> pa.Table:
@@ -270,7 +277,7 @@ def dossier_versions(store: Store, dossier_id: str) -> list[dict[str, Any]]:
     current = cur.fetchone()
     if current is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
-    fields = [n for n in names if n not in ("row_hash", "load_id", "original_due_at")]
+    fields = [n for n in names if n not in ("row_hash", "load_id", "original_due_at", *DERIVED_COLUMNS)]
     cols = ", ".join(fields)
     old = con.execute(f"SELECT {cols}, load_id, superseded_by_load FROM dossier_history WHERE dossier_id = ? "
                       "ORDER BY load_id", [dossier_id]).fetchall()

@@ -164,7 +164,7 @@ def _side(store: Store, side: str, path: Path, mapping: MappingArg, config: Conf
         src = readers.open_source(path, "utf-8", config.limits, merged)
         present = set(loader.map_headers(src, "dossiers", merged).columns)
         results = {r["code"]: r for r in score_period(scratch, rs, period, moment, config)}
-        status = StatusQuery(as_of=moment, config=config, dialect=scratch.dialect).sql()
+        status = StatusQuery(as_of=moment, config=config, dialect=scratch.dialect, stored_due=True).sql()
         fields = ", ".join(f"d.{q(f)}" for f in ("unit_code", *DATE_FIELDS, *OTHER_FIELDS))
         rows = scratch.con.sql(f"""
             SELECT d.dossier_id, {fields}, s.timeliness, f.dossier_id IS NOT NULL AS counted

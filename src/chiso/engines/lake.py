@@ -87,12 +87,18 @@ def table_glob(lake: Path, table: str) -> str:
 def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[str, int]:
     """Write the tables of ``source`` (``""``: the connection's own tables; ``"src."``: a schema of views) into
     ``target``, streamed by DuckDB's COPY (bounded memory, spilling to its temp directory)."""
+    from chiso.status.stored_due import DERIVED_COLUMNS
+
+    # without the derived columns (chiso.status.stored_due) where the source has them (a store; a lake has none)
+    present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}dossiers").fetchall()]
+    dropped = [c for c in DERIVED_COLUMNS if c in present]
+    derived = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
     rows = {}
     for table in TABLES:
         folder = target / table
         if table == PARTITIONED:
             # The partition values: the unit's province ('_' for a unit without one) and the month received.
-            select = (f"SELECT d.*, COALESCE(NULLIF(u.province_code, ''), '_') AS province, "
+            select = (f"SELECT d.*{derived}, COALESCE(NULLIF(u.province_code, ''), '_') AS province, "
                       f"strftime(d.received_at, '%Y-%m') AS month FROM {source}dossiers d "
                       f"LEFT JOIN {source}units u ON u.code = d.unit_code")
             con.execute(f"COPY ({select}) TO '{_sql_path(folder)}' "
@@ -100,7 +106,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[st
             if not any(folder.rglob("*.parquet")):  # no dossiers yet: one empty file keeps the table's columns
                 empty = folder / "province=_" / "month=_"
                 empty.mkdir(parents=True)
-                con.execute(f"COPY (SELECT * FROM {source}dossiers WHERE FALSE) TO "
+                con.execute(f"COPY (SELECT *{derived} FROM {source}dossiers WHERE FALSE) TO "
                             f"'{_sql_path(empty / 'data_0.parquet')}' (FORMAT parquet)")
         else:
             folder.mkdir(parents=True)

@@ -39,6 +39,7 @@ from chiso.generate.province import (
 from chiso.load.contract import TABLES
 from chiso.load.loader import _hash_expr
 from chiso.load.validate import q, typed_select
+from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.units import catalog
 
 REFERENCE_PROVINCE = "Sơn La"  # the province the generator is calibrated on (seeds 001–003)
@@ -137,4 +138,5 @@ def _typed_copy(con: Any, table: str, frame: pa.Table, path: Path) -> int:
     con.execute(f"INSERT INTO {table} BY NAME SELECT {values}{extra}, {_hash_expr(names)} AS row_hash, "
                 f"CAST(0 AS BIGINT) AS load_id FROM ({typed_select(contract, present)}) t")
     con.execute("DROP TABLE stg").fetchall()
-    return _copy(con, f"SELECT * FROM {table}", path)
+    derived = f" EXCLUDE ({', '.join(DERIVED_COLUMNS)})" if table == "dossiers" else ""  # as chiso export writes
+    return _copy(con, f"SELECT *{derived} FROM {table}", path)

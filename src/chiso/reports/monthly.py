@@ -96,7 +96,8 @@ def unit_counts(store: Store, period: Period, moment: datetime, config: Config) 
     """Per unit and every ancestor (a district counts its communes): dossiers received in the period, of them
     online, resolved late in the period, and open past their due date at ``moment``."""
     start = datetime.combine(period.start, datetime.min.time())
-    status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect).sql()
+    status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect,
+                         stored_due=not store.derived_ready).sql()
     t0 = ts_literal(start)
     sql = f"""
 WITH s AS ({status}), c AS ({CLOSURE_SQL})
@@ -457,7 +458,8 @@ def _missing_by_unit(store: Store, data: MonthScores) -> dict[str, dict[str, int
 def _overdue_dossiers(store: Store, period: Period, moment: datetime, config: Config
                       ) -> dict[str, list[dict[str, Any]]]:
     start = datetime.combine(period.start, datetime.min.time())
-    status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect).sql()
+    status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect,
+                         stored_due=not store.derived_ready).sql()
     rows = store.con.execute(f"""
 WITH c AS ({CLOSURE_SQL})
 SELECT c.ancestor, s.dossier_id, u.name, s.procedure_code, s.received_at, s.due_at, s.end_at, s.timeliness

@@ -226,11 +226,12 @@ def _bounds(start: date, last: date) -> tuple[datetime, datetime]:
         seconds=1)
 
 
-def outcomes_sql(start: date, last: date, config: Config, dialect: str | None = None) -> str:
+def outcomes_sql(start: date, last: date, config: Config, dialect: str | None = None,
+                 stored_due: bool = False) -> str:
     """One row per dossier in the report: unit, channel, carried over or new, outcome, status class, and the
     fields the evaluation needs. Plain SQL over :class:`StatusQuery` (no loop over dossiers)."""
     t0, t1 = _bounds(start, last)
-    status = StatusQuery(as_of=t1, config=config, ended_since=t0, dialect=dialect).sql()
+    status = StatusQuery(as_of=t1, config=config, ended_since=t0, dialect=dialect, stored_due=stored_due).sql()
     withdrawn = ", ".join(f"'{r}'" for r in WITHDRAWN_REASONS)
     return f"""
 SELECT s.dossier_id, s.unit_code, s.timeliness, s.supplements,
@@ -279,7 +280,7 @@ def handling_counts(store: Store, start: date, last: date, config: Config) -> li
     _prepare(store, config)
     cols = ",\n       ".join(_count_columns("", "") + _count_columns("online_", "online"))
     sql = f"""
-WITH x AS ({outcomes_sql(start, last, config, store.dialect)})
+WITH x AS ({outcomes_sql(start, last, config, store.dialect, not store.derived_ready)})
 SELECT u.code, u.name, u.level, u.parent_code,
        {cols}
 FROM x JOIN units u ON u.code = x.unit_code
@@ -337,7 +338,8 @@ def level_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # --- evaluation --------------------------------------------------------------------------------------------
 
 
-def evaluation_sql(start: date, last: date, config: Config, dialect: str | None = None) -> str:
+def evaluation_sql(start: date, last: date, config: Config, dialect: str | None = None,
+                   stored_due: bool = False) -> str:
     """Per-unit and per-officer sums of i1..i9 over the dossiers resolved in the window (GROUPING SETS)."""
     order = " ".join(f"WHEN '{e}' THEN {i}" for i, e in enumerate(EVALUATOR_ORDER))
     due = "COALESCE(f.due_at, dd.due)"
@@ -355,7 +357,7 @@ def evaluation_sql(start: date, last: date, config: Config, dialect: str | None 
     values = ",\n           ".join(f"COALESCE(ev.{i}, {derived[i]}) AS {i}" for i in INDICATORS)
     sums = ", ".join(f"sum(v.{i}) AS {i}" for i in INDICATORS)
     return f"""
-WITH r AS (SELECT * FROM ({outcomes_sql(start, last, config, dialect)}) o WHERE o.outcome = 'resolved'),
+WITH r AS (SELECT * FROM ({outcomes_sql(start, last, config, dialect, stored_due)}) o WHERE o.outcome = 'resolved'),
 ev AS (
     SELECT * FROM (
         SELECT e.*, row_number() OVER (
@@ -402,7 +404,7 @@ def evaluate(store: Store, start: date, last: date, config: Config) -> dict[str,
         "SELECT code, name, level FROM units").fetchall()}
     unit_rows: list[dict[str, Any]] = []
     officer_rows: list[dict[str, Any]] = []
-    for rec in _fetch(store, evaluation_sql(start, last, config, store.dialect)):
+    for rec in _fetch(store, evaluation_sql(start, last, config, store.dialect, not store.derived_ready)):
         per_unit = bool(rec["per_unit"])
         if not per_unit and rec["officer"] is None:
             continue  # dossiers without an officer: only in their unit's row

@@ -73,6 +73,7 @@ class Facts:
     # moment is before this one count as open past their due date.
     late_if_due_before: datetime | None = None
     dialect: str | None = None  # the engine's (StatusQuery.dialect)
+    stored_due: bool = False  # StatusQuery.stored_due: a store's own tables, prepared
 
     def timeliness_sql(self) -> str:
         if self.late_if_due_before is None:
@@ -84,7 +85,8 @@ class Facts:
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
         status = StatusQuery(as_of=self.moment, config=self.config,
                              ended_since=datetime.combine(self.period.start, datetime.min.time()),
-                             carry=("channel", "fee_amount", "rating", *FLAGS), dialect=self.dialect).sql()
+                             carry=("channel", "fee_amount", "rating", *FLAGS), dialect=self.dialect,
+                             stored_due=self.stored_due).sql()
         bools = ", ".join(_bool(c) for c in FLAGS)
         return f"""
 SELECT s.dossier_id, s.unit_code, s.procedure_code, {self.timeliness_sql()} AS timeliness, s.end_at, s.due_at,
@@ -221,7 +223,8 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
     ``late_if_due_before``, the forecast's what-if (:class:`Facts`). ``keep_facts``: leave the period's
     ``dossier_facts`` behind for what reads them next; ``pairs_ready``: ``unit_procedures`` is current
     (:func:`build_sql`)."""
-    facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect)
+    facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect,
+                  stored_due=not store.derived_ready)
     counts = measure_counts(store, rs, facts, keep_facts=keep_facts, pairs_ready=pairs_ready)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "

@@ -92,7 +92,8 @@ def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Peri
     behind), so they are read as they are instead of being built again (half the time of `chiso explain`)."""
     if not facts_ready:
         # the fact tables of the period
-        measure_counts(store, rs, Facts(period, period.moment(as_of), config, dialect=store.dialect))
+        measure_counts(store, rs, Facts(period, period.moment(as_of), config, dialect=store.dialect,
+                                          stored_due=not store.derived_ready))
     unit = result["code"]
     shortfalls: list[Shortfall] = []
     for ind in rs.indicators:

@@ -85,6 +85,10 @@ class StatusQuery:
     # The engine the text is for (the store's dialect): PostgreSQL and Spark get the MATERIALIZED hints, DuckDB
     # streams without them. None: with the hints, right everywhere.
     dialect: str | None = None
+    # Read the due dates kept in the store (``dossiers.computed_due``, :mod:`chiso.status.stored_due`) for the
+    # dossiers without pauses, when they hold for the tables as they are; the others take the full computation.
+    # Only over the store's own ``dossiers`` table (a lake has no such column).
+    stored_due: bool = False
 
     def carried(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*(("officer",) if self.with_officer else ()), *self.carry)))
@@ -176,6 +180,21 @@ s4w{x} AS (
     FROM s4{x} s4 LEFT JOIN calendar_days cd ON cd.calendar_key = s4.ck AND cd.day = CAST(s4.base_due AS DATE)
 )"""
 
+    def computed_due_sql(self, only: str) -> str:
+        """Each dossier's due date from its procedure's statutory time, counted from the day received (no pauses, no
+        restart): what :mod:`chiso.status.stored_due` keeps. ``only`` restricts the dossiers (SQL over ``d``)."""
+        return f"""
+WITH pz AS (
+    SELECT CAST(NULL AS TEXT) AS dossier_id, CAST(NULL AS BIGINT) AS n_supp,
+           CAST(NULL AS TIMESTAMP) AS waiting_since, CAST(NULL AS TIMESTAMP) AS last_supp_end
+    WHERE FALSE
+),{self._due_chain("", only, ())}
+SELECT dossier_id, computed_due FROM s3
+"""
+
+    def _stored(self) -> bool:
+        return self.stored_due and self.source == "dossiers"
+
     def sql(self) -> str:
         t = ts_literal(self.as_of)
         kinds = ", ".join(_quote(k) for k in self.config.pause_kinds) or "''"
@@ -186,6 +205,29 @@ s4w{x} AS (
             f"LEAST(COALESCE(CASE WHEN pa.ended_at <= {t} THEN pa.ended_at END, {t}), COALESCE(b.end_at, {t}))"
         )
         with_pauses = f"AND d.dossier_id IN (SELECT pa.dossier_id FROM {self.pauses} pa WHERE {stopping})"
+        carried = "".join(f", {c}" for c in self.carried())
+        every, stored = "", ""
+        if self._stored():
+            from chiso.status.stored_due import current_sql
+
+            # uncorrelated (a hash join against the few paused dossiers): DuckDB decorrelates EXISTS through a
+            # grouping of every dossier id, 2-3 s at 10 million
+            paused = "d.dossier_id IN (SELECT dossier_id FROM pz)"
+            every = f"AND (NOT (SELECT ok FROM dv) OR NOT COALESCE(d.due_ready, FALSE) OR {paused})"
+            stored = f"""
+dv AS ({current_sql()}),
+kept AS (
+    SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{"".join(f" d.{c}," for c in self.carried())}
+           CASE WHEN d.finished_at <= {t} THEN d.finished_at
+                WHEN d.returned_at <= {t} THEN d.returned_at
+                WHEN d.stopped_at <= {t} THEN d.stopped_at END AS end_at,
+           COALESCE(d.original_due_at, d.due_at, d.computed_due) AS base_due,
+           CASE WHEN COALESCE(d.original_due_at, d.due_at) IS NULL THEN 'computed' ELSE 'source' END AS due_source,
+           COALESCE(d.supplement_count, 0) AS supplements
+    FROM {self.source} d
+    WHERE (SELECT ok FROM dv) AND d.due_ready AND d.received_at <= {t} {self.unit_filter()} {self.ended_filter()}
+      AND NOT {paused}
+),"""
         return f"""
 WITH pz AS (
     SELECT pa.dossier_id,
@@ -196,7 +238,7 @@ WITH pz AS (
     FROM {self.pauses} pa
     WHERE pa.started_at <= {t}
     GROUP BY pa.dossier_id
-),{self._due_chain("", "", self.carried())},{self._due_chain("_p", with_pauses, ())},
+),{stored}{self._due_chain("", every, self.carried())},{self._due_chain("_p", with_pauses, ())},
 pw AS (
     SELECT pa.dossier_id, pa.kind, pa.started_at, b.base_ws,
            {work_seconds('pa.started_at', 'cs', 'b')} AS s_ws,
@@ -235,6 +277,7 @@ s6 AS (
     LEFT JOIN calendar_days wa ON s5.paused_s <> 0 AND wa.calendar_key = s5.ck AND wa.is_working
          AND wa.working_ordinal = {ordinal_of('s5.adj_ws', 's5')}
 )
+{self._rows(carried)}
 SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
        CASE WHEN end_at IS NOT NULL THEN
                 CASE WHEN supplements > 1 OR end_cmp > due_at THEN 'late'
@@ -245,9 +288,23 @@ SELECT dossier_id, unit_code, procedure_code, received_at, due_at, end_at,
             WHEN {t} > due_at THEN 'pending_late'
             ELSE 'pending' END AS timeliness,
        base_due AS original_due_at, due_source, CAST(paused_s AS BIGINT) AS paused_seconds, supplements, waiting_since
-       {"".join(f", {c}" for c in self.carried())}
-FROM s6
+       {carried}
+FROM every_row
 """
+
+    def _rows(self, carried: str) -> str:
+        """The step the classes are read from: every dossier of the full computation, and those of the kept dates."""
+        columns = ("dossier_id, unit_code, procedure_code, received_at, due_at, end_at, end_cmp, supplements, "
+                   f"waiting_since, base_due, due_source, paused_s{carried}")
+        if not self._stored():
+            return f", every_row AS (SELECT {columns} FROM s6)"
+        return f""", every_row AS (
+    SELECT {columns} FROM s6
+    UNION ALL
+    SELECT dossier_id, unit_code, procedure_code, received_at, base_due, end_at, end_at, supplements,
+           CAST(NULL AS TIMESTAMP), base_due, due_source, 0{carried}
+    FROM kept
+)"""
 
     def summary_sql(self) -> str:
         """Counts per unit: received, early, on time, late, pending, pending late."""

@@ -60,9 +60,12 @@ def q(name: str) -> str:
 
 
 def store_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The columns of a store table, in order."""
+    """The columns of a store table, in order, without the derived ones (``dossiers.computed_due``, ``due_ready``:
+    a version restored from history comes back without them, to be computed again)."""
+    from chiso.status.stored_due import DERIVED_COLUMNS
+
     cur = con.execute(f"SELECT * FROM {q(table)} LIMIT 0")
-    return [str(d[0]) for d in cur.description]
+    return [str(d[0]) for d in cur.description if d[0] not in DERIVED_COLUMNS]
 
 
 def keep_replaced(con: duckdb.DuckDBPyConnection, table: str, load_id: int, incoming: str = "incoming") -> int:
