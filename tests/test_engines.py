@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from chiso.cli import main
 from chiso.engines.lake import MANIFEST, TABLES
 from chiso.engines.transpile import to_dialect
+from chiso.status.stored_due import DERIVED_COLUMNS
 from conftest import require, require_module
 
 AS_OF = "2025-09-30 17:00"
@@ -171,7 +172,7 @@ def test_the_national_generator_writes_what_loading_the_province_files_stores(de
         hive = ", hive_partitioning = true" if table == "dossiers" else ""
         drop = ", province, month" if table == "dossiers" else ""
         generated = f"(SELECT * EXCLUDE (load_id{drop}) FROM read_parquet('{glob}'{hive}))"
-        derived = ", computed_due, due_ready" if table == "dossiers" else ""  # the store's own, not data
+        derived = "".join(f", {c}" for c in DERIVED_COLUMNS) if table == "dossiers" else ""  # the store's, not data
         loaded = f"(SELECT * EXCLUDE (load_id{derived}) FROM ws.{table})"
         counts = con.execute(f"SELECT (SELECT count(*) FROM {generated}), (SELECT count(*) FROM {loaded}), "
                              f"(SELECT count(*) FROM ({generated} EXCEPT ALL {loaded})), "

@@ -19,6 +19,7 @@ import pytest
 
 from chiso import api, api_admin
 from chiso.status import stored_due
+from chiso.status.stored_due import Kept
 from chiso.status.timeliness import StatusQuery
 from chiso.store.db import Store
 from conftest import UNIT, Workspace
@@ -37,10 +38,12 @@ def kept(store: Store, did: str) -> tuple[datetime | None, bool | None]:
     return row[0][0], row[0][1]
 
 
-def compare(store: Store, as_of: datetime, **kw: Any) -> int:
-    """Rows of the status with the kept dates and without them: the same rows, every column. Returns the count."""
+def compare(store: Store, as_of: datetime, kept_dues: Kept | None = None, **kw: Any) -> int:
+    """Rows of the status with the kept dates (``kept_dues``, else what ``stored_due.kept`` allows) and without them:
+    the same rows, every column. Returns the count."""
     config = api.load_config(store.workspace)
-    with_kept = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=True, **kw).sql()
+    allowed = kept_dues or stored_due.kept(store)
+    with_kept = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=allowed, **kw).sql()
     full = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, **kw).sql()
     counts = store.con.execute(
         f"SELECT (SELECT count(*) FROM ({with_kept}) a), (SELECT count(*) FROM ({full}) b), "
@@ -50,9 +53,10 @@ def compare(store: Store, as_of: datetime, **kw: Any) -> int:
     return int(counts[0])
 
 
-def due_of(store: Store, did: str, *, stored: bool = True) -> datetime:
+def due_of(store: Store, did: str, kept_dues: Kept | None = None) -> datetime:
     config = api.load_config(store.workspace)
-    sql = StatusQuery(as_of=AS_OF, config=config, dialect=store.dialect, stored_due=stored).sql()
+    allowed = kept_dues or stored_due.kept(store)
+    sql = StatusQuery(as_of=AS_OF, config=config, dialect=store.dialect, stored_due=allowed).sql()
     return store.con.execute(f"SELECT due_at FROM ({sql}) s WHERE dossier_id = ?", [did]).fetchall()[0][0]
 
 
@@ -80,16 +84,20 @@ def test_the_status_from_kept_dates_is_the_full_computations(province: Path) -> 
     with Store.open(province, read_only=True) as store:
         counts = store.con.execute(
             "SELECT count(*), count(*) FILTER (WHERE due_ready), count(*) FILTER (WHERE due_at IS NULL), "
-            "(SELECT count(DISTINCT dossier_id) FROM pauses) FROM dossiers").fetchall()[0]
-        total, ready, without_source_due, paused = counts
+            "(SELECT count(DISTINCT dossier_id) FROM pauses), count(*) FILTER (WHERE paused), "
+            "count(*) FILTER (WHERE paused AND dossier_id NOT IN (SELECT dossier_id FROM pauses)) "
+            "FROM dossiers").fetchall()[0]
+        total, ready, without_source_due, with_pauses, flagged, wrongly = counts
         # what makes the comparison worth making: dates computed for every row, many of them used, pauses present
-        assert ready == total > 1000 and without_source_due > total // 5 and paused > 5
-        assert not stored_due.needs_refresh(store)
+        assert ready == total > 1000 and without_source_due > total // 5 and flagged == with_pauses > 5
+        assert wrongly == 0
+        assert not stored_due.needs_refresh(store) and stored_due.kept(store) == Kept(verified=True)
         for moment in ("2025-08-15 10:00", "2025-09-30 17:00", "2026-03-01 00:00"):
             as_of = datetime.fromisoformat(moment)
             assert compare(store, as_of) > 0
             compare(store, as_of, ended_since=datetime(2025, 9, 1))
             compare(store, as_of, unit="14", with_officer=True, carry=("channel", "fee_amount", "rating"))
+            compare(store, as_of, Kept(verified=False))  # the query's own check (PostgreSQL's way)
 
 
 def test_the_status_reads_the_kept_dates(copy: Store) -> None:
@@ -99,7 +107,8 @@ def test_the_status_reads_the_kept_dates(copy: Store) -> None:
                      "WHERE due_at IS NULL AND dossier_id NOT IN (SELECT dossier_id FROM pauses)")
     late = "SELECT count(*) FROM ({}) s WHERE timeliness IN ('late', 'pending_late')"
     config = api.load_config(copy.workspace)
-    stored = StatusQuery(as_of=datetime(2025, 9, 30, 17), config=config, stored_due=True, dialect="duckdb").sql()
+    stored = StatusQuery(as_of=datetime(2025, 9, 30, 17), config=config, stored_due=stored_due.kept(copy),
+                         dialect="duckdb").sql()
     full = StatusQuery(as_of=datetime(2025, 9, 30, 17), config=config, dialect="duckdb").sql()
     assert copy.con.execute(late.format(stored)).fetchall()[0][0] > copy.con.execute(late.format(full)).fetchall()[0][0]
 
@@ -137,8 +146,11 @@ def test_tables_changed_behind_chisos_back_turn_the_kept_dates_off(ws: Workspace
     # hold, and the status computes every dossier
     store.con.execute("UPDATE procedures SET time_limit = 10 WHERE code = 'P5'")
     assert kept(store, "D1") == (datetime(2025, 6, 9, 9), True)
+    assert stored_due.kept(store) is None
     assert due_of(store, "D1") == datetime(2025, 6, 16, 9)
-    compare(store, AS_OF)
+    # the same when the query checks for itself (PostgreSQL)
+    assert due_of(store, "D1", Kept(verified=False)) == datetime(2025, 6, 16, 9)
+    compare(store, AS_OF, Kept(verified=False))
     # the next command brings them up to date
     assert stored_due.needs_refresh(store)
     api.prepare(store)
@@ -183,3 +195,28 @@ def test_kept_dates_on_postgresql(pg_ws: Workspace) -> None:
     assert compare(pg_ws.store, AS_OF) == 3
     pg_ws.load("dossiers", [dossier("D1", received="2025-06-03 09:00", updated_at="2025-06-03 10:00")])
     assert kept(pg_ws.store, "D1") == (datetime(2025, 6, 10, 9), True)
+
+
+def test_pauses_loaded_behind_chisos_back_send_their_dossiers_to_the_full_computation(ws: Workspace) -> None:
+    ws.load("procedures", P5)
+    ws.load("dossiers", [dossier("D1"), dossier("D2", received="2025-06-03 09:00")])
+    assert kept(ws.store, "D1") == (datetime(2025, 6, 9, 9), True)
+    # a completed supplement request of one working day, written straight into the table: D1 is due a day later
+    ws.store.con.execute("INSERT INTO pauses (dossier_id, kind, started_at, ended_at, row_hash) VALUES "
+                         "('D1', 'supplement', '2025-06-03 09:00', '2025-06-04 09:00', 'x')")
+    assert stored_due.kept(ws.store) is None
+    assert due_of(ws.store, "D1") == datetime(2025, 6, 10, 9)
+    assert due_of(ws.store, "D1", Kept(verified=False)) == datetime(2025, 6, 10, 9)
+    api.prepare(ws.store)
+    assert ws.store.con.execute("SELECT dossier_id FROM dossiers WHERE paused").fetchall() == [("D1",)]
+    assert due_of(ws.store, "D1") == datetime(2025, 6, 10, 9)
+    compare(ws.store, AS_OF)
+    # and an unloaded pause load takes the flag away again
+    report = ws.load("pauses", [{"dossier_id": "D2", "kind": "supplement", "started_at": "2025-06-04 09:00",
+                                 "ended_at": "2025-06-05 09:00"}])
+    assert sorted(ws.store.con.execute("SELECT dossier_id FROM dossiers WHERE paused").fetchall()) == [("D1",), ("D2",)]
+    (file,) = report.files
+    assert file.load_id is not None
+    api_admin.unload(ws.store, file.load_id)
+    assert ws.store.con.execute("SELECT dossier_id FROM dossiers WHERE paused").fetchall() == [("D1",)]
+    compare(ws.store, AS_OF)

@@ -21,6 +21,7 @@ from chiso.scoring import publish as publications
 from chiso.scoring.engine import score_period
 from chiso.scoring.period import parse_period
 from chiso.status.stored_due import DERIVED_COLUMNS
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
 from chiso.store.db import DB_FILE, Store
 from chiso.textnorm import fold
@@ -93,7 +94,7 @@ def status_query(store: Store, as_of: datetime, unit: str | None = None, *,
                  with_officer: bool = False) -> StatusQuery:
     config = prepare(store)
     return StatusQuery(as_of=as_of, config=config, unit=unit, with_officer=with_officer, dialect=store.dialect,
-                       stored_due=not store.derived_ready)
+                       stored_due=kept_dues(store))
 
 
 def status(store: Store, as_of: datetime, *, unit: str | None = None, details: bool = False) -> pa.Table:

@@ -33,6 +33,7 @@ from chiso.reports.monthly import MonthScores
 from chiso.scoring import publish as publications
 from chiso.scoring.period import Period, PeriodError, parse_period
 from chiso.status.stored_due import DERIVED_COLUMNS
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -270,7 +271,7 @@ def month_rows(store: Store, period_text: str, as_of: datetime) -> list[dict[str
         config = api.prepare(store)
         start = datetime.combine(period.start, datetime.min.time())
         sql = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect,
-                          stored_due=not store.derived_ready).sql()
+                          stored_due=kept_dues(store)).sql()
         cur = store.con.execute(f"""
 SELECT s.dossier_id, s.unit_code, u.name, s.procedure_code, p.name, d.officer, s.received_at, s.due_at, s.end_at,
        s.timeliness, COALESCE(u.province_code, ''), s.waiting_since
@@ -676,7 +677,7 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
     fields = {k: v for k, v in zip(names, row, strict=True) if k not in DERIVED_COLUMNS}
     unit = units(store).get(str(fields["unit_code"]))
     config = api.prepare(store)
-    q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=not store.derived_ready)
+    q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=kept_dues(store))
     st = store.con.execute(
         f"SELECT due_at, end_at, timeliness, original_due_at, due_source, paused_seconds, supplements, "
         f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]).fetchone()

@@ -39,6 +39,7 @@ from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
 from chiso.scoring.engine import CLOSURE_SQL, score_period
 from chiso.scoring.period import Period, parse_period
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -164,7 +165,8 @@ def _side(store: Store, side: str, path: Path, mapping: MappingArg, config: Conf
         src = readers.open_source(path, "utf-8", config.limits, merged)
         present = set(loader.map_headers(src, "dossiers", merged).columns)
         results = {r["code"]: r for r in score_period(scratch, rs, period, moment, config)}
-        status = StatusQuery(as_of=moment, config=config, dialect=scratch.dialect, stored_due=True).sql()
+        status = StatusQuery(as_of=moment, config=config, dialect=scratch.dialect,
+                             stored_due=kept_dues(scratch)).sql()
         fields = ", ".join(f"d.{q(f)}" for f in ("unit_code", *DATE_FIELDS, *OTHER_FIELDS))
         rows = scratch.con.sql(f"""
             SELECT d.dossier_id, {fields}, s.timeliness, f.dossier_id IS NOT NULL AS counted

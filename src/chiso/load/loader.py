@@ -556,7 +556,7 @@ class Loader:
         all_cols = [*names, "original_due_at", "row_hash", "load_id"]
         # a replaced row's kept due date goes with it (chiso.status.stored_due computes it again)
         sets = ", ".join([*(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c != "dossier_id"),
-                          "computed_due = NULL", "due_ready = NULL"])
+                          "computed_due = NULL", "due_ready = NULL", "paused = NULL"])
         con.execute(
             f"""INSERT INTO dossiers ({", ".join(q(c) for c in all_cols)})
                 SELECT {icols}, COALESCE(cur.original_due_at, i.due_at), i.row_hash, i.load_id

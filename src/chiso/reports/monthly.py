@@ -28,6 +28,7 @@ from chiso.rules.model import RuleSet
 from chiso.scoring.engine import CLOSURE_SQL, score_period
 from chiso.scoring.explain import actions_by_unit
 from chiso.scoring.period import Period, parse_period
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery, ts_literal
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -97,7 +98,7 @@ def unit_counts(store: Store, period: Period, moment: datetime, config: Config) 
     online, resolved late in the period, and open past their due date at ``moment``."""
     start = datetime.combine(period.start, datetime.min.time())
     status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect,
-                         stored_due=not store.derived_ready).sql()
+                         stored_due=kept_dues(store)).sql()
     t0 = ts_literal(start)
     sql = f"""
 WITH s AS ({status}), c AS ({CLOSURE_SQL})
@@ -459,7 +460,7 @@ def _overdue_dossiers(store: Store, period: Period, moment: datetime, config: Co
                       ) -> dict[str, list[dict[str, Any]]]:
     start = datetime.combine(period.start, datetime.min.time())
     status = StatusQuery(as_of=moment, config=config, ended_since=start, dialect=store.dialect,
-                         stored_due=not store.derived_ready).sql()
+                         stored_due=kept_dues(store)).sql()
     rows = store.con.execute(f"""
 WITH c AS ({CLOSURE_SQL})
 SELECT c.ancestor, s.dossier_id, u.name, s.procedure_code, s.received_at, s.due_at, s.end_at, s.timeliness

@@ -75,6 +75,8 @@ from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, ConfigError
 from chiso.scoring.engine import feedback_due_sql
 from chiso.scoring.period import Period
+from chiso.status.stored_due import Kept
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import StatusQuery, ts_literal
 from chiso.store.db import Store
 from chiso.textnorm import fold
@@ -227,7 +229,7 @@ def _bounds(start: date, last: date) -> tuple[datetime, datetime]:
 
 
 def outcomes_sql(start: date, last: date, config: Config, dialect: str | None = None,
-                 stored_due: bool = False) -> str:
+                 stored_due: Kept | None = None) -> str:
     """One row per dossier in the report: unit, channel, carried over or new, outcome, status class, and the
     fields the evaluation needs. Plain SQL over :class:`StatusQuery` (no loop over dossiers)."""
     t0, t1 = _bounds(start, last)
@@ -280,7 +282,7 @@ def handling_counts(store: Store, start: date, last: date, config: Config) -> li
     _prepare(store, config)
     cols = ",\n       ".join(_count_columns("", "") + _count_columns("online_", "online"))
     sql = f"""
-WITH x AS ({outcomes_sql(start, last, config, store.dialect, not store.derived_ready)})
+WITH x AS ({outcomes_sql(start, last, config, store.dialect, kept_dues(store))})
 SELECT u.code, u.name, u.level, u.parent_code,
        {cols}
 FROM x JOIN units u ON u.code = x.unit_code
@@ -339,7 +341,7 @@ def level_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def evaluation_sql(start: date, last: date, config: Config, dialect: str | None = None,
-                   stored_due: bool = False) -> str:
+                   stored_due: Kept | None = None) -> str:
     """Per-unit and per-officer sums of i1..i9 over the dossiers resolved in the window (GROUPING SETS)."""
     order = " ".join(f"WHEN '{e}' THEN {i}" for i, e in enumerate(EVALUATOR_ORDER))
     due = "COALESCE(f.due_at, dd.due)"
@@ -404,7 +406,7 @@ def evaluate(store: Store, start: date, last: date, config: Config) -> dict[str,
         "SELECT code, name, level FROM units").fetchall()}
     unit_rows: list[dict[str, Any]] = []
     officer_rows: list[dict[str, Any]] = []
-    for rec in _fetch(store, evaluation_sql(start, last, config, store.dialect, not store.derived_ready)):
+    for rec in _fetch(store, evaluation_sql(start, last, config, store.dialect, kept_dues(store))):
         per_unit = bool(rec["per_unit"])
         if not per_unit and rec["officer"] is None:
             continue  # dossiers without an officer: only in their unit's row

@@ -21,6 +21,8 @@ from chiso.config import Config
 from chiso.rules.model import RuleSet
 from chiso.scoring.period import Period
 from chiso.scoring.results import IndicatorValue, UnitInput, assemble
+from chiso.status.stored_due import Kept
+from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import StatusQuery, ts_literal
 from chiso.store.db import Store
 
@@ -73,7 +75,7 @@ class Facts:
     # moment is before this one count as open past their due date.
     late_if_due_before: datetime | None = None
     dialect: str | None = None  # the engine's (StatusQuery.dialect)
-    stored_due: bool = False  # StatusQuery.stored_due: a store's own tables, prepared
+    stored_due: Kept | None = None  # StatusQuery.stored_due: from chiso.status.stored_due.kept
 
     def timeliness_sql(self) -> str:
         if self.late_if_due_before is None:
@@ -224,7 +226,7 @@ def score_period(store: Store, rs: RuleSet, period: Period, as_of: datetime, con
     ``dossier_facts`` behind for what reads them next; ``pairs_ready``: ``unit_procedures`` is current
     (:func:`build_sql`)."""
     facts = Facts(period, period.moment(as_of), config, late_if_due_before, store.dialect,
-                  stored_due=not store.derived_ready)
+                  stored_due=kept_dues(store))
     counts = measure_counts(store, rs, facts, keep_facts=keep_facts, pairs_ready=pairs_ready)
     units = store.con.execute(
         "SELECT code, name, level, parent_code, COALESCE(province_code, ''), ranked IS DISTINCT FROM FALSE "

@@ -18,6 +18,7 @@ from chiso.rules.arithmetic import indicator_score, round_half_up
 from chiso.rules.model import Indicator, RuleSet
 from chiso.scoring.engine import FACT_TABLES, Facts, measure_counts
 from chiso.scoring.period import Period
+from chiso.status.stored_due import kept as kept_dues
 from chiso.store.db import Store
 
 ID_COLUMN = {"dossiers": "dossier_id", "procedures": "procedure_code", "feedback": "feedback_id"}
@@ -93,7 +94,7 @@ def explain_unit(store: Store, rs: RuleSet, result: dict[str, Any], period: Peri
     if not facts_ready:
         # the fact tables of the period
         measure_counts(store, rs, Facts(period, period.moment(as_of), config, dialect=store.dialect,
-                                          stored_due=not store.derived_ready))
+                                          stored_due=kept_dues(store)))
     unit = result["code"]
     shortfalls: list[Shortfall] = []
     for ind in rs.indicators:

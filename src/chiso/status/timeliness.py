@@ -22,6 +22,10 @@ steps whose columns later steps build on are ``MATERIALIZED``: it otherwise inli
 next, and the expression trees grow with every step (a status of 40,000 dossiers took 6 s instead of 1.8 s);
 Spark caches them (:mod:`chiso.engines.spark`). DuckDB gets no hint: each would be a copy of every dossier.
 
+With ``stored_due`` (a store's own tables, prepared) the dossiers without pauses take none of these steps: their
+due date before pauses is kept in the store (:mod:`chiso.status.stored_due`), and the chain runs only for the
+dossiers with pauses or not yet computed, few enough to be read twice. The fingerprint check is part of the query.
+
 Classes (``timeliness``): ``early`` (ended, not late, end date before due date), ``on_time`` (ended, not
 late, same date), ``late`` (ended after the due moment, or >1 supplement), ``pending`` (not ended, due
 not passed, or waiting for the citizen), ``pending_late`` (not ended and due passed).
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chiso.calendar.deadlines import (
     calendar_raw_due,
@@ -43,6 +48,9 @@ from chiso.calendar.deadlines import (
     work_seconds,
 )
 from chiso.config import Config
+
+if TYPE_CHECKING:
+    from chiso.status.stored_due import Kept
 
 CLASSES = ("early", "on_time", "late", "pending", "pending_late")
 CLASS_LABELS = {
@@ -86,9 +94,10 @@ class StatusQuery:
     # streams without them. None: with the hints, right everywhere.
     dialect: str | None = None
     # Read the due dates kept in the store (``dossiers.computed_due``, :mod:`chiso.status.stored_due`) for the
-    # dossiers without pauses, when they hold for the tables as they are; the others take the full computation.
-    # Only over the store's own ``dossiers`` table (a lake has no such column).
-    stored_due: bool = False
+    # dossiers without pauses; the others take the full computation. Only from ``stored_due.kept(store)``, which
+    # checked that they hold for the tables as they are (or leaves the check to the query). Only over the store's
+    # own ``dossiers`` table (a lake has no such column).
+    stored_due: Kept | None = None
 
     def carried(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*(("officer",) if self.with_officer else ()), *self.carry)))
@@ -112,7 +121,7 @@ class StatusQuery:
         """The planner hint of the heavy steps, for the engines that want it (see the module's docstring)."""
         return "" if self.dialect == "duckdb" else " MATERIALIZED"
 
-    def _due_chain(self, suffix: str, only: str, carried: tuple[str, ...]) -> str:
+    def _due_chain(self, suffix: str, only: str, carried: tuple[str, ...], first: bool = False) -> str:
         """The steps from a dossier row to its due date before pauses (``base{suffix}`` … ``s4w{suffix}``), over the
         dossiers ``only`` keeps. Written twice by :meth:`sql`: for every dossier, and for the few with clock-stopping
         pauses, whose pause lengths need the due date first. Each step has one reader, so DuckDB streams the
@@ -121,6 +130,8 @@ class StatusQuery:
         t = ts_literal(self.as_of)
         mat = self.materialized()
         x = suffix
+        # ``first``: the dossiers ``only`` keeps are chosen before the joins (a few of many)
+        source = f"(SELECT * FROM {self.source} d WHERE TRUE {only})" if first else self.source
         return f"""
 base{x} AS (
     SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{"".join(f" d.{c}," for c in carried)}
@@ -131,11 +142,11 @@ base{x} AS (
                 WHEN d.returned_at <= {t} THEN d.returned_at
                 WHEN d.stopped_at <= {t} THEN d.stopped_at END AS end_at,
            {rule_columns_sql()}
-    FROM {self.source} d
+    FROM {source} d
     JOIN units u ON u.code = d.unit_code
     JOIN procedures p ON p.code = d.procedure_code
     {rule_joins_sql("COALESCE(u.province_code, '')", "d.procedure_code")}
-    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {only}
+    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {"" if first else only}
 ),
 st{x} AS (
     SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements, pz.waiting_since,
@@ -193,7 +204,7 @@ SELECT dossier_id, computed_due FROM s3
 """
 
     def _stored(self) -> bool:
-        return self.stored_due and self.source == "dossiers"
+        return self.stored_due is not None and self.source == "dossiers"
 
     def sql(self) -> str:
         t = ts_literal(self.as_of)
@@ -206,16 +217,24 @@ SELECT dossier_id, computed_due FROM s3
         )
         with_pauses = f"AND d.dossier_id IN (SELECT pa.dossier_id FROM {self.pauses} pa WHERE {stopping})"
         carried = "".join(f", {c}" for c in self.carried())
+        # The due dates before pauses of the dossiers with clock-stopping pauses, which the pause lengths need: a
+        # chain of their own over every dossier (the full computation streams through its chain once); with kept
+        # dates the full chain holds only the few dossiers with pauses or not yet computed, and is read twice.
+        paused_chain, paused_due = self._due_chain("_p", with_pauses, ()) + ",", "s4w_p"
         every, stored = "", ""
         if self._stored():
             from chiso.status.stored_due import current_sql
 
-            # uncorrelated (a hash join against the few paused dossiers): DuckDB decorrelates EXISTS through a
-            # grouping of every dossier id, 2-3 s at 10 million
-            paused = "d.dossier_id IN (SELECT dossier_id FROM pz)"
-            every = f"AND (NOT (SELECT ok FROM dv) OR NOT COALESCE(d.due_ready, FALSE) OR {paused})"
-            stored = f"""
-dv AS ({current_sql()}),
+            # Which path a dossier takes is read from its own row (a filter the scan applies, not a join of every
+            # dossier): the kept date when it is computed and the dossier has no pauses, the full chain otherwise.
+            fast = "d.due_ready AND NOT d.paused"
+            every = "AND (d.due_ready IS NOT TRUE OR d.paused IS NOT FALSE)"
+            guard = ""
+            if self.stored_due is not None and not self.stored_due.verified:  # the query checks the fingerprint
+                guard = f"\ndv AS ({current_sql(self.dialect)}),"
+                fast = f"(SELECT ok FROM dv) AND {fast}"
+                every = "AND (NOT (SELECT ok FROM dv) OR d.due_ready IS NOT TRUE OR d.paused IS NOT FALSE)"
+            stored = f"""{guard}
 kept AS (
     SELECT d.dossier_id, d.unit_code, d.procedure_code, d.received_at,{"".join(f" d.{c}," for c in self.carried())}
            CASE WHEN d.finished_at <= {t} THEN d.finished_at
@@ -225,9 +244,9 @@ kept AS (
            CASE WHEN COALESCE(d.original_due_at, d.due_at) IS NULL THEN 'computed' ELSE 'source' END AS due_source,
            COALESCE(d.supplement_count, 0) AS supplements
     FROM {self.source} d
-    WHERE (SELECT ok FROM dv) AND d.due_ready AND d.received_at <= {t} {self.unit_filter()} {self.ended_filter()}
-      AND NOT {paused}
+    WHERE {fast} AND d.received_at <= {t} {self.unit_filter()} {self.ended_filter()}
 ),"""
+            paused_chain, paused_due = "", "s4w"
         return f"""
 WITH pz AS (
     SELECT pa.dossier_id,
@@ -238,7 +257,7 @@ WITH pz AS (
     FROM {self.pauses} pa
     WHERE pa.started_at <= {t}
     GROUP BY pa.dossier_id
-),{stored}{self._due_chain("", every, self.carried())},{self._due_chain("_p", with_pauses, ())},
+),{stored}{self._due_chain("", every, self.carried(), first=bool(every))},{paused_chain}
 pw AS (
     SELECT pa.dossier_id, pa.kind, pa.started_at, b.base_ws,
            {work_seconds('pa.started_at', 'cs', 'b')} AS s_ws,
@@ -246,7 +265,7 @@ pw AS (
                 THEN {work_seconds(pause_end, 'ce', 'b')} - {work_seconds('pa.started_at', 'cs', 'b')}
                 ELSE 0 END AS d_ws
     FROM {self.pauses} pa
-    JOIN s4w_p b ON b.dossier_id = pa.dossier_id
+    JOIN {paused_due} b ON b.dossier_id = pa.dossier_id
     JOIN calendar_days cs ON cs.calendar_key = b.ck AND cs.day = CAST(pa.started_at AS DATE)
     JOIN calendar_days ce ON ce.calendar_key = b.ck AND ce.day = CAST({pause_end} AS DATE)
     WHERE {stopping}
