@@ -66,7 +66,7 @@ serve: setup
 test: setup $(VENV)/.spark
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -163,11 +163,3 @@ def require_module(name: str, what: str) -> ModuleType:
     require(False, f"{what} ({error})")
     raise AssertionError("unreachable")
 
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``), the tests that start Spark share one worker: one JVM
-    for the suite, not one per worker."""
-    for item in items:
-        if "spark_ready" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("spark"))
