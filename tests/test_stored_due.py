@@ -220,3 +220,13 @@ def test_pauses_loaded_behind_chisos_back_send_their_dossiers_to_the_full_comput
     api_admin.unload(ws.store, file.load_id)
     assert ws.store.con.execute("SELECT dossier_id FROM dossiers WHERE paused").fetchall() == [("D1",)]
     compare(ws.store, AS_OF)
+
+
+def test_a_large_computation_in_chunks_gives_the_same_dates(copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = dict(copy.con.execute("SELECT dossier_id, computed_due FROM dossiers").fetchall())
+    copy.con.execute("UPDATE dossiers SET computed_due = NULL, due_ready = NULL")
+    monkeypatch.setattr(stored_due, "CHUNK_ROWS", 100)  # 1,454 rows: 15 chunks
+    assert len(stored_due._chunks(copy, len(before))) == 15
+    assert stored_due.refresh(copy, api.load_config(copy.workspace)) == len(before)
+    assert dict(copy.con.execute("SELECT dossier_id, computed_due FROM dossiers").fetchall()) == before
+    assert copy.con.execute("SELECT count(*) FROM dossiers WHERE due_ready").fetchall()[0][0] == len(before)
