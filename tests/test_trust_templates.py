@@ -203,3 +203,28 @@ def test_pictures_never_reach_a_workbook_and_are_opaque_in_a_letter(tmp_path: Pa
         render_docx(_tiny_docx(tmp_path / "t.docx", "{{ pic.path }}"), {"pic": picture}, tmp_path / "o.docx",
                     NumberFormat())
     assert not (tmp_path / "o.xlsx").exists() and not (tmp_path / "o.docx").exists()
+
+
+def test_an_excel_template_read_once_gives_each_document_its_own_copy(tmp_path: Path) -> None:
+    """The unit appendices of a month share a template parsed once (``templating._workbook``): each document
+    must start from the template as written, not from the document before it, and a template edited between two
+    documents must be read again."""
+    book = openpyxl.Workbook()
+    book.active["A1"] = "{{ name }}"
+    book.active["A2"] = "{% for r in rows %}{{ r }}"
+    book.create_sheet("Phụ")["A1"] = "{{ name|upper }}"
+    template = tmp_path / "t.xlsx"
+    book.save(template)
+    first = render_xlsx(template, {"name": "Xã A", "rows": [1, 2, 3]}, tmp_path / "a.xlsx", NumberFormat())
+    second = render_xlsx(template, {"name": "Xã B", "rows": [4]}, tmp_path / "b.xlsx", NumberFormat(),
+                         drop=("Phụ",))
+    third = render_xlsx(template, {"name": "Xã C", "rows": []}, tmp_path / "c.xlsx", NumberFormat())
+    values = [[[c.value for c in row] for row in openpyxl.load_workbook(p).active.iter_rows()]
+              for p in (first, second, third)]
+    assert values == [[["Xã A"], [1], [2], [3]], [["Xã B"], [4]], [["Xã C"]]]
+    assert openpyxl.load_workbook(second).sheetnames == ["Sheet"]  # dropped from that document only
+    assert openpyxl.load_workbook(third)["Phụ"]["A1"].value == "XÃ C"
+    book.active["A1"] = "Tên: {{ name }}"  # the office edits the template
+    book.save(template)
+    edited = render_xlsx(template, {"name": "Xã D", "rows": []}, tmp_path / "d.xlsx", NumberFormat())
+    assert openpyxl.load_workbook(edited).active["A1"].value == "Tên: Xã D"

@@ -98,23 +98,12 @@ def _start_monthly(store: Store, data: MonthScores, out_dir: Path, settings: Rep
 OFFICIAL_SHEET = "Phụ lục 3 - Chính thức"  # the comparison with the official results, only when imported
 
 
-def _drop_sheet(path: Path, title: str) -> None:
-    """Remove the sheet ``title`` from a rendered workbook (an appendix with nothing to show); a template
-    without it is left as it is."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    if title in wb.sheetnames and len(wb.sheetnames) > 1:
-        del wb[title]
-        wb.save(path)
-
-
 def _finish_monthly(store: Store, letter: _MonthlyLetter, out_dir: Path, settings: ReportSettings) -> list[Path]:
     ctx = letter.ctx
+    # the comparison with the official results only when they were imported (removed before the one save)
     excel = render_xlsx(template_path(MONTHLY_XLSX, store.workspace), ctx,
-                        out_dir / f"phu-luc-bo-chi-so-{letter.label}.xlsx", settings.numbers)
-    if not ctx.get("official_differences"):
-        _drop_sheet(excel, OFFICIAL_SHEET)
+                        out_dir / f"phu-luc-bo-chi-so-{letter.label}.xlsx", settings.numbers,
+                        drop=() if ctx.get("official_differences") else (OFFICIAL_SHEET,))
     for key, job in letter.charts.items():  # the Excel appendix is rendered while the charts are drawn
         path = letter.drawing[key].result() if key in letter.drawing else job.draw()
         ctx[key] = Image(path, 155 if key.startswith("chart_ranking") else 150)

@@ -4,10 +4,11 @@ unit detail letter, with their Excel appendices. Every figure comes from the sco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from chiso import api
 from chiso.config import Config
@@ -35,6 +36,7 @@ from chiso.textnorm import fold
 from chiso.units.catalog import MERGER_DAY
 
 TREND_MONTHS = 6
+T = TypeVar("T")
 CRITERIA = {"satisfied_pct": "DOSSIER_RECEIVING_SATISFACTION", "synced_pct": "DOSSIER_SYNC",
             "digitized_pct": "SO_HOA_GIAY_TO_GIAI_QUYET"}
 
@@ -55,6 +57,7 @@ class MonthScores:
     counts: dict[str, dict[str, int]]
     as_of: datetime
     _overdue: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def compute(cls, store: Store, period_text: str, *, as_of: datetime, rules: str | None = None) -> MonthScores:
@@ -84,6 +87,13 @@ class MonthScores:
         if self._overdue is None:
             self._overdue = _overdue_dossiers(store, self.period, self.moment, self.config)
         return self._overdue
+
+    def once(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for in this scoring, the same value after: what every
+        unit letter of a month reads the same (the province's name, the explanation deadline, the marks)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
 
 def _has_dossiers(results: Any, rs: RuleSet) -> bool:
@@ -408,13 +418,14 @@ def unit_context(store: Store, data: MonthScores, unit_code: str, *, letter_date
     unit_view = {**unit, "peers": len(peers), "peers_label": peers_label, "total_text": nf.fixed(unit["total"], 2),
                  "change_text": ("tăng " if (change or 0) > 0 else "giảm " if (change or 0) < 0 else "không đổi")
                  + (nf.number(abs(change)) + " điểm" if change else "")}
-    deadline = add_working_days(store, letter_date, settings.explanation_working_days)
-    marks = overdue_marks(store)
+    deadline = data.once(("deadline", letter_date, settings.explanation_working_days),
+                         lambda: add_working_days(store, letter_date, settings.explanation_working_days))
+    marks = data.once("marks", lambda: overdue_marks(store))
     for d in overdue_dossiers:
         d["explanation_done"] = (marks.get((d["dossier_id"], "explanation")) or {}).get("done_on")
         d["apology_done"] = (marks.get((d["dossier_id"], "apology")) or {}).get("done_on")
     context: dict[str, Any] = {
-        **base_context(store, settings, period, letter_date),
+        **data.once(("base", settings, letter_date), lambda: base_context(store, settings, period, letter_date)),
         "rule_set": rs.name, "rule_set_title": rs.title, "as_of_text": moment_text(moment),
         "unit": unit_view, "previous": period_words(period.previous()),
         "groups": groups, "indicator_rows": indicator_rows, "actions": actions,

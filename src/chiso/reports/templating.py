@@ -27,7 +27,7 @@ import functools
 import html
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -556,22 +556,22 @@ def render_docx(template: Path, context: dict[str, Any], out: Path, nf: NumberFo
 
 # --- Excel --------------------------------------------------------------------------------------------------------
 
-def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFormat) -> Path:
+def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFormat, *,
+                drop: Collection[str] = ()) -> Path:
     """Fill an Excel template in the sandbox. A cell holding only ``{{ expr }}`` gets the value itself (numbers
     stay numbers and keep the cell's number format); other cells with tags are rendered as text; every string
     is a text cell (:func:`set_cell`). A row whose first tagged cell starts with ``{% for x in items %}`` is
     repeated once per item (its styles, height and merges below follow); an empty list removes the row. The
-    office's own formulas (cells without tags) stay formulas. Each cell is rendered once."""
-    import openpyxl
-
+    office's own formulas (cells without tags) stay formulas. Each cell is rendered once. The sheets named in
+    ``drop`` (an appendix with nothing to show) are removed, unless the template has no other sheet."""
     check_context(context)
     context = {k: v for k, v in context.items() if not isinstance(v, Image)}  # pictures go in Word letters only
-    try:
-        wb = openpyxl.load_workbook(template)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TemplateError(f"mẫu {template}: không mở được tệp Excel ({exc})") from None
+    wb = _workbook(template)
     env = environment(nf)
     _checked_tags(template, lambda _path, _env: _xlsx_tags(wb, template, env), env)
+    for title in drop:
+        if title in wb.sheetnames and len(wb.sheetnames) > 1:
+            del wb[title]
     for ws in wb.worksheets:
         loops: list[tuple[int, str, str, str]] = []
         for row in ws.iter_rows():
@@ -598,6 +598,18 @@ def render_xlsx(template: Path, context: dict[str, Any], out: Path, nf: NumberFo
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+def _workbook(template: Path) -> Any:
+    """A fresh workbook of an Excel template, parsed for each document. (A parsed copy kept and unpickled per
+    document was tried: openpyxl's row and column dimensions lose their defaults in a pickle, so a repeated row
+    without a height of its own failed.)"""
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(template)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise TemplateError(f"mẫu {template}: không mở được tệp Excel ({exc})") from None
 
 
 def _fill_cell(cell: Any, text: str, context: dict[str, Any], env: jinja2.Environment, template: Path,
