@@ -15,12 +15,13 @@ import docx
 import pytest
 from click.testing import CliRunner
 
+from chiso import api
 from chiso.cli import main
 from chiso.reports.documents import copy_templates, write_monthly, write_unit
 from chiso.reports.templating import TemplateError
 from conftest import Workspace
 from docs_reader import docx_lines, xlsx_cells, xlsx_rows
-from test_scoring import load_province
+from test_scoring import d, load_province
 
 AS_OF = datetime(2025, 10, 15, 23, 59, 59)
 LETTER = date(2025, 10, 6)  # Monday; + 5 working days = Monday 13/10/2025
@@ -289,3 +290,19 @@ def test_signer_and_recipients_come_from_the_configuration(province: Workspace, 
     province.config('[report]\nsigner_authority = "THAY"\n')
     with pytest.raises(ConfigError, match="signer_authority"):
         monthly(province, tmp_path / "sai")
+
+
+def test_the_letter_never_leaves_another_months_facts(province: Workspace, tmp_path: Path) -> None:
+    """The letter's trend scores months before the period. The fact table a scoring leaves (``dossier_facts``,
+    read by `chiso publish` and the reconciliation right after their own scoring) held the trend's oldest month
+    after a letter: a reader that did not score again would have read June for September. Now the trend keeps no
+    facts (each scoring drops the table first): the table is the period's or absent, never another month's."""
+    # a dossier of June: the trend then scores July as well (the earlier months have no dossiers at all)
+    province.load("dossiers", [d("J1", "03646", "PA", "direct", "2025-06-10 09:00", "2025-06-11 10:00", 0)])
+    api.score_with_previous(province.store, "2025-09", as_of=AS_OF)  # as the letter scores it, facts kept
+    facts = "SELECT dossier_id FROM dossier_facts ORDER BY 1"
+    september = province.store.con.execute(facts).fetchall()
+    assert ("X1",) in september and ("J1",) not in september
+    monthly(province, tmp_path)
+    tables = {r[0] for r in province.store.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "dossier_facts" not in tables or province.store.con.execute(facts).fetchall() == september

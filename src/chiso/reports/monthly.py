@@ -161,8 +161,9 @@ def _trend(store: Store, data: MonthScores, province_code: str, current: float) 
         if back == 0:
             before = data.previous.get(province_code)
         else:
-            before = next((r for r in score_period(store, data.rs, p, data.as_of, data.config)
-                           if r["code"] == province_code), None)
+            # keep_facts=False: the period's own fact table (dossier_facts) stays what publishing reads
+            scored = score_period(store, data.rs, p, data.as_of, data.config, keep_facts=False)
+            before = next((r for r in scored if r["code"] == province_code), None)
         if before is not None:
             points.append((f"{p.start.month:02d}/{p.start.year}", before["total"]))
     return points[::-1]
