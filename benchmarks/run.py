@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 MONTH_AT_SCALE_1 = 43_600 / 3  # chiso.generate.province.QUARTER_DOSSIERS / 3
@@ -184,22 +185,68 @@ def engines_suite(args: argparse.Namespace) -> None:
     run("export --format parquet", ["--workspace", str(ws), "export", "--format", "parquet", "--out", str(lake)])
     score = ["--workspace", str(ws), "score", "--period", "2025-09", "--as-of", "2025-09-30 17:00", "--format", "json"]
     status = ["--workspace", str(ws), "status", "--as-of", "2025-09-30 17:00", "--by-unit", "--format", "csv"]
+    wanted = set(args.only.split(",")) if args.only else None
+    schema = _pg_store(args, ws, gen) if wanted is None or "postgres" in wanted else None
     print("\n| engine | score 2025-09 (median) | peak memory | status --by-unit (median) | peak memory |")
     print("|---|---|---|---|---|")
-    engines = (("DuckDB, the store", []), ("DuckDB over the lake", ["--engine", "duckdb", "--lake", str(lake)]),
-               ("Spark local[*] over the lake", ["--engine", "spark", "--lake", str(lake)]))
-    wanted = set(args.only.split(",")) if args.only else None
-    for (label, extra), key in zip(engines, ("store", "lake", "spark"), strict=True):
-        if wanted is not None and key not in wanted:
-            continue
-        cells = []
-        for command in (score, status):
-            runs = [measured([*command, *extra]) for _ in range(args.runs)]
-            cells += [f"{statistics.median(t for t, _ in runs):.1f} s",
-                      f"{max(m for _, m in runs) / 2**20:,.0f} MB"]
-        print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    engines = [("DuckDB, the store", [], "store"),
+               ("DuckDB over the lake", ["--engine", "duckdb", "--lake", str(lake)], "lake"),
+               ("Spark local[*] over the lake", ["--engine", "spark", "--lake", str(lake)], "spark")]
+    if schema is not None:
+        engines.insert(2, ("PostgreSQL (`--database`), the same files loaded into it",
+                           ["--database", schema[1], "--engine", "postgres"], "postgres"))
+    try:
+        for label, extra, key in engines:
+            if wanted is not None and key not in wanted:
+                continue
+            cells = []
+            for command in (score, status):
+                if key == "postgres" and schema is not None:  # `chiso --database URL --workspace W score …`
+                    command = [*extra[:2], *(str(schema[3]) if c == str(ws) else c for c in command), *extra[2:]]
+                    runs = [measured(command) for _ in range(args.runs)]
+                else:
+                    runs = [measured([*command, *extra]) for _ in range(args.runs)]
+                cells += [f"{statistics.median(t for t, _ in runs):.1f} s",
+                          f"{max(m for _, m in runs) / 2**20:,.0f} MB"]
+            print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    finally:
+        if schema is not None and not args.keep:
+            schema[0].execute(f"DROP SCHEMA {schema[2]} CASCADE")
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _pg_store(args: argparse.Namespace, ws: Path, gen: Path) -> tuple[Any, str, str, Path] | None:
+    """A schema of its own in the PostgreSQL database ``--pg`` (the tests' database by default), the generated
+    files loaded into it with ``chiso --database URL load``: (connection, URL, schema, workspace folder). None,
+    with a line saying why, when PostgreSQL or psycopg is missing."""
+    from urllib.parse import quote
+
+    try:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        conn = psycopg.connect(args.pg, autocommit=True, connect_timeout=5)
+    except Exception as exc:  # psycopg missing, or PostgreSQL not reachable
+        print(f"\nPostgreSQL left out: {exc}".rstrip())
+        return None
+    name = f"chiso_bench_{os.getpid()}"
+    conn.execute(f"CREATE SCHEMA {name}")
+    params = conninfo_to_dict(args.pg)
+    url = (f"postgresql://{quote(str(params.get('user', '')))}@{params.get('host', '127.0.0.1')}:"
+           f"{params.get('port', 5432)}/{quote(str(params.get('dbname', '')))}"
+           f"?options={quote('-csearch_path=' + name, safe='')}")
+    pg_ws = ws.parent / "ws-pg"
+    where = ["--workspace", str(pg_ws), "--database", url]
+    try:
+        run("db upgrade (PostgreSQL)", [*where, "db", "upgrade"])
+        run("units init (PostgreSQL)", [*where, "units", "init", "--province", "Sơn La"])
+        took, peak = measured([*where, "load", str(gen)])
+    except BaseException:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+        raise
+    print(f"| load (PostgreSQL) | {took:.1f} s, {peak / 2**20:,.0f} MB |", flush=True)
+    return conn, url, name, pg_ws
 
 
 def national_suite(args: argparse.Namespace) -> None:
@@ -240,7 +287,11 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=None,
                         help="status: dossiers in the month (1,000,000); score: dossiers in the year (10,000,000)")
     parser.add_argument("--runs", type=int, default=3, help="engines: runs per engine and command (median)")
-    parser.add_argument("--only", default=None, help="engines: some of store,lake,spark (default: all three)")
+    parser.add_argument("--only", default=None,
+                        help="engines: some of store,lake,postgres,spark (default: all four)")
+    parser.add_argument("--pg", default=os.environ.get("CHISO_TEST_PG",
+                                                       "host=127.0.0.1 port=5432 dbname=test user=postgres"),
+                        help="engines: the PostgreSQL database (libpq key=value) for the postgres engine")
     parser.add_argument("--keep", action="store_true", help="keep benchmarks/data for inspection")
     parser.add_argument("--clients", type=int, default=50, help="web: concurrent clients")
     parser.add_argument("--requests", type=int, default=20, help="web: requests per client and page")
