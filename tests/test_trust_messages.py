@@ -111,3 +111,20 @@ def test_a_report_into_the_store_is_wrong_use(ws: Workspace) -> None:
     result = run(workspace, "report", "monthly", "--period", "2025-09", "--out", str(workspace / "templates"),
                  "--no-pdf")
     assert result.exit_code == 2 and f"'{workspace / 'templates'}'" in result.output
+
+
+def test_out_of_memory_says_what_to_do() -> None:
+    """Found loading 10⁸ dossiers as five files in one command: the key index of the rows one transaction adds
+    does not spill, and past the budget DuckDB raised OutOfMemoryException — which reached the user as "Lỗi không
+    mong đợi … báo cho nhóm phát triển". It is the user's to act on: load file by file, or raise the budget."""
+    import duckdb
+
+    from chiso.failures import EXIT_OSERR, describe
+
+    con = duckdb.connect(config={"memory_limit": "2MB", "threads": 1})  # a real one, raised by DuckDB
+    with pytest.raises(duckdb.OutOfMemoryException) as raised:
+        con.execute("SELECT list(range) FROM range(10000000)").fetchall()
+    failure = describe(raised.value)
+    assert failure.exit_code == EXIT_OSERR == 71
+    assert "Không đủ bộ nhớ" in failure.message and "memory_mb" in failure.message
+    assert "nạp từng tệp một" in failure.message and "không mong đợi" not in failure.message

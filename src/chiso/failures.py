@@ -9,6 +9,7 @@ The exit statuses follow ``sysexits.h`` so scripts can tell them apart (docs/cli
 2     wrong use of the command (an unknown option, a missing value, an output path into the store)
 66    an input file does not exist
 70    an unexpected internal error (the message names the error's type; ``CHISO_DEBUG=1`` shows the trace)
+71    out of memory: the work needed more than the engine's memory budget (``[engine] memory_mb``)
 73    an output could not be created (no permission)
 74    input/output failure: the disk is full, the database file is damaged
 69    the PostgreSQL server given with ``--database`` cannot be reached (down, wrong address, refused login)
@@ -42,6 +43,7 @@ else:
 EXIT_USAGE = 2
 EXIT_NOINPUT = 66
 EXIT_SOFTWARE = 70
+EXIT_OSERR = 71
 EXIT_CANTCREAT = 73
 EXIT_IOERR = 74
 EXIT_TEMPFAIL = 75
@@ -116,6 +118,14 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
     if isinstance(exc, duckdb.Error) and _CORRUPT_TEXT.search(text):
         return Failure(f"Tệp kho dữ liệu{where} bị hỏng hoặc không phải kho của chiso. Khôi phục từ bản sao lưu "
                        "(chiso restore THƯ_MỤC_SAO_LƯU).", EXIT_IOERR)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        # What does not spill: the key index of the rows a load's one transaction adds (about 2·10⁷ new dossiers
+        # fit the default 3 GB; measured in benchmarks/README.md).
+        return Failure("Không đủ bộ nhớ: việc này cần nhiều hơn giới hạn bộ nhớ của máy tính toán ([engine] "
+                       "memory_mb trong chiso.toml; mặc định một nửa bộ nhớ máy, tối đa 3072 MB). Thao tác đã "
+                       "được hoàn tác, dữ liệu đã lưu trước đó không mất. Khi nạp nhiều tệp rất lớn (hàng chục "
+                       "triệu dòng): mỗi lệnh chiso load là một giao dịch, hãy nạp từng tệp một; hoặc tăng "
+                       "memory_mb nếu máy còn bộ nhớ.", EXIT_OSERR)
     if isinstance(exc, duckdb.FatalException):
         return Failure(f"Kho dữ liệu{where} gặp lỗi nghiêm trọng và đã dừng để bảo vệ dữ liệu; các thay đổi chưa "
                        "hoàn tất đã được hoàn tác. Chạy lại lệnh; nếu lỗi lặp lại, khôi phục từ bản sao lưu "
