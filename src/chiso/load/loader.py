@@ -446,8 +446,8 @@ class Loader:
         work.execute(f"CREATE TEMP TABLE incoming AS {valid}")
         if table.name == "calendar":
             work.execute("UPDATE incoming SET province = COALESCE(province, '')")
-        if self.on_postgres:  # the valid rows, streamed into a PostgreSQL temporary table with COPY
-            con.register("incoming", work.sql("SELECT * FROM incoming").to_arrow_table())
+        if self.on_postgres:  # the valid rows, streamed into a PostgreSQL temporary table with COPY, batch by batch
+            con.register("incoming", work.sql("SELECT * FROM incoming").to_arrow_reader(50_000))
         key = list(table.key)
         on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
         clearable = [c.name for c in table.columns if c.name in present and not c.required and c.name not in key]

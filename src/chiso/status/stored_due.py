@@ -133,14 +133,19 @@ def refresh(store: Store, config: Config) -> int:
         with store.transaction() as con:
             computed = query.computed_due_sql(f"AND {rows} {chunk}")
             key = "rowid" if chunk else "dossier_id"
-            con.execute(f"""UPDATE dossiers SET computed_due = x.computed_due, due_ready = x.reached
-                            FROM (SELECT d.{key} AS k, c.computed_due, c.dossier_id IS NOT NULL AS reached
+            # the row's paused flag in the same write: on PostgreSQL every UPDATE writes the row anew, and a
+            # second pass for the flags took as long as the dates (10⁷ rows: minutes)
+            con.execute(f"""UPDATE dossiers SET computed_due = x.computed_due, due_ready = x.reached,
+                                                paused = x.paused
+                            FROM (SELECT d.{key} AS k, c.computed_due, c.dossier_id IS NOT NULL AS reached,
+                                         d.dossier_id IN (SELECT dossier_id FROM pauses) AS paused
                                   FROM dossiers d LEFT JOIN ({computed}) c ON c.dossier_id = d.dossier_id
                                   WHERE {rows} {chunk}) x
                             WHERE dossiers.{key} = x.k""")
     with store.transaction() as con:
         paused = "dossier_id IN (SELECT dossier_id FROM pauses)"
-        if store.get_setting(PAUSES_SETTING) != digest:  # every flag that is not what the pauses say
+        if store.get_setting(PAUSES_SETTING) != digest:  # every flag that is not what the pauses say (the rows
+            # just computed have theirs: these touch only the others whose pauses changed)
             con.execute(f"UPDATE dossiers SET paused = TRUE WHERE paused IS NOT TRUE AND {paused}")
             con.execute(f"UPDATE dossiers SET paused = FALSE WHERE paused IS NOT FALSE AND NOT {paused}")
         else:  # the new rows' flags

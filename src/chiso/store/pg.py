@@ -146,8 +146,9 @@ class PgConnection:
     def sql(self, query: str) -> Relation:
         return Relation(self, query)
 
-    def register(self, name: str, table: pa.Table) -> None:
-        """A temporary table ``name`` holding ``table``'s rows, streamed with COPY."""
+    def register(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """A temporary table ``name`` holding ``table``'s rows, streamed with COPY. A record batch reader is read
+        batch by batch: a load's rows never all in memory at once (a table of 10⁷ dossiers held 7 GB)."""
         cols = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in table.schema)
         self.raw.execute(f'DROP TABLE IF EXISTS "{name}"')
         self.raw.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
@@ -164,12 +165,14 @@ class PgConnection:
         self.raw.close()
 
 
-def copy_arrow(raw: psycopg.Connection[Any], name: str, table: pa.Table) -> int:
-    """Stream an Arrow table into an existing table of the same column names with ``COPY … FROM STDIN``."""
+def copy_arrow(raw: psycopg.Connection[Any], name: str, table: pa.Table | pa.RecordBatchReader) -> int:
+    """Stream an Arrow table, or a reader of record batches, into an existing table of the same column names with
+    ``COPY … FROM STDIN``."""
     names = ", ".join(f'"{f}"' for f in table.schema.names)
+    batches = table.to_batches(max_chunksize=50_000) if isinstance(table, pa.Table) else table
     done = 0
     with raw.cursor() as cur, cur.copy(f'COPY "{name}" ({names}) FROM STDIN') as copy:
-        for batch in table.to_batches(max_chunksize=50_000):
+        for batch in batches:
             columns = [c.to_pylist() for c in batch.columns]
             for row in zip(*columns, strict=True):
                 copy.write_row(row)
