@@ -103,3 +103,27 @@ def test_scoring_sql_gives_the_same_counts_on_postgres(pg: Any, ws: Workspace) -
     names = [d[0] for d in cur.description]
     x = dict(zip(names, dossiers["03646"], strict=True))
     assert (x["handled"], x["handled_not_late"]) == (4, 2)
+
+
+def test_a_large_result_streams_in_batches_with_its_types(pg_schema: Any) -> None:
+    """What a load into PostgreSQL mirrors (the store's dossier ids, 10⁷ rows in a national store) is read from a
+    server-side cursor batch by batch, not fetched whole as Python tuples: the same rows and types as the whole
+    table, in several batches."""
+    from chiso.store.pg import PgConnection
+
+    con = PgConnection(pg_schema.dsn)
+    con.execute("CREATE TABLE t (id TEXT, n INTEGER, at TIMESTAMP, ok BOOLEAN, note TEXT)")
+    con.execute("INSERT INTO t SELECT 'D' || i, i, TIMESTAMP '2025-09-01 08:00' + i * INTERVAL '1 minute', "
+                "i % 2 = 0, NULL FROM generate_series(1, 2500) i")
+    con.execute("BEGIN")  # a server-side cursor lives in a transaction (a load's)
+    reader = con.sql("SELECT * FROM t ORDER BY n").to_arrow_reader(1000)
+    batches = list(reader)
+    con.execute("COMMIT")
+    assert [b.num_rows for b in batches] == [1000, 1000, 500]
+    whole = con.sql("SELECT * FROM t ORDER BY n").to_arrow_table()
+    import pyarrow as pa
+
+    streamed = pa.Table.from_batches(batches)
+    assert streamed.schema.types[:4] == [pa.string(), pa.int32(), pa.timestamp("us"), pa.bool_()]
+    assert streamed.equals(whole.cast(streamed.schema))
+    con.close()

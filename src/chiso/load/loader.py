@@ -227,10 +227,10 @@ class Loader:
         for name, cols in wanted.items():
             if name not in refs:
                 continue
-            rows = self.con.sql(f"SELECT {cols} FROM {name}").to_arrow_table()
             self.work.execute(f"DROP TABLE IF EXISTS {name}")
-            if rows.num_rows:
-                self.work.register("mirror_in", rows)
+            if self.con.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchall():
+                # streamed from a server-side cursor: the store's 10⁷ dossier ids never all in Python at once
+                self.work.register("mirror_in", self.con.sql(f"SELECT {cols} FROM {name}").to_arrow_reader())
                 self.work.execute(f"CREATE TABLE {name} AS SELECT * FROM mirror_in")
                 self.work.unregister("mirror_in")
             else:  # the same columns, no rows
