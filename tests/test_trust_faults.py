@@ -134,6 +134,35 @@ def test_ctrl_c_during_a_load_rolls_back_with_a_message(faults: Faults) -> None:
     assert fingerprint(ws) == faults.before
 
 
+def test_ctrl_c_after_the_commit_says_the_rows_are_stored(faults: Faults, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by CI: a Ctrl-C that came after the load's commit, while the kept due dates were computed, was
+    reported as "rolled back, the store as before" with the rows stored. Here a real SIGINT arrives at that moment:
+    the command must print what it stored and say that only the preparation is left for the next command, which
+    finishes it."""
+    from chiso.status import stored_due
+
+    ws = faults.copy("sigint-after-commit")
+    refresh = stored_due.refresh
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, now: Python raises KeyboardInterrupt at the next bytecode
+        time.sleep(1)
+        return refresh(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stored_due, "refresh", interrupted)
+    result = CliRunner().invoke(main, ["-w", str(ws), "load", str(faults.dossiers)])
+    assert result.exit_code == EXIT_INTERRUPTED, result.output
+    assert "dòng; thêm" in result.stdout
+    assert "sau khi nạp xong" in result.stderr and "đã được lưu" in result.stderr
+    assert "hoàn tác" not in result.stderr
+    monkeypatch.undo()
+    assert fingerprint(ws) == faults.after  # the rows are the uninterrupted load's
+    again = CliRunner().invoke(main, ["-w", str(ws), "status", "--as-of", "2025-09-30 17:00", "--by-unit"])
+    assert again.exit_code == 0, again.output  # the next command finishes the preparation
+    with Store.open(ws) as store:
+        assert not stored_due.needs_refresh(store)
+
+
 def _limit_file_size(limit: int) -> None:
     import resource
 

@@ -38,8 +38,21 @@ def load(store: Store, paths: Sequence[Path], *, table: str | None = None, parti
               for t in {*config.aliases, *(mapping or {})}}
     report = Loader(store, partial=partial, mapping=merged, encoding=encoding, progress=progress).load(
         list(paths), table)
-    prepare(store, config)
+    try:
+        prepare(store, config)
+    except KeyboardInterrupt as exc:  # the load is committed: only the derived data is left for the next command
+        raise InterruptedAfterLoad(report) from exc
     return report
+
+
+class InterruptedAfterLoad(KeyboardInterrupt):
+    """Ctrl-C after the load committed, while the derived data (calendar, kept due dates) was brought up to date:
+    the rows are stored, and what was interrupted is done again by the next command (each step keeps its
+    fingerprint last). A KeyboardInterrupt still, for callers that only stop."""
+
+    def __init__(self, report: LoadReport):
+        super().__init__()
+        self.report = report
 
 
 def prepared(store: Store, config: Config | None = None) -> bool:

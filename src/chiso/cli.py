@@ -32,7 +32,7 @@ from chiso.cli_i18n import install as _vietnamese_click
 from chiso.cli_params import PERIOD
 from chiso.clock import OFFSET, now_local
 from chiso.config import ConfigError, read_mapping_file
-from chiso.failures import EXIT_SOFTWARE, debugging, describe
+from chiso.failures import EXIT_INTERRUPTED, EXIT_SOFTWARE, debugging, describe
 from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
 from chiso.outputs import (
@@ -314,7 +314,7 @@ def _print_report(report: LoadReport, max_issues: int = 50) -> None:
 def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial: bool, mapping: str | None,
          encoding: str | None, profile_name: str | None, save_as: str | None) -> None:
     """Nạp tệp dữ liệu (CSV, XLSX, XLS, ODS, JSON Lines, Parquet) vào kho."""
-    from chiso.load.profiles import Profile, load_profile, save_profile
+    from chiso.load.profiles import load_profile
 
     files = _expand(paths)
     ws = workspace_path(ctx.obj["workspace"])
@@ -356,6 +356,21 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
             sys.exit(1)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
+        except api.InterruptedAfterLoad as stopped:  # Ctrl-C after the commit: say what is stored, not "undone"
+            bar.stop()
+            _print_load(stopped.report, ws, save_as, extra, encoding, table)
+            err.print("Đã dừng theo yêu cầu (Ctrl-C) sau khi nạp xong: các dòng trên đã được lưu. Việc chuẩn bị "
+                      "sau khi nạp (lịch làm việc, hạn giải quyết) chưa xong và sẽ được làm tiếp ở lệnh chiso sau.",
+                      highlight=False)
+            sys.exit(EXIT_INTERRUPTED)
+    _print_load(report, ws, save_as, extra, encoding, table)
+
+
+def _print_load(report: Any, ws: Path, save_as: str | None, extra: dict[str, dict[str, str]] | None,
+                encoding: str, table: str | None) -> None:
+    """The load's report: a line per file, the rejected rows' file, the saved mapping profile."""
+    from chiso.load.profiles import Profile, save_profile
+
     _print_report(report)
     for f in report.files:
         line = (f"{f.path.name} → {f.table}: {vn_int(f.rows_read)} dòng; thêm {vn_int(f.inserted)}, "
