@@ -14,6 +14,7 @@ transactions with ``BEGIN`` / ``COMMIT`` exactly as on DuckDB.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -64,6 +65,7 @@ _ARROW_TO_PG = {
 }
 
 
+_STREAMS = itertools.count(1)
 _PG_TO_ARROW = {  # type OIDs (pg_type) of the columns chiso reads back; others are inferred from the values
     16: pa.bool_(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 25: pa.string(), 1043: pa.string(),
     700: pa.float64(), 701: pa.float64(), 1700: pa.float64(), 1082: pa.date32(), 1114: pa.timestamp("us"),
@@ -121,12 +123,11 @@ class Relation:
         return pa.table({d.name: pa.array([r[i] for r in rows], type=_PG_TO_ARROW.get(d.type_code))
                          for i, d in enumerate(columns)})
 
-
     def to_arrow_reader(self, batch_rows: int = 100_000) -> pa.RecordBatchReader:
         """The rows as a stream of Arrow batches from a server-side cursor: memory is one batch, whatever the
         result's size (the dossier ids a load mirrors: 10⁷ rows as Python tuples took gigabytes). Inside a
         transaction only (the load's), where the cursor lives until the transaction ends."""
-        cur = self.con.raw.cursor(name="chiso_stream")
+        cur = self.con.raw.cursor(name=f"chiso_stream_{next(_STREAMS)}")  # names unique in a transaction
         cur.execute(placeholders(self.query))
         columns = list(cur.description or [])
         first = cur.fetchmany(batch_rows)
