@@ -13,8 +13,8 @@ import pyarrow as pa
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, load_config
-from chiso.failures import check_free_space
-from chiso.load.loader import Loader, LoadReport, Progress
+from chiso.failures import check_free_space, is_interrupt
+from chiso.load.loader import InterruptedAfterLoad, Loader, LoadReport, Progress
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
 from chiso.scoring import publish as publications
@@ -40,19 +40,11 @@ def load(store: Store, paths: Sequence[Path], *, table: str | None = None, parti
         list(paths), table)
     try:
         prepare(store, config)
-    except KeyboardInterrupt as exc:  # the load is committed: only the derived data is left for the next command
-        raise InterruptedAfterLoad(report) from exc
+    except BaseException as exc:  # Ctrl-C in Python or inside a DuckDB query: the load is committed
+        if is_interrupt(exc) and not isinstance(exc, InterruptedAfterLoad):
+            raise InterruptedAfterLoad(report) from exc
+        raise
     return report
-
-
-class InterruptedAfterLoad(KeyboardInterrupt):
-    """Ctrl-C after the load committed, while the derived data (calendar, kept due dates) was brought up to date:
-    the rows are stored, and what was interrupted is done again by the next command (each step keeps its
-    fingerprint last). A KeyboardInterrupt still, for callers that only stop."""
-
-    def __init__(self, report: LoadReport):
-        super().__init__()
-        self.report = report
 
 
 def prepared(store: Store, config: Config | None = None) -> bool:

@@ -356,7 +356,7 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
             sys.exit(1)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
-        except api.InterruptedAfterLoad as stopped:  # Ctrl-C after the commit: say what is stored, not "undone"
+        except loader.InterruptedAfterLoad as stopped:  # Ctrl-C after the commit: say what is stored, not "undone"
             bar.stop()
             _print_load(stopped.report, ws, save_as, extra, encoding, table)
             err.print("Đã dừng theo yêu cầu (Ctrl-C) sau khi nạp xong: các dòng trên đã được lưu. Việc chuẩn bị "

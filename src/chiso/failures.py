@@ -80,11 +80,17 @@ def debugging() -> bool:
     return os.environ.get("CHISO_DEBUG", "") not in ("", "0")
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it between statements or DuckDB inside a query."""
+    if isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted":  # DuckDB on SIGINT
+        return True
+    return isinstance(exc, KeyboardInterrupt | duckdb.InterruptException)
+
+
 def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
     """The user's message and exit status for ``exc``."""
     where = f" ({workspace})" if workspace is not None else ""
-    interrupted = isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"  # DuckDB on SIGINT
-    if interrupted or isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+    if is_interrupt(exc):
         return Failure("Đã dừng theo yêu cầu (Ctrl-C). Việc đang làm dở đã được hoàn tác: kho dữ liệu giữ nguyên "
                        "như trước lệnh, không có văn bản nào được ghi dở.", EXIT_INTERRUPTED)
     text = str(exc)

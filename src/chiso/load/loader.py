@@ -32,6 +32,7 @@ import duckdb
 
 from chiso.clock import now_local
 from chiso.config import Config, load_config
+from chiso.failures import is_interrupt
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
 from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
 from chiso.load.validate import error_checks, post_checks, q, typed_select
@@ -75,6 +76,16 @@ class LoadReport:
     @property
     def issues(self) -> list[LoadIssue]:
         return [i for f in self.files for i in f.issues]
+
+
+class InterruptedAfterLoad(KeyboardInterrupt):
+    """Ctrl-C after the load committed (its statistics, the derived data: calendar, kept due dates, being brought up
+    to date): the rows are stored, and what was interrupted is done again by the next command (each step keeps its
+    fingerprint last). A KeyboardInterrupt still, for callers that only stop."""
+
+    def __init__(self, report: LoadReport):
+        super().__init__()
+        self.report = report
 
 
 class LoadError(Exception):
@@ -216,8 +227,14 @@ class Loader:
                 self.work.close()
                 self.scratch.cleanup()
         changed = {r.table for r in reports if r.table and (r.inserted or r.updated)}
-        refresh_statistics(self.con, self.store.dialect, changed)
-        return LoadReport(reports, committed=True)
+        report = LoadReport(reports, committed=True)
+        try:
+            refresh_statistics(self.con, self.store.dialect, changed)
+        except BaseException as exc:
+            if is_interrupt(exc):  # committed: the statistics are the next command's to refresh
+                raise InterruptedAfterLoad(report) from exc
+            raise
+        return report
 
     def _mirror_references(self, table: Table) -> None:
         """On PostgreSQL: the store's keys the checks of ``table`` refer to, copied into the scratch DuckDB (as
