@@ -13,8 +13,8 @@ import pyarrow as pa
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.config import Config, load_config
-from chiso.failures import check_free_space, is_interrupt
-from chiso.load.loader import InterruptedAfterLoad, Loader, LoadReport, Progress
+from chiso.failures import check_free_space
+from chiso.load.loader import Loader, LoadReport, Progress, after_commit
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, for_period
 from chiso.scoring import publish as publications
@@ -38,12 +38,8 @@ def load(store: Store, paths: Sequence[Path], *, table: str | None = None, parti
               for t in {*config.aliases, *(mapping or {})}}
     report = Loader(store, partial=partial, mapping=merged, encoding=encoding, progress=progress).load(
         list(paths), table)
-    try:
+    with after_commit(report):  # the derived data is then the next command's to finish
         prepare(store, config)
-    except BaseException as exc:  # Ctrl-C in Python or inside a DuckDB query: the load is committed
-        if is_interrupt(exc) and not isinstance(exc, InterruptedAfterLoad):
-            raise InterruptedAfterLoad(report) from exc
-        raise
     return report
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,18 @@ class InterruptedAfterLoad(KeyboardInterrupt):
     def __init__(self, report: LoadReport):
         super().__init__()
         self.report = report
+
+
+@contextlib.contextmanager
+def after_commit(report: LoadReport) -> Iterator[None]:
+    """Work after the load's commit: a Ctrl-C in it (Python's, or DuckDB's inside a query) becomes
+    :class:`InterruptedAfterLoad`, so nobody is told that stored rows were rolled back."""
+    try:
+        yield
+    except BaseException as exc:
+        if is_interrupt(exc) and not isinstance(exc, InterruptedAfterLoad):
+            raise InterruptedAfterLoad(report) from exc
+        raise
 
 
 class LoadError(Exception):
@@ -228,12 +240,8 @@ class Loader:
                 self.scratch.cleanup()
         changed = {r.table for r in reports if r.table and (r.inserted or r.updated)}
         report = LoadReport(reports, committed=True)
-        try:
+        with after_commit(report):  # the statistics are then the next command's to refresh
             refresh_statistics(self.con, self.store.dialect, changed)
-        except BaseException as exc:
-            if is_interrupt(exc):  # committed: the statistics are the next command's to refresh
-                raise InterruptedAfterLoad(report) from exc
-            raise
         return report
 
     def _mirror_references(self, table: Table) -> None:
