@@ -12,11 +12,13 @@ import pyarrow as pa
 
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
+from chiso.clock import today_local
 from chiso.config import Config, load_config
 from chiso.failures import check_free_space
 from chiso.load.loader import Loader, LoadReport, Progress, after_commit
 from chiso.rules.arithmetic import round_half_up
-from chiso.rules.model import RuleSet, for_period
+from chiso.rules.model import RuleSet, RuleSetError, for_period
+from chiso.scoring import kept_groups
 from chiso.scoring import publish as publications
 from chiso.scoring.engine import score_period
 from chiso.scoring.period import parse_period
@@ -53,13 +55,24 @@ def prepared(store: Store, config: Config | None = None) -> bool:
     config = config or load_config(store.workspace)
     if store.derived_ready:
         return True
+    rs = _rules_now(store)
     return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
-            and deadline_rules_current(store, config) and not stored_due.needs_refresh(store))
+            and deadline_rules_current(store, config) and not stored_due.needs_refresh(store)
+            and (rs is None or kept_groups.current(store, rs, config)))
+
+
+def _rules_now(store: Store) -> RuleSet | None:
+    """The rule set in force today, whose measures the store keeps counted (:mod:`chiso.scoring.kept_groups`); None
+    when the workspace's rule sets do not read (the scoring says why)."""
+    try:
+        return for_period(today_local(), store.workspace)
+    except RuleSetError:
+        return None
 
 
 def prepare(store: Store, config: Config | None = None) -> Config:
-    """Bring the derived data (calendar, resolved deadline rules, the dossiers' kept due dates) up to date with data
-    and settings."""
+    """Bring the derived data (calendar, resolved deadline rules, the dossiers' kept due dates, the kept measure
+    counts) up to date with data and settings."""
     from chiso.status import stored_due
 
     config = config or load_config(store.workspace)
@@ -68,6 +81,9 @@ def prepare(store: Store, config: Config | None = None) -> Config:
     ensure_calendar(store, config)
     sync_deadline_rules(store, config)
     stored_due.refresh(store, config)
+    rs = _rules_now(store)
+    if rs is not None:
+        kept_groups.refresh(store, rs, config)
     return config
 
 

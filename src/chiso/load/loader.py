@@ -37,6 +37,7 @@ from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
 from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
 from chiso.load.validate import error_checks, post_checks, q, typed_select
 from chiso.outputs import csv_text, csv_text_sql, safe_filename
+from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.store import audit
 from chiso.store.db import Store, database_errors, duckdb_settings
 from chiso.store.dialect import lock_writers, refresh_statistics
@@ -575,9 +576,10 @@ class Loader:
                 ON CONFLICT DO NOTHING"""
         )
         all_cols = [*names, "original_due_at", "row_hash", "load_id"]
-        # a replaced row's kept due date goes with it (chiso.status.stored_due computes it again)
+        # a replaced row's derived values go with it (chiso.status.stored_due, chiso.scoring.kept_groups compute
+        # them again)
         sets = ", ".join([*(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c != "dossier_id"),
-                          "computed_due = NULL", "due_ready = NULL", "paused = NULL"])
+                          *(f"{c} = NULL" for c in DERIVED_COLUMNS)])
         con.execute(
             f"""INSERT INTO dossiers ({", ".join(q(c) for c in all_cols)})
                 SELECT {icols}, COALESCE(cur.original_due_at, i.due_at), i.row_hash, i.load_id

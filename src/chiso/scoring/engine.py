@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from chiso.config import Config
-from chiso.rules.model import RuleSet
+from chiso.rules.model import Measure, RuleSet
+from chiso.scoring import kept_groups
 from chiso.scoring.period import Period
 from chiso.scoring.results import IndicatorValue, UnitInput, assemble
 from chiso.status.stored_due import Kept
@@ -42,8 +43,27 @@ FLAGS = ("paid_online", "e_result", "digitized", "reused_data", "shared_to_citiz
          "synced_to_portal", "complained")  # the dossier's yes/no facts the measures read
 
 
+CARRY = ("channel", "fee_amount", "rating", *FLAGS)  # the columns of the dossier row the facts read
+
+
 def _bool(col: str) -> str:
     return f"COALESCE(s.{col}, FALSE) AS {col}"
+
+
+def facts_select(status: str, timeliness: str, period_columns: str) -> str:
+    """The fact row of each dossier of the ``status`` query (which carries :data:`CARRY`): its class
+    (``timeliness``), what the period makes of it (``period_columns``), its own facts and its procedure's."""
+    bools = ", ".join(_bool(c) for c in FLAGS)
+    return f"""
+SELECT s.dossier_id, s.unit_code, s.procedure_code, {timeliness} AS timeliness, s.end_at, s.due_at,
+       {period_columns},
+       s.channel, COALESCE(s.fee_amount, 0) AS fee_amount, s.rating, {bools},
+       COALESCE(p.full_online_eligible, p.online_level = 'full', FALSE) AS p_full_online_eligible,
+       COALESCE(p.fee_bearing, FALSE) AS p_fee_bearing, COALESCE(p.paper_result, FALSE) AS p_paper_result,
+       COALESCE(p.data_replaceable, FALSE) AS p_data_replaceable, p.online_level AS p_online_level
+FROM ({status}) s
+JOIN procedures p ON p.code = s.procedure_code
+"""
 
 
 def feedback_due_sql() -> str:
@@ -83,24 +103,14 @@ class Facts:
         return (f"CASE WHEN s.timeliness = 'pending' AND s.waiting_since IS NULL AND s.due_at < "
                 f"{ts_literal(self.late_if_due_before)} THEN 'pending_late' ELSE s.timeliness END")
 
-    def dossiers_sql(self) -> str:
+    def dossiers_sql(self, where: str = "") -> str:
+        """One row per dossier of the period at its moment; ``where``: only the dossiers it keeps (over ``d``)."""
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
         status = StatusQuery(as_of=self.moment, config=self.config,
                              ended_since=datetime.combine(self.period.start, datetime.min.time()),
-                             carry=("channel", "fee_amount", "rating", *FLAGS), dialect=self.dialect,
-                             stored_due=self.stored_due).sql()
-        bools = ", ".join(_bool(c) for c in FLAGS)
-        return f"""
-SELECT s.dossier_id, s.unit_code, s.procedure_code, {self.timeliness_sql()} AS timeliness, s.end_at, s.due_at,
-       s.received_at >= {start} AS received_in_period,
-       (s.end_at IS NULL OR s.end_at >= {start}) AS handled,
-       s.channel, COALESCE(s.fee_amount, 0) AS fee_amount, s.rating, {bools},
-       COALESCE(p.full_online_eligible, p.online_level = 'full', FALSE) AS p_full_online_eligible,
-       COALESCE(p.fee_bearing, FALSE) AS p_fee_bearing, COALESCE(p.paper_result, FALSE) AS p_paper_result,
-       COALESCE(p.data_replaceable, FALSE) AS p_data_replaceable, p.online_level AS p_online_level
-FROM ({status}) s
-JOIN procedures p ON p.code = s.procedure_code
-"""
+                             carry=CARRY, dialect=self.dialect, stored_due=self.stored_due, where=where).sql()
+        return facts_select(status, self.timeliness_sql(), f"s.received_at >= {start} AS received_in_period, "
+                            f"(s.end_at IS NULL OR s.end_at >= {start}) AS handled")
 
     def procedures_sql(self, handled: str = HANDLED_FROM_FACTS) -> str:
         """Procedures applicable to each unit: communes and districts the procedures of their level that apply in
@@ -145,8 +155,14 @@ WHERE f.received_at <= {moment}
 PAIRS_SQL = "SELECT DISTINCT unit_code, procedure_code FROM dossiers"  # every unit's procedures with dossiers
 
 
-def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: bool = False
-              ) -> tuple[list[str], dict[str, str]]:
+def dossier_measures(rs: RuleSet) -> list[Measure]:
+    """The measures over dossiers the rule set's indicators use."""
+    used = {m for i in rs.indicators if i.source == "dossiers" for m in (i.numerator, i.denominator) if m}
+    return [rs.measures[m] for m in sorted(used) if rs.measures[m].over == "dossiers"]
+
+
+def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: bool = False,
+              kept: kept_groups.Use | None = None) -> tuple[list[str], dict[str, str]]:
     """The statements that build the fact tables, and one grouped count query per fact table.
 
     With ``keep_facts`` the period's dossiers are kept as ``dossier_facts``, one row each, for what reads them
@@ -158,19 +174,30 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
     ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier) is
     built unless ``pairs_ready`` says the caller's scoring of another period of the same data just built it.
 
+    With ``kept`` (only without ``keep_facts``) the groups add the counts kept in the store for the dossiers whose
+    facts are final (:mod:`chiso.scoring.kept_groups`) to those of the others, counted live; ``unit_procedures``
+    comes from the store's kept pairs.
+
     Plain SQL in the subset DuckDB and PostgreSQL share (tests/test_store_postgres.py runs it on both).
     """
     used = {m for i in rs.indicators if i.source == "dossiers" for m in (i.numerator, i.denominator) if m}
-    dossier_measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == "dossiers"]
+    measures = dossier_measures(rs)
     if keep_facts:
         tables = [("dossier_facts", facts.dossiers_sql()), ("procedure_facts", facts.procedures_sql())]
     else:
-        counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in dossier_measures)
-        groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql()}) f "
+        counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
+        where = kept.live_where() if kept else ""
+        groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql(where)}) f "
                   "GROUP BY unit_code, procedure_code")
+        if kept:
+            sums = "".join(f', sum("{m.name}") AS "{m.name}"' for m in measures)
+            groups = (f"SELECT unit_code, procedure_code{sums}, bool_or(has_dossiers) AS has_dossiers, "
+                      "bool_or(paid_online) AS paid_online, bool_or(used_population_data) AS used_population_data "
+                      f"FROM ({kept.held_sql(measures)} UNION ALL {groups}) x "
+                      "GROUP BY unit_code, procedure_code")
         tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
     setup = ["DROP TABLE IF EXISTS dossier_facts", "DROP TABLE IF EXISTS dossier_groups"]
-    pairs = [] if pairs_ready else [("unit_procedures", PAIRS_SQL)]
+    pairs = [] if pairs_ready else [("unit_procedures", kept_groups.PAIRS_SQL if kept else PAIRS_SQL)]
     for name, select in (("unit_closure", CLOSURE_SQL), *pairs, *tables, ("feedback_facts", facts.feedback_sql())):
         setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     queries: dict[str, str] = {}
@@ -201,9 +228,12 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
 
 def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True, pairs_ready: bool = False
                    ) -> dict[str, dict[str, float]]:
-    """unit code -> measure name -> count, for every unit (with its descendants)."""
+    """unit code -> measure name -> count, for every unit (with its descendants). Without ``keep_facts`` the counts
+    kept in the store are read where they hold (:mod:`chiso.scoring.kept_groups`)."""
     con = store.con
-    setup, queries = build_sql(rs, facts, keep_facts, pairs_ready)
+    kept = None if keep_facts or facts.late_if_due_before is not None else kept_groups.use(
+        store, rs, facts.config, dossier_measures(rs), facts.period.start, facts.moment, facts.stored_due)
+    setup, queries = build_sql(rs, facts, keep_facts, pairs_ready, kept)
     for statement in setup:
         con.execute(statement)
     out: dict[str, dict[str, float]] = {}

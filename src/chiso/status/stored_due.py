@@ -35,7 +35,7 @@ from chiso.config import Config
 from chiso.store.db import Store
 
 # Derived columns of the dossiers table: not loaded data, not copied to history or to a lake.
-DERIVED_COLUMNS = ("computed_due", "due_ready", "paused")
+DERIVED_COLUMNS = ("computed_due", "due_ready", "paused", "settled_at")  # settled_at: chiso.scoring.kept_groups
 SETTING = "due_fingerprint"
 PAUSES_SETTING = "due_pauses_digest"
 # The moment the computation is written for: every received dossier, none ended (the due date before pauses does

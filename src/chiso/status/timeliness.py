@@ -98,6 +98,9 @@ class StatusQuery:
     # checked that they hold for the tables as they are (or leaves the check to the query). Only over the store's
     # own ``dossiers`` table (a lake has no such column).
     stored_due: Kept | None = None
+    # One more condition on the dossier row ``d`` (SQL, built by chiso, never from input): the index engine's live
+    # part, the dossiers its kept counts do not hold (:mod:`chiso.scoring.kept_groups`).
+    where: str = ""
 
     def carried(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*(("officer",) if self.with_officer else ()), *self.carry)))
@@ -116,6 +119,9 @@ class StatusQuery:
             return ""
         return (f"AND (COALESCE(d.finished_at, d.returned_at, d.stopped_at) IS NULL "
                 f"OR COALESCE(d.finished_at, d.returned_at, d.stopped_at) >= {ts_literal(self.ended_since)})")
+
+    def extra_filter(self) -> str:
+        return f"AND ({self.where})" if self.where else ""
 
     def materialized(self) -> str:
         """The planner hint of the heavy steps, for the engines that want it (see the module's docstring)."""
@@ -146,7 +152,7 @@ base{x} AS (
     JOIN units u ON u.code = d.unit_code
     JOIN procedures p ON p.code = d.procedure_code
     {rule_joins_sql("COALESCE(u.province_code, '')", "d.procedure_code")}
-    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {"" if first else only}
+    WHERE d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {self.extra_filter()} {"" if first else only}
 ),
 st{x} AS (
     SELECT b.*, COALESCE(b.supplement_count, pz.n_supp, 0) AS supplements, pz.waiting_since,
@@ -244,7 +250,7 @@ kept AS (
            CASE WHEN COALESCE(d.original_due_at, d.due_at) IS NULL THEN 'computed' ELSE 'source' END AS due_source,
            COALESCE(d.supplement_count, 0) AS supplements
     FROM {self.source} d
-    WHERE {fast} AND d.received_at <= {t} {self.unit_filter()} {self.ended_filter()}
+    WHERE {fast} AND d.received_at <= {t} {self.unit_filter()} {self.ended_filter()} {self.extra_filter()}
 ),"""
             paused_chain, paused_due = "", "s4w"
         return f"""

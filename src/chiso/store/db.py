@@ -131,6 +131,7 @@ class Store:
     # The derived tables (calendar, deadline rules) come with the data and are not rebuilt here: a compute store
     # over a lake (chiso.engines.compute_store), read-only by nature.
     derived_ready: bool = False
+    read_only: bool = False  # opened read-only: what is derived is read when current, never written
 
     @classmethod
     def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -142,7 +143,7 @@ class Store:
         if database:
             from chiso.store.pg import PgConnection
 
-            pg = cls(ws, PgConnection(database, read_only=read_only), "postgres", database)
+            pg = cls(ws, PgConnection(database, read_only=read_only), "postgres", database, read_only=read_only)
             try:
                 if upgrade:
                     pg.upgraded = pg.migrate()
@@ -155,7 +156,7 @@ class Store:
             return pg
         ws.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(ws / DB_FILE), read_only=read_only, config=duckdb_settings(ws))
-        store = cls(ws, con)
+        store = cls(ws, con, read_only=read_only)
         if not read_only:
             try:
                 store.upgraded = store.migrate()
@@ -171,7 +172,7 @@ class Store:
     def duplicate(self) -> Store:
         """Another handle on the same database with a connection of its own, for another thread (the web
         server gives each request one). Closing it leaves this store open."""
-        return type(self)(self.workspace, self.con.cursor(), self.dialect, self.database)
+        return type(self)(self.workspace, self.con.cursor(), self.dialect, self.database, read_only=self.read_only)
 
     def applied_migrations(self) -> set[int]:
         """The versions recorded in ``schema_migrations`` (none when the table does not exist yet)."""

@@ -1,0 +1,279 @@
+"""Measure counts kept between runs (số đếm đã chốt): a year scored without computing every dossier of it again.
+
+Once every event of a dossier has happened — received, finished, returned, stopped, the start and end of each of its
+pauses — its class, its flags and its procedure's facts are final: the status query gives the same row at every
+later moment. ``dossiers.settled_at`` keeps that moment (rounded up to the whole second; 9999-12-31 while the
+dossier is open, and for the few whose due date the kept computation does not reach, which the status computes in
+full every time). For a period that starts on the first of a month, what a settled dossier adds to each measure
+depends on the period through two facts only, and both are read off months: ``handled`` (it ended on or after the
+period's start: its end month is not before the start month) and ``received_in_period`` (likewise its received
+month). So the store keeps, per unit, received month, end month and settled month, each measure's count twice: as
+if received in the period and as if not; and per unit and procedure the first settled month of a dossier (of one paid
+online, of one that used population data), which is all the procedure measures read. A scoring at moment M adds
+
+* the kept counts of the groups settled before the boundary B: the first of M's month, or of the next month when M
+  is a whole second just before it (a month's, quarter's or year's own moment) — every event of those dossiers
+  happened by M, and
+* the live counts of every other dossier of the period (``settled_at`` NULL or not before B: open at M, settled
+  since, not yet computed), from the usual status query at M with that one condition more.
+
+The counts are brought up to date by :func:`refresh` (``chiso.api.prepare``, after every load and unload), month by
+received month: a month is counted again when its dossiers changed (the number of rows and a sum of a hash of each
+row's position and load: a replaced, restored or deleted row changes it, the loader writing every version under a
+new load) or their pauses did (the same over the pause rows of its dossiers). A day of new dossiers counts again the
+current month and the months of the dossiers it ended. What the counts were computed from otherwise (the kept due
+dates' fingerprint, the procedures' facts, the measures, the text of this computation) is one fingerprint: when it
+changes every month is counted again.
+
+A scoring reads the counts when the fingerprint and the generation hold: the loads recorded (the highest load, the
+unloads) and the number of dossiers, as at the last refresh. Every chiso command that writes dossiers records a
+load or an unload, and refreshes after it; a load interrupted before its refresh leaves a generation that differs,
+and the scorings count every dossier until the next command's preparation (a scoring never writes). Like the kept
+due dates, the counts trust that only chiso writes the dossier rows.
+
+DuckDB only: PostgreSQL and a lake count every dossier of the period at each scoring, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chiso.config import Config
+from chiso.rules.model import Measure, RuleSet
+from chiso.status.stored_due import FAR, SETTING, Kept
+from chiso.status.timeliness import StatusQuery, ts_literal
+from chiso.store.db import Store
+
+GROUPS = "kept_groups"  # the counts, per unit and months
+FLAGS = "kept_group_flags"  # per unit, procedure and months: when a dossier, one paid online, one that used
+# population data first settled (the engine's HANDLED: whether a unit handled any dossier of a procedure)
+MONTHS = "kept_group_months"  # the digest of each received month the counts were computed from
+PAIRS = "kept_group_pairs"  # every (unit, procedure) with dossiers, by received month: the engine's unit_procedures
+FINGERPRINT = "kept_groups_fingerprint"
+GENERATION = "kept_groups_generation"
+MEASURES = "kept_groups_measures"  # name -> condition of every measure counted, as JSON
+KEYS = ("unit_code", "procedure_code", "received_month", "end_month", "settled_month", "in_period", "settled",
+        "paid_settled", "population_settled")
+TABLES = (GROUPS, FLAGS, MONTHS, PAIRS)
+OWN = ("dossiers__",)
+OPEN = ts_literal(FAR)  # settled_at of a dossier not ended
+
+
+def _ceil_second(x: str) -> str:
+    return (f"(date_trunc('second', {x}) + CASE WHEN {x} > date_trunc('second', {x}) "
+            "THEN INTERVAL 1 SECOND ELSE INTERVAL 0 SECOND END)")
+
+
+def boundary(moment: datetime) -> datetime:
+    """B for a scoring at ``moment``: every dossier settled before it had all its events by ``moment``."""
+    after = moment + timedelta(seconds=1) if moment.microsecond == 0 else moment
+    return datetime(after.year, after.month, 1)
+
+
+@dataclass(frozen=True)
+class Use:
+    """Permission to read the kept counts for one scoring (from :func:`use`)."""
+
+    boundary: datetime
+    start: date  # the period's first day, the first of a month
+
+    def live_where(self) -> str:
+        """The dossiers the kept counts do not hold for this scoring (over ``d``)."""
+        return f"(d.settled_at IS NULL OR d.settled_at >= {ts_literal(self.boundary)})"
+
+    def held_sql(self, measures: list[Measure]) -> str:
+        """The kept counts this scoring adds, with the columns of the engine's groups: per unit the measures (no
+        procedure), per unit and procedure the flags (no measure)."""
+        start = ts_literal(datetime.combine(self.start, datetime.min.time()))
+        b = ts_literal(self.boundary)
+        sums = "".join(f', CAST(sum("{m.name}") AS BIGINT) AS "{m.name}"' for m in measures)
+        zeros = "".join(f', CAST(0 AS BIGINT) AS "{m.name}"' for m in measures)
+        return (f"SELECT unit_code, CAST(NULL AS TEXT) AS procedure_code{sums}, CAST(NULL AS BOOLEAN) AS has_dossiers, "
+                "CAST(NULL AS BOOLEAN) AS paid_online, CAST(NULL AS BOOLEAN) AS used_population_data "
+                f"FROM {GROUPS} WHERE settled_month < {b} AND end_month >= {start} "
+                f"AND in_period = (received_month >= {start}) GROUP BY unit_code "
+                f"UNION ALL SELECT unit_code, procedure_code{zeros}, TRUE, "
+                f"bool_or(COALESCE(paid_settled < {b}, FALSE)), bool_or(COALESCE(population_settled < {b}, FALSE)) "
+                f"FROM {FLAGS} "
+                f"WHERE settled < {b} AND end_month >= {start} GROUP BY unit_code, procedure_code")
+
+
+PAIRS_SQL = f"SELECT DISTINCT unit_code, procedure_code FROM {PAIRS}"
+
+
+def _library(rs: RuleSet) -> list[Measure]:
+    """Every measure over dossiers the rule set defines (not only those it uses): a rule set with the same
+    definitions reads the same counts."""
+    return [rs.measures[m] for m in sorted(rs.measures) if rs.measures[m].over == "dossiers"]
+
+
+def _months_in(months: list[datetime] | None, column: str) -> str:
+    if months is None:
+        return "TRUE"
+    return f"date_trunc('month', {column}) IN ({', '.join(ts_literal(m) for m in months)})" if months else "FALSE"
+
+
+def _counts_sql(rs: RuleSet, config: Config, months: list[datetime] | None) -> str:
+    """The kept counts of the settled dossiers received in ``months`` (all when None), per unit: computed at a moment
+    after every event (``FAR``) through the same status query and fact row as any scoring."""
+    from chiso.scoring.engine import CARRY, facts_select
+
+    status = StatusQuery(as_of=FAR, config=config, carry=(*CARRY, "settled_at"), dialect="duckdb",
+                         stored_due=Kept(verified=True), where=_settled_in(months)).sql()
+    facts = facts_select(status, "s.timeliness", "s.received_at, s.settled_at, TRUE AS handled")
+    counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in _library(rs))
+    return f"""
+SELECT f.unit_code, date_trunc('month', f.received_at) AS received_month, date_trunc('month', f.end_at) AS end_month,
+       date_trunc('month', f.settled_at) AS settled_month, k.received_in_period AS in_period,
+       count(*) AS dossiers__{counts}
+FROM ({facts}) f CROSS JOIN (VALUES (TRUE), (FALSE)) k(received_in_period)
+GROUP BY ALL"""
+
+
+def _settled_in(months: list[datetime] | None) -> str:
+    return f"d.settled_at < {OPEN} AND {_months_in(months, 'd.received_at')}"
+
+
+def _flags_sql(months: list[datetime] | None) -> str:
+    """Per unit, procedure and months, the first month a settled dossier settled, one paid online, one that used
+    population data: the flags of the engine's HANDLED need only the rows (their procedure and unit are there: the
+    due date of each was computed, ``due_ready``)."""
+    settled = "date_trunc('month', d.settled_at)"
+    return (f"SELECT d.unit_code, d.procedure_code, date_trunc('month', d.received_at) AS received_month, "
+            f"date_trunc('month', COALESCE(d.finished_at, d.returned_at, d.stopped_at)) AS end_month, "
+            f"min({settled}) AS settled, min({settled}) FILTER (WHERE d.paid_online) AS paid_settled, "
+            f"min({settled}) FILTER (WHERE d.used_population_data) AS population_settled "
+            f"FROM dossiers d WHERE {_settled_in(months)} GROUP BY ALL")
+
+
+def _settle(months: list[datetime] | None) -> list[str]:
+    """The statements that compute ``settled_at`` for the dossiers received in ``months`` (all when None) and those
+    not computed: from the row, then later for a pause after its last event. A dossier whose due date the kept
+    computation does not reach (``due_ready`` not TRUE: the status computes it in full) is never settled."""
+    rows = f"(dossiers.settled_at IS NULL OR {_months_in(months, 'dossiers.received_at')})"
+    end = "COALESCE(finished_at, returned_at, stopped_at)"
+    last = _ceil_second("GREATEST(received_at, finished_at, returned_at, stopped_at)")
+    pauses = ("SELECT dossier_id, GREATEST(max(started_at), max(ended_at)) AS last FROM pauses "
+              "GROUP BY dossier_id")
+    return [f"UPDATE dossiers SET settled_at = CASE WHEN {end} IS NULL OR due_ready IS NOT TRUE THEN {OPEN} "
+            f"ELSE {last} END WHERE {rows}",
+            f"UPDATE dossiers SET settled_at = {_ceil_second('p.last')} FROM ({pauses}) p "
+            f"WHERE dossiers.dossier_id = p.dossier_id AND dossiers.paused AND {rows} "
+            f"AND dossiers.settled_at < {OPEN} AND p.last > dossiers.settled_at"]
+
+
+def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None, *, create: bool) -> None:
+    """Count the months (all when None) into the tables, made anew with ``create``."""
+    for table, select in ((GROUPS, _counts_sql(rs, config, months)), (FLAGS, _flags_sql(months)),
+                          (PAIRS, _pairs_sql(months)), (MONTHS, DIGEST_SQL)):
+        if create:
+            con.execute(f"CREATE TABLE {table} AS {select}")
+        else:
+            con.execute(f"INSERT INTO {table} SELECT * FROM ({select}) x WHERE {_months_in(months, 'received_month')}")
+
+
+def _pairs_sql(months: list[datetime] | None) -> str:
+    return (f"SELECT DISTINCT date_trunc('month', received_at) AS received_month, unit_code, procedure_code "
+            f"FROM dossiers WHERE {_months_in(months, 'received_at')}")
+
+
+DIGEST_SQL = """
+SELECT coalesce(d.received_month, p.received_month) AS received_month, d.n, d.loads, p.n AS pauses,
+       p.loads AS pause_loads
+FROM (SELECT date_trunc('month', received_at) AS received_month, count(*) AS n, sum(hash(rowid, load_id)) AS loads
+      FROM dossiers GROUP BY 1) d
+FULL JOIN (SELECT date_trunc('month', d.received_at) AS received_month, count(*) AS n,
+                  sum(hash(p.rowid, p.load_id)) AS loads
+           FROM pauses p JOIN dossiers d ON d.dossier_id = p.dossier_id GROUP BY 1) p
+  ON p.received_month = d.received_month"""
+GENERATION_SQL = ("SELECT concat_ws(':', (SELECT max(load_id) FROM loads), "
+                  "(SELECT count(unloaded_at) FROM loads), (SELECT count(*) FROM dossiers))")
+
+
+def _fingerprint(store: Store, rs: RuleSet, config: Config) -> str:
+    row = store.con.execute(
+        "SELECT md5(COALESCE(string_agg(code || ':' || concat_ws(',', full_online_eligible, online_level, "
+        "fee_bearing, paper_result, data_replaceable), '|' ORDER BY code), '')) FROM procedures").fetchall()
+    text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(None), store.get_setting(SETTING) or "",
+                      str(row[0][0])))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _generation(store: Store) -> str:
+    return str(store.con.execute(GENERATION_SQL).fetchall()[0][0])
+
+
+def _usable(store: Store, rs: RuleSet) -> bool:
+    names = {m.name for m in _library(rs)}
+    return (store.dialect == "duckdb" and not store.derived_ready
+            and not names & {*KEYS, *OWN, "has_dossiers", "paid_online", "used_population_data"})
+
+
+def _tables_exist(store: Store) -> bool:
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    row = store.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                            f"AND table_name IN ({names})").fetchall()
+    return int(row[0][0]) == len(TABLES)
+
+
+def current(store: Store, rs: RuleSet, config: Config) -> bool:
+    """True when the kept counts hold for the store as it is and the rule set's measures (or cannot be kept)."""
+    if not _usable(store, rs):
+        return True
+    return (store.get_setting(FINGERPRINT) == _fingerprint(store, rs, config)
+            and store.get_setting(GENERATION) == _generation(store) and _tables_exist(store))
+
+
+def use(store: Store, rs: RuleSet, config: Config, measures: list[Measure], start: date, moment: datetime,
+        kept: Kept | None) -> Use | None:
+    """The kept counts for a scoring of the period starting on ``start`` at ``moment``, counting ``measures``; None
+    when the scoring must count every dossier: not the embedded store, the kept due dates not current (``kept``), a
+    period not starting on the first of a month, a measure the counts do not hold as defined here, or counts not
+    current (something was loaded or unloaded since :func:`refresh`, which ``chiso.api.prepare`` runs: a scoring
+    never writes, so that two at once never race to refresh)."""
+    if start.day != 1 or kept is None or not kept.verified or not _usable(store, rs):
+        return None
+    if not current(store, rs, config):  # brought up to date by chiso.api.prepare only: a scoring never writes
+        return None
+    held = json.loads(store.get_setting(MEASURES) or "{}")
+    if any(held.get(m.name) != m.where for m in measures):
+        return None
+    return Use(boundary(moment), start)
+
+
+def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
+    """Count again the months whose dossiers or pauses changed (every month when the fingerprint changed). False
+    when the counts are not current and the store is read-only, or cannot be kept (not the embedded store)."""
+    if not _usable(store, rs):
+        return False
+    con = store.con
+    fingerprint, generation = _fingerprint(store, rs, config), _generation(store)
+    same = store.get_setting(FINGERPRINT) == fingerprint and _tables_exist(store)
+    if same and store.get_setting(GENERATION) == generation:
+        return True
+    if store.read_only:
+        return False
+    with store.transaction():
+        months: list[datetime] | None = None
+        if same:
+            now = {r[0]: tuple(r[1:]) for r in con.execute(DIGEST_SQL).fetchall()}
+            kept = {r[0]: tuple(r[1:]) for r in con.execute(f"SELECT * FROM {MONTHS}").fetchall()}
+            months = sorted(m for m in now.keys() | kept.keys() if now.get(m) != kept.get(m))
+        for statement in _settle(months):
+            con.execute(statement)
+        if months is None:
+            for table in TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        else:
+            for table in TABLES:
+                con.execute(f"DELETE FROM {table} WHERE {_months_in(months, 'received_month')}")
+        if months is None or months:
+            _count(con, rs, config, months, create=months is None)
+        store.set_setting(FINGERPRINT, fingerprint)
+        store.set_setting(GENERATION, generation)
+        store.set_setting(MEASURES, json.dumps({m.name: m.where for m in _library(rs)}, ensure_ascii=False))
+    return True

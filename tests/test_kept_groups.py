@@ -1,0 +1,265 @@
+"""Measure counts kept between runs (:mod:`chiso.scoring.kept_groups`): a scoring that reads them gives, unit by unit
+and measure by measure, the counts of the scoring that reads every dossier of the period — at any moment, for
+months, quarters, years and ranges, after new dossiers, corrections, unloads, pauses and changed procedures — and a
+day of new dossiers counts again only the months it touched.
+
+The reference is the engine's per-dossier path (``keep_facts=True``: every dossier's status at the moment, then
+counted), which the published figures of tests/test_scoring.py check.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chiso import api, api_admin
+from chiso.rules.model import for_period
+from chiso.scoring import kept_groups
+from chiso.scoring.engine import Facts, dossier_measures, measure_counts
+from chiso.scoring.period import parse_period
+from chiso.status import stored_due
+from chiso.store.db import Store
+from conftest import UNIT, Workspace, write_csv
+
+MOMENTS = [  # (period, as of): month-end moments, a month still running, a quarter, a year, ranges
+    ("2025-07", datetime(2025, 10, 15)),
+    ("2025-08", datetime(2025, 8, 31, 23, 59, 59)),
+    ("2025-09", datetime(2025, 9, 15, 10, 30)),
+    ("2025-09", datetime(2025, 9, 1)),
+    ("2025-Q3", datetime(2025, 10, 15)),
+    ("2025-Q3", datetime(2025, 8, 20, 16, 45)),
+    ("2025", datetime(2026, 1, 10)),
+    ("2025-08-01..2025-09-30", datetime(2025, 9, 30, 12)),
+    ("2025-08-10..2025-09-30", datetime(2025, 10, 1)),  # not from the first of a month: every dossier counted
+]
+
+
+def counts(store: Store, label: str, as_of: datetime, *, kept: bool) -> dict[str, dict[str, float]]:
+    period = parse_period(label)
+    facts = Facts(period, period.moment(as_of), api.load_config(store.workspace), dialect=store.dialect,
+                  stored_due=stored_due.kept(store))
+    return measure_counts(store, for_period(period.start, store.workspace), facts, keep_facts=not kept)
+
+
+def agree(store: Store, moments: list[tuple[str, datetime]] = MOMENTS) -> None:
+    for label, as_of in moments:
+        with_kept = counts(store, label, as_of, kept=True)
+        reference = counts(store, label, as_of, kept=False)
+        assert with_kept == reference, (label, as_of, _differences(with_kept, reference))
+
+
+def _differences(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> list[Any]:
+    return [(u, m, a.get(u, {}).get(m), b.get(u, {}).get(m)) for u in sorted(a.keys() | b.keys())
+            for m in sorted(a.get(u, {}).keys() | b.get(u, {}).keys()) if a.get(u, {}).get(m) != b.get(u, {}).get(m)]
+
+
+def held(store: Store, where: str = "TRUE") -> int:
+    """The dossiers the kept counts hold (each counted twice: as received in the period and not)."""
+    row = store.con.execute(f"SELECT COALESCE(sum(dossiers__), 0) FROM {kept_groups.GROUPS} WHERE {where}")
+    return int(row.fetchall()[0][0]) // 2
+
+
+def refresh(store: Store) -> None:
+    period = parse_period("2025-Q3")
+    rs = for_period(period.start, store.workspace)
+    assert kept_groups.refresh(store, rs, api.load_config(store.workspace))
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three months of generated Sơn La dossiers (some open, some with pauses, some without a source due date)."""
+    root = tmp_path_factory.mktemp("kept-groups")
+    api.generate("Sơn La", "2025-07", "2025-09", root / "gen", scale=0.1, seed=5)
+    with Store.open(root / "ws") as store:
+        api.init_units(store, "Sơn La")
+        files = sorted((root / "gen").iterdir(), key=lambda p: (p.stem != "procedures", p.stem != "dossiers"))
+        api.load(store, files)
+    return root / "ws"
+
+
+@pytest.fixture
+def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
+    target = tmp_path / "ws"
+    shutil.copytree(province, target)
+    with Store.open(target) as store:
+        yield store
+
+
+def test_the_kept_counts_give_the_counts_of_every_dossier(copy: Store) -> None:
+    agree(copy)
+    total, ended, paused = copy.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE COALESCE(finished_at, returned_at, stopped_at) IS NOT NULL), "
+        "count(*) FILTER (WHERE paused AND finished_at IS NOT NULL) FROM dossiers").fetchall()[0]
+    # what makes the comparison worth making: every ended dossier is held (those with pauses too), the open are not
+    assert held(copy) == ended and total > 3000 and total // 2 < ended < total and paused > 5
+
+
+def test_the_scoring_reads_the_kept_counts(copy: Store) -> None:
+    # A wrong kept count shows in the scores: the table is read (a comparison of two paths that could not differ
+    # would prove nothing). Only chiso writes it, from the same status query as every scoring.
+    refresh(copy)
+    copy.con.execute(f'UPDATE {kept_groups.GROUPS} SET "handled" = "handled" + 1')
+    with_kept = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)
+    reference = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)
+    assert with_kept["14"]["handled"] > reference["14"]["handled"]
+
+
+def test_a_day_of_new_dossiers_counts_its_month_again_and_no_other(copy: Store, tmp_path: Path) -> None:
+    refresh(copy)
+    copy.con.execute(f"UPDATE {kept_groups.GROUPS} SET dossiers__ = dossiers__ + 1000000")  # a mark per group
+    new = [{"dossier_id": f"NEW-{i}", "unit_code": UNIT, "procedure_code": proc, "channel": "online",
+            "received_at": "2025-09-29 08:00", "finished_at": "2025-09-29 15:00"} for i, proc in enumerate(
+        r[0] for r in copy.con.execute("SELECT procedure_code FROM dossiers WHERE unit_code = ? LIMIT 3",
+                                       [UNIT]).fetchall())]
+    api.load(copy, [write_csv(tmp_path / "day.csv", new)], table="dossiers")
+    refresh(copy)
+    marked = "dossiers__ >= 1000000"
+    groups = dict(copy.con.execute(f"SELECT received_month, bool_and({marked}) FROM {kept_groups.GROUPS} "
+                                   "GROUP BY 1").fetchall())
+    assert groups == {datetime(2025, 7, 1): True, datetime(2025, 8, 1): True, datetime(2025, 9, 1): False}
+    copy.con.execute(f"UPDATE {kept_groups.GROUPS} SET dossiers__ = dossiers__ - 1000000 WHERE {marked}")
+    agree(copy)
+    assert held(copy, "unit_code = '14.STP' AND received_month = TIMESTAMP '2025-09-01'") >= 3
+
+
+def test_corrections_unloads_and_pauses_of_old_dossiers(copy: Store, tmp_path: Path) -> None:
+    refresh(copy)
+    old = copy.con.execute(
+        "SELECT dossier_id, unit_code, procedure_code, channel, received_at FROM dossiers "
+        "WHERE received_at < TIMESTAMP '2025-08-01' AND finished_at IS NOT NULL AND NOT paused ORDER BY dossier_id "
+        "LIMIT 3").fetchall()
+    moved, late, pausing = (dict(zip(("dossier_id", "unit_code", "procedure_code", "channel", "received_at"), r,
+                                     strict=True)) for r in old)
+    # one moved to August by a correction, one finished late after all, one given a supplement request later
+    moved |= {"received_at": "2025-08-04 09:00", "finished_at": "2025-08-05 09:00", "updated_at": "2025-10-01 08:00",
+              "due_at": "", "returned_at": ""}  # the two emptied: they were before the new day received
+    late |= {"finished_at": "2025-09-30 16:00", "updated_at": "2025-10-01 08:00"}
+    report = api.load(copy, [write_csv(tmp_path / "fix.csv", [moved, late])], table="dossiers")
+    agree(copy)
+    api.load(copy, [write_csv(tmp_path / "pauses.csv", [{
+        "dossier_id": pausing["dossier_id"], "kind": "supplement", "started_at": pausing["received_at"],
+        "ended_at": "2025-07-31 09:00"}])], table="pauses")
+    agree(copy)
+    assert copy.con.execute("SELECT paused FROM dossiers WHERE dossier_id = ?",
+                            [pausing["dossier_id"]]).fetchall()[0][0] is True
+    # a supplement request of a settled dossier with pauses, its end corrected within the dossier's span: the
+    # dossier settles at the same moment, its due date moves
+    kind, started, ended, did = copy.con.execute(
+        "SELECT p.kind, p.started_at, p.ended_at, p.dossier_id FROM pauses p JOIN dossiers d USING (dossier_id) "
+        "WHERE d.finished_at > p.ended_at + INTERVAL 3 DAY AND p.ended_at > p.started_at + INTERVAL 2 DAY "
+        "AND d.received_at < TIMESTAMP '2025-09-01' ORDER BY p.dossier_id LIMIT 1").fetchall()[0]
+    settled = copy.con.execute("SELECT settled_at FROM dossiers WHERE dossier_id = ?", [did]).fetchall()[0][0]
+    api.load(copy, [write_csv(tmp_path / "pause-fix.csv", [{
+        "dossier_id": did, "kind": kind, "started_at": started, "ended_at": ended - timedelta(days=1)}])],
+        table="pauses")
+    assert copy.con.execute("SELECT settled_at FROM dossiers WHERE dossier_id = ?", [did]).fetchall()[0][0] == settled
+    agree(copy)
+    (file,) = report.files
+    assert file.load_id is not None and file.updated == 2
+    api_admin.unload(copy, file.load_id)
+    agree(copy)
+
+
+def test_a_changed_procedure_counts_every_month_again(copy: Store, tmp_path: Path) -> None:
+    before = copy.get_setting(kept_groups.FINGERPRINT)
+    code, name, online, fee = copy.con.execute(
+        "SELECT p.code, p.name, COALESCE(p.full_online_eligible, FALSE), COALESCE(p.fee_bearing, FALSE) "
+        "FROM procedures p JOIN dossiers d ON d.procedure_code = p.code GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
+    ).fetchall()[0]
+    changed = {"code": code, "name": name, "full_online_eligible": str(not online).lower(),
+               "fee_bearing": str(not fee).lower()}
+    api.load(copy, [write_csv(tmp_path / "procedure.csv", [changed])], table="procedures")
+    assert copy.get_setting(kept_groups.FINGERPRINT) != before and held(copy) > 1000
+    agree(copy)
+    # changed behind chiso's back: the counts no longer hold, and the scoring counts every dossier
+    copy.con.execute("UPDATE procedures SET fee_bearing = NOT fee_bearing WHERE code = ?", [code])
+    period = parse_period("2025-Q3")
+    rs = for_period(period.start, copy.workspace)
+    assert kept_groups.use(copy, rs, api.load_config(copy.workspace), dossier_measures(rs), period.start,
+                           datetime(2025, 10, 1), stored_due.kept(copy)) is None
+    agree(copy, MOMENTS[:2])
+
+
+def test_a_read_only_store_with_stale_counts_counts_every_dossier(province: Path, tmp_path: Path) -> None:
+    target = tmp_path / "ws"
+    shutil.copytree(province, target)
+    with Store.open(target) as store:
+        refresh(store)
+        # as a load leaves it when interrupted between its commit and the refresh (the loads recorded differ)
+        store.set_setting(kept_groups.GENERATION, "0:0:0")
+        rows = store.con.execute(f"SELECT * FROM {kept_groups.GROUPS} ORDER BY ALL").fetchall()
+    with Store.open(target, read_only=True) as store:
+        period = parse_period("2025-Q3")
+        rs = for_period(period.start, store.workspace)
+        assert not api.prepared(store)
+        assert kept_groups.use(store, rs, api.load_config(target), dossier_measures(rs), period.start,
+                               datetime(2025, 10, 1), stored_due.kept(store)) is None
+        agree(store, MOMENTS[:3])
+        assert store.con.execute(f"SELECT * FROM {kept_groups.GROUPS} ORDER BY ALL").fetchall() == rows
+
+
+def test_the_boundary_is_the_first_second_nothing_has_happened_by() -> None:
+    assert kept_groups.boundary(datetime(2025, 7, 31, 23, 59, 59)) == datetime(2025, 8, 1)
+    assert kept_groups.boundary(datetime(2025, 12, 31, 23, 59, 59)) == datetime(2026, 1, 1)
+    assert kept_groups.boundary(datetime(2025, 7, 31, 23, 59, 58)) == datetime(2025, 7, 1)
+    assert kept_groups.boundary(datetime(2025, 7, 31, 23, 59, 59, 500000)) == datetime(2025, 7, 1)
+    assert kept_groups.boundary(datetime(2025, 8, 1)) == datetime(2025, 8, 1)
+
+
+def test_a_dossier_ended_in_the_last_half_second_of_a_month(ws: Workspace) -> None:
+    ws.load("procedures", [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days"}])
+    ws.load("dossiers", [
+        {"dossier_id": "EDGE", "unit_code": UNIT, "procedure_code": "P5", "channel": "online",
+         "received_at": "2025-07-28 09:00", "finished_at": "2025-07-31 23:59:59.5"},
+        {"dossier_id": "SOON", "unit_code": UNIT, "procedure_code": "P5", "channel": "online",
+         "received_at": "2025-07-28 09:00", "finished_at": "2025-07-31 23:59:59"}])
+    finished = ws.store.con.execute("SELECT finished_at FROM dossiers WHERE dossier_id = 'EDGE'").fetchall()[0][0]
+    refresh(ws.store)
+    july = counts(ws.store, "2025-07", datetime(2025, 8, 5), kept=True)[UNIT]
+    assert july == counts(ws.store, "2025-07", datetime(2025, 8, 5), kept=False)[UNIT]
+    assert finished.microsecond  # kept as loaded: ended after the month's last second, open at its moment
+    assert held(ws.store, "settled_month = TIMESTAMP '2025-08-01'") == 1
+    assert held(ws.store, "settled_month = TIMESTAMP '2025-07-01'") == 1
+    agree(ws.store, [("2025-07", datetime(2025, 8, 5)), ("2025-08", datetime(2025, 8, 5))])
+
+
+def test_a_corrected_pause_of_a_settled_dossier_counts_its_month_again(ws: Workspace) -> None:
+    # P5 = 5 working days. Received Mon 2/6/2025 09:00: due Mon 9/6 09:00, and three working days later, Thu 12/6
+    # 09:00, with the supplement request of Tue 3/6 09:00 – Fri 6/6 09:00; finished Wed 11/6 10:00: before the due
+    # date. The request's end corrected to Wed 4/6 09:00 (one day): due Tue 10/6 09:00, and the dossier is late. Its
+    # last event is the same (the finish): only the pause changed.
+    ws.load("procedures", [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days"}])
+    ws.load("dossiers", [{"dossier_id": "D1", "unit_code": UNIT, "procedure_code": "P5", "channel": "online",
+                          "received_at": "2025-06-02 09:00", "finished_at": "2025-06-11 10:00"}])
+    pause = {"dossier_id": "D1", "kind": "supplement", "started_at": "2025-06-03 09:00", "ended_at": "2025-06-06 09:00"}
+    ws.load("pauses", [pause])
+    refresh(ws.store)
+    june = counts(ws.store, "2025-06", datetime(2025, 7, 10), kept=True)[UNIT]
+    assert (june["handled"], june["handled_not_late"]) == (1, 1) and held(ws.store) == 1
+    ws.load("pauses", [pause | {"ended_at": "2025-06-04 09:00"}])
+    june = counts(ws.store, "2025-06", datetime(2025, 7, 10), kept=True)[UNIT]
+    assert (june["handled"], june["handled_not_late"]) == (1, 0) and held(ws.store) == 1
+    agree(ws.store, [("2025-06", datetime(2025, 7, 10)), ("2025-Q2", datetime(2025, 6, 30, 23, 59, 59))])
+
+
+def test_a_procedure_paid_online_only_after_the_moment_is_not_paid_online(ws: Workspace) -> None:
+    # One fee-bearing procedure of the unit: a dossier of June paid in cash, one of July paid online. June's scoring
+    # (its moment: 30/6 23:59:59) sees a procedure with dossiers and none paid online; the quarter's, both.
+    ws.load("procedures", [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days",
+                            "fee_bearing": "true"}])
+    ws.load("dossiers", [
+        {"dossier_id": "JUNE", "unit_code": UNIT, "procedure_code": "P5", "channel": "online", "fee_amount": 50000,
+         "paid_online": "false", "received_at": "2025-06-02 09:00", "finished_at": "2025-06-03 10:00"},
+        {"dossier_id": "JULY", "unit_code": UNIT, "procedure_code": "P5", "channel": "online", "fee_amount": 50000,
+         "paid_online": "true", "received_at": "2025-07-01 09:00", "finished_at": "2025-07-02 10:00"}])
+    refresh(ws.store)
+    june = counts(ws.store, "2025-06", datetime(2025, 7, 10), kept=True)[UNIT]
+    quarter = counts(ws.store, "2025-Q3", datetime(2025, 10, 10), kept=True)[UNIT]
+    assert (june["fee_procedures_with_dossiers"], june["fee_procedures_paid_online"]) == (1, 0)
+    assert (quarter["fee_procedures_with_dossiers"], quarter["fee_procedures_paid_online"]) == (1, 1)
+    agree(ws.store, [("2025-06", datetime(2025, 7, 10)), ("2025-Q3", datetime(2025, 10, 10))])
