@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 HEAVY = ("duckdb", "pyarrow", "chiso.api", "chiso.load.loader", "chiso.load.readers", "chiso.units.catalog")
 PROBE = """
@@ -30,3 +34,30 @@ def test_a_command_runs_what_it_needs(tmp_path: object) -> None:
     listed = subprocess.run([sys.executable, "-m", "chiso.cli", "-w", str(tmp_path), "units", "list", "--format",
                              "csv"], capture_output=True, text=True, check=True)
     assert "UBND tỉnh Sơn La" in listed.stdout
+
+
+def test_an_import_interrupted_half_way_leaves_nothing_half_run(tmp_path: Path, monkeypatch: Any) -> None:
+    """Found by a Ctrl-C sent at random moments of `chiso load`: with importlib's LazyLoader a Ctrl-C while DuckDB or
+    the readers were being imported left the module half-run; the next read of it failed with a NameError or an
+    AttributeError ("unexpected error", exit 70) instead of "stopped" (130)."""
+    from chiso.lazy import lazy_module, loaded
+
+    (tmp_path / "half_run_probe.py").write_text(
+        "import pathlib\n"
+        "FIRST = 1\n"
+        "marker = pathlib.Path(__file__).with_suffix('.interrupted')\n"
+        "if not marker.exists():\n"
+        "    marker.write_text('once')\n"
+        "    raise KeyboardInterrupt  # Ctrl-C half-way through the module's code\n"
+        "LAST = 2\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = lazy_module("half_run_probe")
+    assert not loaded("half_run_probe")
+    with pytest.raises(KeyboardInterrupt):
+        module.FIRST  # noqa: B018 - the read runs the module's code
+    assert not loaded("half_run_probe")  # nothing half-run is left in its place
+    assert (module.FIRST, module.LAST) == (1, 2)  # the next read imports it again, whole
+    assert loaded("half_run_probe")
+    import half_run_probe  # type: ignore[import-not-found]
+
+    assert half_run_probe.LAST == 2

@@ -237,3 +237,21 @@ def test_a_damaged_store_file_gets_a_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["-w", str(ws), "status"])
     assert result.exit_code == EXIT_IOERR
     assert "bị hỏng" in result.output and "chiso restore" in result.output
+
+
+def test_ctrl_c_while_the_report_is_printed_says_the_rows_are_stored(faults: Faults,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by Ctrl-C sent at random moments: one that came after the load and its preparation, while the report
+    was printed, was reported as "rolled back, the store as before" with every row stored."""
+    from chiso import cli
+
+    ws = faults.copy("sigint-while-printing")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the report's lines are printed
+
+    monkeypatch.setattr(cli, "_print_load", interrupted)
+    result = CliRunner().invoke(main, ["-w", str(ws), "load", str(faults.dossiers)])
+    assert result.exit_code == EXIT_INTERRUPTED, result.output
+    assert "Ctrl-C" in result.stderr and "đã được lưu" in result.stderr and "hoàn tác" not in result.stderr
+    assert fingerprint(ws) == faults.after

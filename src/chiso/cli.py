@@ -32,7 +32,7 @@ from chiso.cli_i18n import install as _vietnamese_click
 from chiso.cli_params import PERIOD
 from chiso.clock import OFFSET, now_local
 from chiso.config import ConfigError, read_mapping_file
-from chiso.failures import EXIT_INTERRUPTED, EXIT_SOFTWARE, debugging, describe
+from chiso.failures import EXIT_INTERRUPTED, EXIT_SOFTWARE, debugging, describe, is_interrupt
 from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
 from chiso.outputs import (
@@ -201,6 +201,9 @@ class ChisoGroup(click.Group):
                 raise
             raise CommandFailure(exc.format_message(), exc.exit_code) from None
         except (KeyboardInterrupt, Exception) as exc:
+            done = (ctx.obj or {}).get("stored")
+            if done and is_interrupt(exc):  # Ctrl-C after the command's work was committed: never "rolled back"
+                raise CommandFailure(f"Đã dừng theo yêu cầu (Ctrl-C) {done}", EXIT_INTERRUPTED) from None
             failure = describe(exc, workspace_path((ctx.obj or {}).get("workspace")))
             if failure.exit_code == EXIT_SOFTWARE and debugging():
                 raise
@@ -360,9 +363,12 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
             bar.stop()
             _print_load(stopped.report, ws, save_as, extra, encoding, table)
             err.print("Đã dừng theo yêu cầu (Ctrl-C) sau khi nạp xong: các dòng trên đã được lưu. Việc chuẩn bị "
-                      "sau khi nạp (lịch làm việc, hạn giải quyết) chưa xong và sẽ được làm tiếp ở lệnh chiso sau.",
+                      "sau khi nạp (lịch làm việc, hạn giải quyết, số đếm của Bộ chỉ số) chưa xong và sẽ được làm "
+                      "tiếp ở lệnh chiso sau.",
                       highlight=False)
             sys.exit(EXIT_INTERRUPTED)
+    # from here on a Ctrl-C stops the printing only: the rows are stored (ChisoGroup.invoke says so)
+    ctx.find_root().obj["stored"] = "sau khi nạp xong: các dòng đã nạp đã được lưu."
     _print_load(report, ws, save_as, extra, encoding, table)
 
 

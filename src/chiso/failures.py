@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chiso.lazy import lazy_module
+from chiso.lazy import lazy_module, loaded
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,9 +82,11 @@ def debugging() -> bool:
 
 def is_interrupt(exc: BaseException) -> bool:
     """Ctrl-C, as Python raises it between statements or DuckDB inside a query."""
+    if isinstance(exc, KeyboardInterrupt):  # first: the check must not import DuckDB (a Ctrl-C at start-up)
+        return True
     if isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted":  # DuckDB on SIGINT
         return True
-    return isinstance(exc, KeyboardInterrupt | duckdb.InterruptException)
+    return loaded("duckdb") and isinstance(exc, duckdb.InterruptException)  # only an imported DuckDB raises it
 
 
 def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
