@@ -112,9 +112,18 @@ def _library(rs: RuleSet) -> list[Measure]:
 
 
 def _months_in(months: list[datetime] | None, column: str) -> str:
+    """``column`` within one of the months (all when None), as ranges: a scan skips the blocks outside them."""
     if months is None:
         return "TRUE"
-    return f"date_trunc('month', {column}) IN ({', '.join(ts_literal(m) for m in months)})" if months else "FALSE"
+    ranges: list[tuple[datetime, datetime]] = []
+    for m in sorted(months):
+        after = datetime(m.year + (m.month == 12), m.month % 12 + 1, 1)
+        if ranges and ranges[-1][1] == m:
+            ranges[-1] = (ranges[-1][0], after)
+        else:
+            ranges.append((m, after))
+    return "(" + " OR ".join(f"({column} >= {ts_literal(a)} AND {column} < {ts_literal(b)})"
+                             for a, b in ranges) + ")" if ranges else "FALSE"
 
 
 def _counts_sql(rs: RuleSet, config: Config, months: list[datetime] | None) -> str:
@@ -166,14 +175,24 @@ def _settle(months: list[datetime] | None) -> list[str]:
             f"AND dossiers.settled_at < {OPEN} AND p.last > dossiers.settled_at"]
 
 
-def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None, *, create: bool) -> None:
-    """Count the months (all when None) into the tables, made anew with ``create``."""
+def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
+           digests: dict[datetime, tuple[Any, ...]]) -> None:
+    """Count the months into the tables: all of them, the tables made anew (``months`` None), or those listed, whose
+    ``digests`` were just computed."""
     for table, select in ((GROUPS, _counts_sql(rs, config, months)), (FLAGS, _flags_sql(months)),
-                          (PAIRS, _pairs_sql(months)), (MONTHS, DIGEST_SQL)):
-        if create:
+                          (PAIRS, _pairs_sql(months))):
+        if months is None:
             con.execute(f"CREATE TABLE {table} AS {select}")
         else:
-            con.execute(f"INSERT INTO {table} SELECT * FROM ({select}) x WHERE {_months_in(months, 'received_month')}")
+            con.execute(f"INSERT INTO {table} {select}")
+    if months is None:
+        con.execute(f"CREATE TABLE {MONTHS} AS {DIGEST_SQL}")
+        return
+    rows = [(m, *digests[m]) for m in months if m in digests]  # our own integers: written as literals
+    if rows:
+        con.execute(f"INSERT INTO {MONTHS} VALUES " + ", ".join(
+            f"({ts_literal(m)}, " + ", ".join("NULL" if v is None else f"CAST('{int(v)}' AS HUGEINT)" for v in rest)
+            + ")" for m, *rest in rows))
 
 
 def _pairs_sql(months: list[datetime] | None) -> str:
@@ -194,12 +213,22 @@ GENERATION_SQL = ("SELECT concat_ws(':', (SELECT max(load_id) FROM loads), "
                   "(SELECT count(unloaded_at) FROM loads), (SELECT count(*) FROM dossiers))")
 
 
+_CODE: dict[tuple[Any, ...], str] = {}  # the computation's text per measures and configuration: built once
+
+
+def _code(rs: RuleSet, config: Config) -> str:
+    key = (tuple((m.name, m.where) for m in _library(rs)), repr(config))
+    if key not in _CODE:
+        text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(None), DIGEST_SQL))
+        _CODE[key] = hashlib.sha256(text.encode()).hexdigest()
+    return _CODE[key]
+
+
 def _fingerprint(store: Store, rs: RuleSet, config: Config) -> str:
     row = store.con.execute(
         "SELECT md5(COALESCE(string_agg(code || ':' || concat_ws(',', full_online_eligible, online_level, "
         "fee_bearing, paper_result, data_replaceable), '|' ORDER BY code), '')) FROM procedures").fetchall()
-    text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(None), store.get_setting(SETTING) or "",
-                      str(row[0][0])))
+    text = "\n".join((_code(rs, config), store.get_setting(SETTING) or "", str(row[0][0])))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -259,11 +288,12 @@ def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
         return False
     with store.transaction():
         months: list[datetime] | None = None
+        now: dict[datetime, tuple[Any, ...]] = {}
         if same:
             now = {r[0]: tuple(r[1:]) for r in con.execute(DIGEST_SQL).fetchall()}
             kept = {r[0]: tuple(r[1:]) for r in con.execute(f"SELECT * FROM {MONTHS}").fetchall()}
             months = sorted(m for m in now.keys() | kept.keys() if now.get(m) != kept.get(m))
-        for statement in _settle(months):
+        for statement in _settle(months):  # no change to the digests: rows keep their positions and loads
             con.execute(statement)
         if months is None:
             for table in TABLES:
@@ -272,7 +302,7 @@ def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
             for table in TABLES:
                 con.execute(f"DELETE FROM {table} WHERE {_months_in(months, 'received_month')}")
         if months is None or months:
-            _count(con, rs, config, months, create=months is None)
+            _count(con, rs, config, months, now)
         store.set_setting(FINGERPRINT, fingerprint)
         store.set_setting(GENERATION, generation)
         store.set_setting(MEASURES, json.dumps({m.name: m.where for m in _library(rs)}, ensure_ascii=False))
