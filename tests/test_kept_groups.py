@@ -9,16 +9,17 @@ counted), which the published figures of tests/test_scoring.py check.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chiso import api, api_admin
-from chiso.rules.model import for_period
+from chiso.rules.model import Measure, for_period
 from chiso.scoring import kept_groups
 from chiso.scoring.engine import Facts, dossier_measures, measure_counts
 from chiso.scoring.period import parse_period
@@ -263,3 +264,49 @@ def test_a_procedure_paid_online_only_after_the_moment_is_not_paid_online(ws: Wo
     assert (june["fee_procedures_with_dossiers"], june["fee_procedures_paid_online"]) == (1, 0)
     assert (quarter["fee_procedures_with_dossiers"], quarter["fee_procedures_paid_online"]) == (1, 1)
     agree(ws.store, [("2025-06", datetime(2025, 7, 10)), ("2025-Q3", datetime(2025, 10, 10))])
+
+
+def test_a_load_between_the_check_and_the_scoring_is_not_seen_by_it(copy: Store, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: the web service scores in one thread while another loads, and a load commits before its
+    refresh does. A scoring that checked the kept counts just before another connection's load committed must read
+    the rows they describe (a settled dossier replaced would count twice, one unloaded would still count): the
+    check and the statements share one snapshot."""
+    before = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)
+    old = copy.con.execute(
+        "SELECT dossier_id, unit_code, procedure_code, channel, received_at, finished_at FROM dossiers "
+        "WHERE finished_at < TIMESTAMP '2025-08-01' AND NOT paused ORDER BY dossier_id LIMIT 20").fetchall()
+    rows = [dict(zip(("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "finished_at"), r,
+                     strict=True)) | {"channel": "direct" if r[3] == "online" else "online",
+                                      "updated_at": "2025-10-01 08:00"} for r in old]
+    monkeypatch.setattr(kept_groups, "refresh", lambda *args, **kwargs: True)  # the load's refresh not yet run
+    check = kept_groups.use
+    other = copy.duplicate()  # another request's connection
+
+    def checked_then_loaded(*args: Any, **kwargs: Any) -> kept_groups.Use | None:
+        allowed = check(*args, **kwargs)
+        assert allowed is not None
+        api.load(other, [write_csv(tmp_path / "replaced.csv", rows)], table="dossiers")
+        return allowed
+
+    monkeypatch.setattr(kept_groups, "use", checked_then_loaded)
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True) == before
+    monkeypatch.setattr(kept_groups, "use", check)
+    after = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)
+    assert after != before  # the load changed the figures; the next scoring sees it, counting every dossier
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True) == after
+    other.close()
+
+
+def test_a_measure_named_like_a_key_is_never_kept(copy: Store) -> None:
+    """Found in review: DuckDB's names are case-insensitive, so a rule set's measure `In_Period` would have been
+    read as the key column `in_period`."""
+    rs = for_period(parse_period("2025-Q3").start, copy.workspace)
+    odd = dataclasses.replace(rs, measures={**rs.measures, "In_Period": Measure("In_Period", "dossiers", "handled")})
+    config = api.load_config(copy.workspace)
+    before = copy.get_setting(kept_groups.FINGERPRINT)
+    assert kept_groups.current(copy, rs, config)
+    assert not kept_groups.refresh(copy, odd, config)  # such a rule set's counts are never kept
+    assert copy.get_setting(kept_groups.FINGERPRINT) == before
+    assert kept_groups.use(copy, odd, config, dossier_measures(odd), date(2025, 7, 1), datetime(2025, 10, 1),
+                           stored_due.kept(copy)) is None

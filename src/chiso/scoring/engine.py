@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -231,17 +232,19 @@ def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool 
     """unit code -> measure name -> count, for every unit (with its descendants). Without ``keep_facts`` the counts
     kept in the store are read where they hold (:mod:`chiso.scoring.kept_groups`)."""
     con = store.con
-    kept = None if keep_facts or facts.late_if_due_before is not None else kept_groups.use(
-        store, rs, facts.config, dossier_measures(rs), facts.period.start, facts.moment, facts.stored_due)
-    setup, queries = build_sql(rs, facts, keep_facts, pairs_ready, kept)
-    for statement in setup:
-        con.execute(statement)
-    out: dict[str, dict[str, float]] = {}
-    for sql in queries.values():
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description][1:]
-        for row in cur.fetchall():
-            out.setdefault(str(row[0]), {}).update(dict(zip(names, (float(v) for v in row[1:]), strict=True)))
+    may_keep = not keep_facts and facts.late_if_due_before is None
+    with kept_groups.snapshot(store) if may_keep else contextlib.nullcontext():
+        kept = kept_groups.use(store, rs, facts.config, dossier_measures(rs), facts.period.start, facts.moment,
+                               facts.stored_due) if may_keep else None
+        setup, queries = build_sql(rs, facts, keep_facts, pairs_ready, kept)
+        for statement in setup:
+            con.execute(statement)
+        out: dict[str, dict[str, float]] = {}
+        for sql in queries.values():
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description][1:]
+            for row in cur.fetchall():
+                out.setdefault(str(row[0]), {}).update(dict(zip(names, (float(v) for v in row[1:]), strict=True)))
     return out
 
 

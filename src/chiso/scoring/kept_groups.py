@@ -28,16 +28,20 @@ changes every month is counted again.
 A scoring reads the counts when the fingerprint and the generation hold: the loads recorded (the highest load, the
 unloads) and the number of dossiers, as at the last refresh. Every chiso command that writes dossiers records a
 load or an unload, and refreshes after it; a load interrupted before its refresh leaves a generation that differs,
-and the scorings count every dossier until the next command's preparation (a scoring never writes). Like the kept
-due dates, the counts trust that only chiso writes the dossier rows.
+and the scorings count every dossier until the next command's preparation (a scoring never writes). The check and
+the scoring's statements read one snapshot (:func:`snapshot`): in the web service another thread's load may commit
+between them. Like the kept due dates, the counts trust that only chiso writes the dossier rows.
 
 DuckDB only: PostgreSQL and a lake count every dossier of the period at each scoring, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -98,11 +102,37 @@ class Use:
                 f"AND in_period = (received_month >= {start}) GROUP BY unit_code "
                 f"UNION ALL SELECT unit_code, procedure_code{zeros}, TRUE, "
                 f"bool_or(COALESCE(paid_settled < {b}, FALSE)), bool_or(COALESCE(population_settled < {b}, FALSE)) "
-                f"FROM {FLAGS} "
-                f"WHERE settled < {b} AND end_month >= {start} GROUP BY unit_code, procedure_code")
+                f"FROM {FLAGS} WHERE settled < {b} AND end_month >= {start} GROUP BY unit_code, procedure_code")
 
 
+GENERATION_SQL = ("SELECT concat_ws(':', (SELECT max(load_id) FROM loads), "
+                  "(SELECT count(unloaded_at) FROM loads), (SELECT count(*) FROM dossiers))")
 PAIRS_SQL = f"SELECT DISTINCT unit_code, procedure_code FROM {PAIRS}"
+
+
+@contextmanager
+def snapshot(store: Store) -> Iterator[None]:
+    """One transaction around a scoring's check of the kept counts and its statements, so that they all read one
+    snapshot of the store: the web service scores in one thread while another loads, and a load commits before its
+    refresh does; between the two the kept counts describe the rows before the load (found in review). Nothing is
+    written but temporary tables. Inside a transaction already open on the connection, that one is the snapshot."""
+    if store.dialect != "duckdb":
+        yield
+        return
+    import duckdb
+
+    try:
+        store.con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # already in one
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            store.con.execute("ROLLBACK")
+        raise
+    store.con.execute("COMMIT")
 
 
 def _library(rs: RuleSet) -> list[Measure]:
@@ -126,20 +156,24 @@ def _months_in(months: list[datetime] | None, column: str) -> str:
                              for a, b in ranges) + ")" if ranges else "FALSE"
 
 
-def _counts_sql(rs: RuleSet, config: Config, months: list[datetime] | None) -> str:
-    """The kept counts of the settled dossiers received in ``months`` (all when None), per unit: computed at a moment
-    after every event (``FAR``) through the same status query and fact row as any scoring."""
+def _facts_sql(config: Config, months: list[datetime] | None) -> str:
+    """The fact rows of the settled dossiers received in ``months`` (all when None), computed at a moment after every
+    event (``FAR``) through the same status query and fact row as any scoring."""
     from chiso.scoring.engine import CARRY, facts_select
 
     status = StatusQuery(as_of=FAR, config=config, carry=(*CARRY, "settled_at"), dialect="duckdb",
                          stored_due=Kept(verified=True), where=_settled_in(months)).sql()
-    facts = facts_select(status, "s.timeliness", "s.received_at, s.settled_at, TRUE AS handled")
+    return facts_select(status, "s.timeliness", "s.received_at, s.settled_at, TRUE AS handled")
+
+
+def _counts_sql(rs: RuleSet, config: Config, months: list[datetime] | None) -> str:
+    """The kept counts per unit and months."""
     counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in _library(rs))
     return f"""
 SELECT f.unit_code, date_trunc('month', f.received_at) AS received_month, date_trunc('month', f.end_at) AS end_month,
        date_trunc('month', f.settled_at) AS settled_month, k.received_in_period AS in_period,
        count(*) AS dossiers__{counts}
-FROM ({facts}) f CROSS JOIN (VALUES (TRUE), (FALSE)) k(received_in_period)
+FROM ({_facts_sql(config, months)}) f CROSS JOIN (VALUES (TRUE), (FALSE)) k(received_in_period)
 GROUP BY ALL"""
 
 
@@ -147,16 +181,15 @@ def _settled_in(months: list[datetime] | None) -> str:
     return f"d.settled_at < {OPEN} AND {_months_in(months, 'd.received_at')}"
 
 
-def _flags_sql(months: list[datetime] | None) -> str:
+def _flags_sql(config: Config, months: list[datetime] | None) -> str:
     """Per unit, procedure and months, the first month a settled dossier settled, one paid online, one that used
-    population data: the flags of the engine's HANDLED need only the rows (their procedure and unit are there: the
-    due date of each was computed, ``due_ready``)."""
-    settled = "date_trunc('month', d.settled_at)"
-    return (f"SELECT d.unit_code, d.procedure_code, date_trunc('month', d.received_at) AS received_month, "
-            f"date_trunc('month', COALESCE(d.finished_at, d.returned_at, d.stopped_at)) AS end_month, "
-            f"min({settled}) AS settled, min({settled}) FILTER (WHERE d.paid_online) AS paid_settled, "
-            f"min({settled}) FILTER (WHERE d.used_population_data) AS population_settled "
-            f"FROM dossiers d WHERE {_settled_in(months)} GROUP BY ALL")
+    population data: what the flags of the engine's HANDLED read (from the same fact rows as the counts)."""
+    settled = "date_trunc('month', f.settled_at)"
+    return (f"SELECT f.unit_code, f.procedure_code, date_trunc('month', f.received_at) AS received_month, "
+            f"date_trunc('month', f.end_at) AS end_month, min({settled}) AS settled, "
+            f"min({settled}) FILTER (WHERE f.paid_online) AS paid_settled, "
+            f"min({settled}) FILTER (WHERE f.used_population_data) AS population_settled "
+            f"FROM ({_facts_sql(config, months)}) f GROUP BY ALL")
 
 
 def _settle(months: list[datetime] | None) -> list[str]:
@@ -179,7 +212,7 @@ def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
            digests: dict[datetime, tuple[Any, ...]]) -> None:
     """Count the months into the tables: all of them, the tables made anew (``months`` None), or those listed, whose
     ``digests`` were just computed."""
-    for table, select in ((GROUPS, _counts_sql(rs, config, months)), (FLAGS, _flags_sql(months)),
+    for table, select in ((GROUPS, _counts_sql(rs, config, months)), (FLAGS, _flags_sql(config, months)),
                           (PAIRS, _pairs_sql(months))):
         if months is None:
             con.execute(f"CREATE TABLE {table} AS {select}")
@@ -209,8 +242,6 @@ FULL JOIN (SELECT date_trunc('month', d.received_at) AS received_month, count(*)
                   sum(hash(p.rowid, p.load_id)) AS loads
            FROM pauses p JOIN dossiers d ON d.dossier_id = p.dossier_id GROUP BY 1) p
   ON p.received_month = d.received_month"""
-GENERATION_SQL = ("SELECT concat_ws(':', (SELECT max(load_id) FROM loads), "
-                  "(SELECT count(unloaded_at) FROM loads), (SELECT count(*) FROM dossiers))")
 
 
 _CODE: dict[tuple[Any, ...], str] = {}  # the computation's text per measures and configuration: built once
@@ -219,7 +250,7 @@ _CODE: dict[tuple[Any, ...], str] = {}  # the computation's text per measures an
 def _code(rs: RuleSet, config: Config) -> str:
     key = (tuple((m.name, m.where) for m in _library(rs)), repr(config))
     if key not in _CODE:
-        text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(None), DIGEST_SQL))
+        text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(config, None), DIGEST_SQL))
         _CODE[key] = hashlib.sha256(text.encode()).hexdigest()
     return _CODE[key]
 
@@ -237,7 +268,7 @@ def _generation(store: Store) -> str:
 
 
 def _usable(store: Store, rs: RuleSet) -> bool:
-    names = {m.name for m in _library(rs)}
+    names = {m.name.lower() for m in _library(rs)}  # DuckDB's names are case-insensitive: In_Period is in_period
     return (store.dialect == "duckdb" and not store.derived_ready
             and not names & {*KEYS, *OWN, "has_dossiers", "paid_online", "used_population_data"})
 
