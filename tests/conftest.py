@@ -54,6 +54,27 @@ class Workspace:
         return {r["dossier_id"]: r for r in table.to_pylist()}
 
 
+def generated_province(root: Path, start: str, end: str, *, scale: float, seed: int) -> Path:
+    """A workspace under ``root`` with Sơn La's units and its generated dossiers of the months ``start``–``end``,
+    loaded through the real path (procedures first, then dossiers, then the rest)."""
+    api.generate("Sơn La", start, end, root / "gen", scale=scale, seed=seed)
+    with Store.open(root / "ws") as store:
+        api.init_units(store, "Sơn La")
+        files = sorted((root / "gen").iterdir(), key=lambda p: (p.stem != "procedures", p.stem != "dossiers"))
+        api.load(store, files)
+    return root / "ws"
+
+
+@contextmanager
+def store_copy(workspace: Path, target: Path) -> Iterator[Store]:
+    """A writable copy of ``workspace`` at ``target``, open."""
+    import shutil
+
+    shutil.copytree(workspace, target)
+    with Store.open(target) as store:
+        yield store
+
+
 @pytest.fixture(scope="session")
 def units_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with the Sơn La units, made once and copied per test."""

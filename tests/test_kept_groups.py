@@ -25,7 +25,7 @@ from chiso.scoring.engine import Facts, dossier_measures, measure_counts
 from chiso.scoring.period import parse_period
 from chiso.status import stored_due
 from chiso.store.db import Store
-from conftest import UNIT, Workspace, write_csv
+from conftest import UNIT, Workspace, generated_province, store_copy, write_csv
 
 MOMENTS = [  # (period, as of): month-end moments, a month still running, a quarter, a year, ranges
     ("2025-07", datetime(2025, 10, 15)),
@@ -74,20 +74,12 @@ def refresh(store: Store) -> None:
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three months of generated Sơn La dossiers (some open, some with pauses, some without a source due date)."""
-    root = tmp_path_factory.mktemp("kept-groups")
-    api.generate("Sơn La", "2025-07", "2025-09", root / "gen", scale=0.1, seed=5)
-    with Store.open(root / "ws") as store:
-        api.init_units(store, "Sơn La")
-        files = sorted((root / "gen").iterdir(), key=lambda p: (p.stem != "procedures", p.stem != "dossiers"))
-        api.load(store, files)
-    return root / "ws"
+    return generated_province(tmp_path_factory.mktemp("kept-groups"), "2025-07", "2025-09", scale=0.1, seed=5)
 
 
 @pytest.fixture
 def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
-    target = tmp_path / "ws"
-    shutil.copytree(province, target)
-    with Store.open(target) as store:
+    with store_copy(province, tmp_path / "ws") as store:
         yield store
 
 

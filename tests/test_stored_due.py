@@ -9,7 +9,6 @@ with 10 working days, due Mon 16/6 09:00. No holidays in June 2025.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from chiso.status import stored_due
 from chiso.status.stored_due import Kept
 from chiso.status.timeliness import StatusQuery
 from chiso.store.db import Store
-from conftest import UNIT, Workspace
+from conftest import UNIT, Workspace, generated_province, store_copy
 
 P5 = [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days"}]
 AS_OF = datetime(2025, 6, 30, 17)
@@ -63,20 +62,12 @@ def due_of(store: Store, did: str, kept_dues: Kept | None = None) -> datetime:
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two months of generated Sơn La dossiers (a third without a source due date, some with pauses), loaded."""
-    root = tmp_path_factory.mktemp("stored-due")
-    api.generate("Sơn La", "2025-08", "2025-09", root / "gen", scale=0.05, seed=3)
-    with Store.open(root / "ws") as store:
-        api.init_units(store, "Sơn La")
-        files = sorted((root / "gen").iterdir(), key=lambda p: (p.stem != "procedures", p.stem != "dossiers"))
-        api.load(store, files)
-    return root / "ws"
+    return generated_province(tmp_path_factory.mktemp("stored-due"), "2025-08", "2025-09", scale=0.05, seed=3)
 
 
 @pytest.fixture
 def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
-    target = tmp_path / "ws"
-    shutil.copytree(province, target)
-    with Store.open(target) as store:
+    with store_copy(province, tmp_path / "ws") as store:
         yield store
 
 
