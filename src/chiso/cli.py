@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from chiso import __version__, vnformat
+from chiso import __version__, failures, vnformat
 from chiso.cli_i18n import install as _vietnamese_click
 from chiso.cli_params import PERIOD
 from chiso.clock import OFFSET, now_local
@@ -183,11 +183,17 @@ class CommandFailure(click.ClickException):
         click.echo(f"Lỗi: {self.format_message()}", err=True)
 
 
+AFTER_LOAD = ("Đã dừng theo yêu cầu (Ctrl-C) sau khi nạp xong: các dòng đã nạp đã được lưu. Việc chuẩn bị sau khi "
+              "nạp (lịch làm việc, hạn giải quyết, số đếm của Bộ chỉ số) nếu chưa xong sẽ được làm tiếp ở lệnh "
+              "chiso sau.")
+
+
 class ChisoGroup(click.Group):
     """The ``chiso`` group: whatever a command raises ends as a Vietnamese message and an exit status
     (:mod:`chiso.failures`), never as a traceback; ``CHISO_DEBUG=1`` lets unexpected errors through."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        commits = failures.commits()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, SystemExit, CommandFailure):
@@ -201,9 +207,9 @@ class ChisoGroup(click.Group):
                 raise
             raise CommandFailure(exc.format_message(), exc.exit_code) from None
         except (KeyboardInterrupt, Exception) as exc:
-            done = (ctx.obj or {}).get("stored")
-            if done and is_interrupt(exc):  # Ctrl-C after the command's work was committed: never "rolled back"
-                raise CommandFailure(f"Đã dừng theo yêu cầu (Ctrl-C) {done}", EXIT_INTERRUPTED) from None
+            if is_interrupt(exc) and failures.commits() > commits:
+                # after a load's commit, wherever the Ctrl-C came: never "rolled back"
+                raise CommandFailure(AFTER_LOAD, EXIT_INTERRUPTED) from None
             failure = describe(exc, workspace_path((ctx.obj or {}).get("workspace")))
             if failure.exit_code == EXIT_SOFTWARE and debugging():
                 raise
@@ -362,13 +368,8 @@ def load(ctx: click.Context, paths: tuple[str, ...], table: str | None, partial:
         except loader.InterruptedAfterLoad as stopped:  # Ctrl-C after the commit: say what is stored, not "undone"
             bar.stop()
             _print_load(stopped.report, ws, save_as, extra, encoding, table)
-            err.print("Đã dừng theo yêu cầu (Ctrl-C) sau khi nạp xong: các dòng trên đã được lưu. Việc chuẩn bị "
-                      "sau khi nạp (lịch làm việc, hạn giải quyết, số đếm của Bộ chỉ số) chưa xong và sẽ được làm "
-                      "tiếp ở lệnh chiso sau.",
-                      highlight=False)
+            err.print(AFTER_LOAD.replace("các dòng đã nạp", "các dòng trên"), highlight=False)
             sys.exit(EXIT_INTERRUPTED)
-    # from here on a Ctrl-C stops the printing only: the rows are stored (ChisoGroup.invoke says so)
-    ctx.find_root().obj["stored"] = "sau khi nạp xong: các dòng đã nạp đã được lưu."
     _print_load(report, ws, save_as, extra, encoding, table)
 
 

@@ -27,8 +27,12 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,6 +82,36 @@ class Failure:
 def debugging() -> bool:
     """``CHISO_DEBUG=1``: let unexpected errors through with their traceback (for developers)."""
     return os.environ.get("CHISO_DEBUG", "") not in ("", "0")
+
+
+_COMMITS = [0]  # loads committed by this process: a Ctrl-C after one is never reported as "rolled back"
+
+
+def note_commit() -> None:
+    _COMMITS[0] += 1
+
+
+def commits() -> int:
+    """How many loads this process has committed (the command line compares it before and after a command)."""
+    return _COMMITS[0]
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold a Ctrl-C during statements that must not be split (a commit and the note that it was made): it takes
+    effect right after them, as a KeyboardInterrupt. Only the main thread receives signals; elsewhere nothing is
+    held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def is_interrupt(exc: BaseException) -> bool:

@@ -32,7 +32,7 @@ import duckdb
 
 from chiso.clock import now_local
 from chiso.config import Config, load_config
-from chiso.failures import is_interrupt
+from chiso.failures import interrupts_held, is_interrupt, note_commit
 from chiso.load.contract import TABLES, Table, alias_index, is_personal_header
 from chiso.load.readers import LoadIssue, ReadError, Restart, Source, open_source
 from chiso.load.validate import error_checks, post_checks, q, typed_select
@@ -216,6 +216,7 @@ class Loader:
             raise LoadError(LoadReport(reports, committed=False))
         order = list(TABLES)
         planned.sort(key=lambda item: order.index(item[2].table.name))
+        committed = False
         self.con.execute("BEGIN TRANSACTION")
         try:
             lock_writers(self.con, self.store.dialect)  # PostgreSQL: one chiso writer at a time, as on DuckDB
@@ -224,8 +225,13 @@ class Loader:
             if any(r.issues and (r.unreadable or not self.partial) for r in reports):
                 raise LoadError(LoadReport(reports, committed=False))
             self._after_load({r.table for r in reports})
-            self.con.execute("COMMIT")
-        except BaseException:
+            with interrupts_held():  # the commit and its note are one step for a Ctrl-C
+                self.con.execute("COMMIT")
+                committed = True
+                note_commit()
+        except BaseException as exc:
+            if committed:  # a Ctrl-C held during the commit: the rows are stored
+                raise InterruptedAfterLoad(LoadReport(reports, committed=True)) from exc
             # A failed COMMIT (disk full) has already ended the transaction, and a fatal error leaves none to
             # roll back: the original error is the one to report.
             with contextlib.suppress(*database_errors()):
