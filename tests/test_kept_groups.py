@@ -102,6 +102,56 @@ def test_the_scoring_reads_the_kept_counts(copy: Store) -> None:
     assert with_kept["14"]["handled"] > reference["14"]["handled"]
 
 
+def test_the_scoring_reads_the_kept_flags_and_pairs(copy: Store) -> None:
+    # The procedures' flags and every unit's procedures are read from the store too: a flag set there shows in the
+    # procedure measures, a pair removed there in the procedures a department applies.
+    refresh(copy)
+    reference = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)[UNIT]
+    copy.con.execute(f"UPDATE {kept_groups.FLAGS} SET paid_settled = settled")
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["fee_procedures_paid_online"] > (
+        reference["fee_procedures_paid_online"])
+    copy.con.execute(f"DELETE FROM {kept_groups.UNIT_PROCEDURES} WHERE pair_id = (SELECT min(pair_id) FROM "
+                     f"{kept_groups.UNIT_PROCEDURES} WHERE unit_code = ?)", [UNIT])
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["procedures"] == (
+        reference["procedures"] - 1)
+
+
+def test_a_procedure_new_to_a_unit_and_its_unload(copy: Store, tmp_path: Path) -> None:
+    # A department applies exactly the procedures it has dossiers for (docs/index-engine.md): one dossier of a
+    # procedure it never handled adds one procedure to it; unloading that dossier takes it away again.
+    refresh(copy)
+    before = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["procedures"]
+    new = copy.con.execute("SELECT code FROM procedures WHERE code NOT IN (SELECT procedure_code FROM dossiers "
+                           "WHERE unit_code = ?) ORDER BY code LIMIT 1", [UNIT]).fetchall()[0][0]
+    ids = copy.con.execute(f"SELECT max(pair_id), count(*) FROM {kept_groups.PAIR_IDS}").fetchall()[0]
+    report = api.load(copy, [write_csv(tmp_path / "new.csv", [{
+        "dossier_id": "NEW-PAIR", "unit_code": UNIT, "procedure_code": new, "channel": "online",
+        "received_at": "2025-08-04 09:00", "finished_at": "2025-08-05 10:00"}])], table="dossiers")
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["procedures"] == before + 1
+    # numbered after the others, the others' numbers unchanged
+    assert copy.con.execute(f"SELECT pair_id FROM {kept_groups.PAIR_IDS} WHERE unit_code = ? AND procedure_code = ?",
+                            [UNIT, new]).fetchall() == [(ids[0] + 1,)]
+    agree(copy, MOMENTS[:5])
+    (file,) = report.files
+    assert file.load_id is not None
+    api_admin.unload(copy, file.load_id)
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["procedures"] == before
+    assert copy.con.execute(f"SELECT count(*) FROM {kept_groups.UNIT_PROCEDURES} WHERE unit_code = ? "
+                            "AND procedure_code = ?", [UNIT, new]).fetchall() == [(0,)]
+    agree(copy, MOMENTS[:5])
+
+
+def test_a_scoring_inside_a_transaction_leaves_it_open(copy: Store) -> None:
+    # DuckDB aborts a transaction on a second BEGIN: a scoring's read snapshot inside another transaction uses that
+    # one (found while making the snapshot span both periods of a command)
+    refresh(copy)
+    reference = counts(copy, "2025-08", datetime(2025, 10, 15), kept=False)
+    with copy.transaction():
+        assert counts(copy, "2025-08", datetime(2025, 10, 15), kept=True) == reference
+        copy.set_setting("after-the-scoring", "written")
+    assert copy.get_setting("after-the-scoring") == "written"
+
+
 def test_a_day_of_new_dossiers_counts_its_month_again_and_no_other(copy: Store, tmp_path: Path) -> None:
     refresh(copy)
     copy.con.execute(f"UPDATE {kept_groups.GROUPS} SET dossiers__ = dossiers__ + 1000000")  # a mark per group

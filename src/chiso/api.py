@@ -228,10 +228,12 @@ def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rule
     engine = compute or store
     period = parse_period(period_text)
     rs = for_period(period.start, store.workspace, rules)
-    previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config, keep_facts=False)}
     # a publication of the period is compared dossier by dossier with the facts (publications.annotate)
     keep = keep_facts or publications.latest(store, period.label) is not None
-    results = score_period(engine, rs, period, as_of, config, keep_facts=keep, pairs_ready=True)
+    with kept_groups.snapshot(engine):  # both periods read one snapshot, the kept data checked once
+        previous = {r["code"]: r for r in score_period(engine, rs, period.previous(), as_of, config,
+                                                       keep_facts=False)}
+        results = score_period(engine, rs, period, as_of, config, keep_facts=keep, pairs_ready=True)
     publications.annotate(results, store, period.label)
     from chiso.official.importer import attach_official
 

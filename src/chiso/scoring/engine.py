@@ -114,23 +114,14 @@ class Facts:
                             f"(s.end_at IS NULL OR s.end_at >= {start}) AS handled")
 
     def procedures_sql(self, handled: str = HANDLED_FROM_FACTS) -> str:
-        """Procedures applicable to each unit: communes and districts the procedures of their level that apply in
-        their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
-        every unit also the procedures it has handled dossiers for (departments have no level list). ``handled``:
-        per unit and procedure, whether it handled any dossier, paid online, used population data."""
+        """Procedures applicable to each unit (``applicable_procedures``, :data:`APPLICABLE_SQL`) with, from
+        ``handled`` (per unit and procedure), whether the unit handled any dossier of it in the period, one paid
+        online, one that used population data."""
         return f"""
-SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing,
+SELECT a.unit_code, a.procedure_code, a.fee_bearing,
        COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
        COALESCE(f.used_population_data, FALSE) AS used_population_data
-FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
-      WHERE u.level IN ('commune', 'district')
-        AND p.code NOT IN (SELECT procedure_code FROM procedure_scope)
-      UNION SELECT u.code, p.code FROM units u
-      JOIN procedure_scope here ON here.province_code = u.province_code
-      JOIN procedures p ON p.code = here.procedure_code AND p.level = u.level
-      WHERE u.level IN ('commune', 'district')
-      UNION SELECT unit_code, procedure_code FROM unit_procedures) a
-JOIN procedures p ON p.code = a.procedure_code
+FROM applicable_procedures a
 LEFT JOIN ({handled}) f ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
 """
 
@@ -154,6 +145,21 @@ WHERE f.received_at <= {moment}
 
 
 PAIRS_SQL = "SELECT DISTINCT unit_code, procedure_code FROM dossiers"  # every unit's procedures with dossiers
+# Procedures applicable to each unit, whatever the period: communes and districts the procedures of their level that
+# apply in their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
+# every unit also the procedures it has handled dossiers for (``unit_procedures``; departments have no level list).
+APPLICABLE_SQL = """
+SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing
+FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
+      WHERE u.level IN ('commune', 'district')
+        AND p.code NOT IN (SELECT procedure_code FROM procedure_scope)
+      UNION SELECT u.code, p.code FROM units u
+      JOIN procedure_scope here ON here.province_code = u.province_code
+      JOIN procedures p ON p.code = here.procedure_code AND p.level = u.level
+      WHERE u.level IN ('commune', 'district')
+      UNION SELECT unit_code, procedure_code FROM unit_procedures) a
+JOIN procedures p ON p.code = a.procedure_code
+"""
 
 
 def dossier_measures(rs: RuleSet) -> list[Measure]:
@@ -172,12 +178,13 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
     additive, so a unit's count is the sum over its and its descendants' groups. At 10 million dossiers writing
     the per-dossier table was a third of the scoring.
 
-    ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier) is
-    built unless ``pairs_ready`` says the caller's scoring of another period of the same data just built it.
+    ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier) and
+    ``applicable_procedures`` (:data:`APPLICABLE_SQL`) are built unless ``pairs_ready`` says the caller's scoring of
+    another period of the same data just built them.
 
     With ``kept`` (only without ``keep_facts``) the groups add the counts kept in the store for the dossiers whose
-    facts are final (:mod:`chiso.scoring.kept_groups`) to those of the others, counted live; ``unit_procedures``
-    comes from the store's kept pairs.
+    facts are final (:mod:`chiso.scoring.kept_groups`) to those of the others, counted live (:func:`_kept_tables`);
+    ``unit_procedures`` comes from the store's kept pairs.
 
     Plain SQL in the subset DuckDB and PostgreSQL share (tests/test_store_postgres.py runs it on both).
     """
@@ -186,19 +193,16 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
     if keep_facts:
         tables = [("dossier_facts", facts.dossiers_sql()), ("procedure_facts", facts.procedures_sql())]
     else:
-        counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
-        where = kept.live_where() if kept else ""
-        groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql(where)}) f "
-                  "GROUP BY unit_code, procedure_code")
         if kept:
-            sums = "".join(f', sum("{m.name}") AS "{m.name}"' for m in measures)
-            groups = (f"SELECT unit_code, procedure_code{sums}, bool_or(has_dossiers) AS has_dossiers, "
-                      "bool_or(paid_online) AS paid_online, bool_or(used_population_data) AS used_population_data "
-                      f"FROM ({kept.held_sql(measures)} UNION ALL {groups}) x "
+            tables = _kept_tables(facts, kept, measures)
+        else:
+            counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
+            groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql()}) f "
                       "GROUP BY unit_code, procedure_code")
-        tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
+            tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
     setup = ["DROP TABLE IF EXISTS dossier_facts", "DROP TABLE IF EXISTS dossier_groups"]
-    pairs = [] if pairs_ready else [("unit_procedures", kept_groups.PAIRS_SQL if kept else PAIRS_SQL)]
+    pairs = [] if pairs_ready else [("unit_procedures", kept_groups.PAIRS_SQL if kept else PAIRS_SQL),
+                                    ("applicable_procedures", APPLICABLE_SQL)]
     for name, select in (("unit_closure", CLOSURE_SQL), *pairs, *tables, ("feedback_facts", facts.feedback_sql())):
         setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
     queries: dict[str, str] = {}
@@ -225,6 +229,27 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
         queries[table] = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
                           f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
     return setup, queries
+
+
+def _kept_tables(facts: Facts, kept: kept_groups.Use, measures: list[Measure]) -> list[tuple[str, str]]:
+    """``dossier_groups`` and ``procedure_facts`` from the kept counts and the live ones (:mod:`chiso.scoring.
+    kept_groups`): the kept counts one row per unit (no procedure), the live dossiers (open at the moment and a few
+    others) one row per unit and procedure with every measure's count and the flags; the procedures' flags from
+    both."""
+    counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
+    live = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql(kept.live_where())}) f "
+            "GROUP BY unit_code, procedure_code")
+    names = "".join(f', "{m.name}"' for m in measures)
+    units = (f"SELECT unit_code, CAST(NULL AS TEXT) AS procedure_code{names}, "
+             "CAST(NULL AS BOOLEAN) AS has_dossiers, CAST(NULL AS BOOLEAN) AS paid_online, "
+             f"CAST(NULL AS BOOLEAN) AS used_population_data FROM ({kept.units_sql(measures)}) k")
+    handled = ("SELECT unit_code, procedure_code, bool_or(has_dossiers) AS has_dossiers, "
+               "bool_or(paid_online) AS paid_online, bool_or(used_population_data) AS used_population_data "
+               "FROM (SELECT i.unit_code, i.procedure_code, x.has_dossiers, x.paid_online, x.used_population_data "
+               f"FROM ({kept.flags_sql()}) x JOIN {kept_groups.UNIT_PROCEDURES} i ON i.pair_id = x.pair_id "
+               "UNION ALL SELECT unit_code, procedure_code, has_dossiers, paid_online, used_population_data "
+               "FROM dossier_groups WHERE procedure_code IS NOT NULL) h GROUP BY unit_code, procedure_code")
+    return [("dossier_groups", f"{units} UNION ALL {live}"), ("procedure_facts", facts.procedures_sql(handled))]
 
 
 def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True, pairs_ready: bool = False

@@ -53,16 +53,20 @@ from chiso.status.timeliness import StatusQuery, ts_literal
 from chiso.store.db import Store
 
 GROUPS = "kept_groups"  # the counts, per unit and months
-FLAGS = "kept_group_flags"  # per unit, procedure and months: when a dossier, one paid online, one that used
-# population data first settled (the engine's HANDLED: whether a unit handled any dossier of a procedure)
+FLAGS = "kept_group_flags"  # per unit and procedure (by number) and months: when a dossier, one paid online, one that
+# used population data first settled (the engine's HANDLED: whether a unit handled any dossier of a procedure)
 MONTHS = "kept_group_months"  # the digest of each received month the counts were computed from
-PAIRS = "kept_group_pairs"  # every (unit, procedure) with dossiers, by received month: the engine's unit_procedures
+PAIRS = "kept_group_pairs"  # every unit and procedure (by number) with dossiers, by received month
+PAIR_IDS = "kept_pair_ids"  # a number for every unit and procedure with dossiers, never reused until a full count:
+# the flags are grouped by an integer, not by two texts (three times faster)
+UNIT_PROCEDURES = "kept_unit_procedures"  # every unit and procedure with dossiers now: the engine's unit_procedures
 FINGERPRINT = "kept_groups_fingerprint"
 GENERATION = "kept_groups_generation"
 MEASURES = "kept_groups_measures"  # name -> condition of every measure counted, as JSON
 KEYS = ("unit_code", "procedure_code", "received_month", "end_month", "settled_month", "in_period", "settled",
-        "paid_settled", "population_settled")
-TABLES = (GROUPS, FLAGS, MONTHS, PAIRS)
+        "paid_settled", "population_settled", "pair_id")
+MONTHLY = (GROUPS, FLAGS, MONTHS, PAIRS)  # counted again month by received month
+TABLES = (*MONTHLY, PAIR_IDS, UNIT_PROCEDURES)
 OWN = ("dossiers__",)
 OPEN = ts_literal(FAR)  # settled_at of a dossier not ended
 
@@ -89,25 +93,29 @@ class Use:
         """The dossiers the kept counts do not hold for this scoring (over ``d``)."""
         return f"(d.settled_at IS NULL OR d.settled_at >= {ts_literal(self.boundary)})"
 
-    def held_sql(self, measures: list[Measure]) -> str:
-        """The kept counts this scoring adds, with the columns of the engine's groups: per unit the measures (no
-        procedure), per unit and procedure the flags (no measure)."""
-        start = ts_literal(datetime.combine(self.start, datetime.min.time()))
-        b = ts_literal(self.boundary)
+    def _bounds(self) -> tuple[str, str]:
+        return ts_literal(datetime.combine(self.start, datetime.min.time())), ts_literal(self.boundary)
+
+    def units_sql(self, measures: list[Measure]) -> str:
+        """The kept counts of ``measures`` this scoring adds, per unit (``unit_code`` and one column per measure)."""
+        start, b = self._bounds()
         sums = "".join(f', CAST(sum("{m.name}") AS BIGINT) AS "{m.name}"' for m in measures)
-        zeros = "".join(f', CAST(0 AS BIGINT) AS "{m.name}"' for m in measures)
-        return (f"SELECT unit_code, CAST(NULL AS TEXT) AS procedure_code{sums}, CAST(NULL AS BOOLEAN) AS has_dossiers, "
-                "CAST(NULL AS BOOLEAN) AS paid_online, CAST(NULL AS BOOLEAN) AS used_population_data "
-                f"FROM {GROUPS} WHERE settled_month < {b} AND end_month >= {start} "
-                f"AND in_period = (received_month >= {start}) GROUP BY unit_code "
-                f"UNION ALL SELECT unit_code, procedure_code{zeros}, TRUE, "
-                f"bool_or(COALESCE(paid_settled < {b}, FALSE)), bool_or(COALESCE(population_settled < {b}, FALSE)) "
-                f"FROM {FLAGS} WHERE settled < {b} AND end_month >= {start} GROUP BY unit_code, procedure_code")
+        return (f"SELECT unit_code{sums} FROM {GROUPS} WHERE settled_month < {b} AND end_month >= {start} "
+                f"AND in_period = (received_month >= {start}) GROUP BY unit_code")
+
+    def flags_sql(self) -> str:
+        """The kept flags this scoring adds, per unit and procedure by number (``pair_id``, ``has_dossiers``,
+        ``paid_online``, ``used_population_data``): whether a dossier handled in the period settled before the
+        boundary, one paid online, one that used population data."""
+        start, b = self._bounds()
+        return (f"SELECT pair_id, TRUE AS has_dossiers, bool_or(COALESCE(paid_settled < {b}, FALSE)) AS paid_online, "
+                f"bool_or(COALESCE(population_settled < {b}, FALSE)) AS used_population_data "
+                f"FROM {FLAGS} WHERE settled < {b} AND end_month >= {start} GROUP BY pair_id")
 
 
 GENERATION_SQL = ("SELECT concat_ws(':', (SELECT max(load_id) FROM loads), "
                   "(SELECT count(unloaded_at) FROM loads), (SELECT count(*) FROM dossiers))")
-PAIRS_SQL = f"SELECT DISTINCT unit_code, procedure_code FROM {PAIRS}"
+PAIRS_SQL = f"SELECT unit_code, procedure_code FROM {UNIT_PROCEDURES}"
 
 
 @contextmanager
@@ -115,24 +123,26 @@ def snapshot(store: Store) -> Iterator[None]:
     """One transaction around a scoring's check of the kept counts and its statements, so that they all read one
     snapshot of the store: the web service scores in one thread while another loads, and a load commits before its
     refresh does; between the two the kept counts describe the rows before the load (found in review). Nothing is
-    written but temporary tables. Inside a transaction already open on the connection, that one is the snapshot."""
-    if store.dialect != "duckdb":
+    written but temporary tables. Inside a transaction already open on the connection, that one is the snapshot.
+    Within it the checks of the kept due dates and counts are made once (``store.snapshot_checks``): a command that
+    scores two periods checks once."""
+    if store.dialect != "duckdb" or store.in_transaction:  # DuckDB aborts a transaction on a second BEGIN
         yield
         return
     import duckdb
 
-    try:
-        store.con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:  # already in one
-        yield
-        return
+    store.con.execute("BEGIN TRANSACTION")
+    store.in_transaction, store.snapshot_checks = True, {}
     try:
         yield
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             store.con.execute("ROLLBACK")
         raise
-    store.con.execute("COMMIT")
+    else:
+        store.con.execute("COMMIT")
+    finally:
+        store.in_transaction, store.snapshot_checks = False, None
 
 
 def _library(rs: RuleSet) -> list[Measure]:
@@ -182,14 +192,16 @@ def _settled_in(months: list[datetime] | None) -> str:
 
 
 def _flags_sql(config: Config, months: list[datetime] | None) -> str:
-    """Per unit, procedure and months, the first month a settled dossier settled, one paid online, one that used
-    population data: what the flags of the engine's HANDLED read (from the same fact rows as the counts)."""
+    """Per unit and procedure (by number), received and end month, the first month a settled dossier settled, one
+    paid online, one that used population data: what the flags of the engine's HANDLED read (from the same fact rows
+    as the counts)."""
     settled = "date_trunc('month', f.settled_at)"
-    return (f"SELECT f.unit_code, f.procedure_code, date_trunc('month', f.received_at) AS received_month, "
+    return (f"SELECT i.pair_id, date_trunc('month', f.received_at) AS received_month, "
             f"date_trunc('month', f.end_at) AS end_month, min({settled}) AS settled, "
             f"min({settled}) FILTER (WHERE f.paid_online) AS paid_settled, "
             f"min({settled}) FILTER (WHERE f.used_population_data) AS population_settled "
-            f"FROM ({_facts_sql(config, months)}) f GROUP BY ALL")
+            f"FROM ({_facts_sql(config, months)}) f "
+            f"JOIN {PAIR_IDS} i ON i.unit_code = f.unit_code AND i.procedure_code = f.procedure_code GROUP BY ALL")
 
 
 def _settle(months: list[datetime] | None) -> list[str]:
@@ -212,12 +224,24 @@ def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
            digests: dict[datetime, tuple[Any, ...]]) -> None:
     """Count the months into the tables: all of them, the tables made anew (``months`` None), or those listed, whose
     ``digests`` were just computed."""
+    if months is None:
+        con.execute(f"CREATE TABLE {PAIR_IDS} AS SELECT CAST(row_number() OVER (ORDER BY unit_code, procedure_code) "
+                    "AS INTEGER) AS pair_id, unit_code, procedure_code "
+                    "FROM (SELECT DISTINCT unit_code, procedure_code FROM dossiers)")
+    else:  # the new pairs of the months numbered after the others
+        con.execute(f"INSERT INTO {PAIR_IDS} SELECT CAST((SELECT COALESCE(max(pair_id), 0) FROM {PAIR_IDS}) "
+                    "+ row_number() OVER (ORDER BY unit_code, procedure_code) AS INTEGER), unit_code, procedure_code "
+                    f"FROM (SELECT DISTINCT unit_code, procedure_code FROM dossiers d "
+                    f"WHERE {_months_in(months, 'd.received_at')} AND NOT EXISTS (SELECT 1 FROM {PAIR_IDS} i "
+                    "WHERE i.unit_code = d.unit_code AND i.procedure_code = d.procedure_code))")
     for table, select in ((GROUPS, _counts_sql(rs, config, months)), (FLAGS, _flags_sql(config, months)),
                           (PAIRS, _pairs_sql(months))):
         if months is None:
             con.execute(f"CREATE TABLE {table} AS {select}")
         else:
             con.execute(f"INSERT INTO {table} {select}")
+    con.execute(f"CREATE OR REPLACE TABLE {UNIT_PROCEDURES} AS SELECT i.pair_id, i.unit_code, i.procedure_code "
+                f"FROM {PAIR_IDS} i WHERE i.pair_id IN (SELECT pair_id FROM {PAIRS})")
     if months is None:
         con.execute(f"CREATE TABLE {MONTHS} AS {DIGEST_SQL}")
         return
@@ -229,8 +253,9 @@ def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
 
 
 def _pairs_sql(months: list[datetime] | None) -> str:
-    return (f"SELECT DISTINCT date_trunc('month', received_at) AS received_month, unit_code, procedure_code "
-            f"FROM dossiers WHERE {_months_in(months, 'received_at')}")
+    return (f"SELECT DISTINCT date_trunc('month', d.received_at) AS received_month, i.pair_id FROM dossiers d "
+            f"JOIN {PAIR_IDS} i ON i.unit_code = d.unit_code AND i.procedure_code = d.procedure_code "
+            f"WHERE {_months_in(months, 'd.received_at')}")
 
 
 DIGEST_SQL = """
@@ -250,7 +275,8 @@ _CODE: dict[tuple[Any, ...], str] = {}  # the computation's text per measures an
 def _code(rs: RuleSet, config: Config) -> str:
     key = (tuple((m.name, m.where) for m in _library(rs)), repr(config))
     if key not in _CODE:
-        text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(config, None), DIGEST_SQL))
+        text = "\n".join((_counts_sql(rs, config, None), *_settle(None), _flags_sql(config, None), _pairs_sql(None),
+                          DIGEST_SQL))
         _CODE[key] = hashlib.sha256(text.encode()).hexdigest()
     return _CODE[key]
 
@@ -284,8 +310,9 @@ def current(store: Store, rs: RuleSet, config: Config) -> bool:
     """True when the kept counts hold for the store as it is and the rule set's measures (or cannot be kept)."""
     if not _usable(store, rs):
         return True
-    return (store.get_setting(FINGERPRINT) == _fingerprint(store, rs, config)
-            and store.get_setting(GENERATION) == _generation(store) and _tables_exist(store))
+    return store.checked(("kept_groups", _code(rs, config)), lambda: (
+        store.get_setting(FINGERPRINT) == _fingerprint(store, rs, config)
+        and store.get_setting(GENERATION) == _generation(store) and _tables_exist(store)))
 
 
 def use(store: Store, rs: RuleSet, config: Config, measures: list[Measure], start: date, moment: datetime,
@@ -330,7 +357,7 @@ def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
             for table in TABLES:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
         else:
-            for table in TABLES:
+            for table in MONTHLY:
                 con.execute(f"DELETE FROM {table} WHERE {_months_in(months, 'received_month')}")
         if months is None or months:
             _count(con, rs, config, months, now)

@@ -90,8 +90,12 @@ def kept(store: Store) -> Kept | None:
         return None
     if store.dialect != "duckdb":
         return Kept(verified=False)
-    ok = store.con.execute(current_sql(store.dialect)).fetchall()
-    return Kept(verified=True) if ok and ok[0][0] else None
+
+    def check() -> Kept | None:
+        ok = store.con.execute(current_sql(store.dialect)).fetchall()
+        return Kept(verified=True) if ok and ok[0][0] else None
+
+    return store.checked("stored_due", check)
 
 
 def _fingerprint(store: Store) -> str:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chiso.clock import now_local
 from chiso.lazy import lazy_module
@@ -30,6 +30,7 @@ else:
 
 from chiso.store.dialect import lock_writers, migration_lock
 
+T = TypeVar("T")
 DEFAULT_WORKSPACE = "chiso-data"
 DB_FILE = "chiso.duckdb"
 # The embedded engine's memory budget (bộ nhớ tối đa) when [engine] memory_mb is not set: half the machine's memory,
@@ -132,6 +133,10 @@ class Store:
     # over a lake (chiso.engines.compute_store), read-only by nature.
     derived_ready: bool = False
     read_only: bool = False  # opened read-only: what is derived is read when current, never written
+    # Within one read snapshot (chiso.scoring.kept_groups.snapshot): the checks of what is kept, made once, as they
+    # cannot change until it ends
+    snapshot_checks: dict[Any, Any] | None = None
+    in_transaction: bool = False  # within transaction() or a read snapshot: a second BEGIN would abort it
 
     @classmethod
     def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -249,6 +254,7 @@ class Store:
     def transaction(self) -> Iterator[Any]:
         """One transaction; on PostgreSQL it first waits for the other chiso writers (:mod:`chiso.store.dialect`)."""
         self.con.execute("BEGIN TRANSACTION")
+        self.in_transaction = True
         try:
             lock_writers(self.con, self.dialect)
             yield self.con
@@ -259,6 +265,18 @@ class Store:
             raise
         else:
             self.con.execute("COMMIT")
+        finally:
+            self.in_transaction = False
+
+    def checked(self, key: Any, check: Callable[[], T]) -> T:
+        """``check()`` made once per read snapshot (:func:`chiso.scoring.kept_groups.snapshot`, which sets
+        ``snapshot_checks``) under ``key``: within one nothing it reads can change. Every time outside one."""
+        memo = self.snapshot_checks
+        if memo is None:
+            return check()
+        if key not in memo:
+            memo[key] = check()
+        return cast(T, memo[key])
 
     def count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
