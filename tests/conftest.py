@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from chiso import api
+from chiso.load.loader import LoadReport
 from chiso.store.db import Store
 
 UNIT = "14.STP"  # Sở Tư pháp tỉnh Sơn La, from the shipped departments list
@@ -41,7 +42,7 @@ class Workspace:
         self.tmp = tmp
         self.n = 0
 
-    def load(self, table: str, rows: list[dict[str, Any]], **kw: Any) -> api.LoadReport:
+    def load(self, table: str, rows: list[dict[str, Any]], **kw: Any) -> LoadReport:
         self.n += 1
         path = write_csv(self.tmp / f"{table}-{self.n}.csv", rows)
         return api.load(self.store, [path], table=table, **kw)

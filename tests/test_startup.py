@@ -36,6 +36,38 @@ def test_a_command_runs_what_it_needs(tmp_path: object) -> None:
     assert "UBND tỉnh Sơn La" in listed.stdout
 
 
+SCORE_PROBE = """
+import atexit, sys
+from chiso.cli import main
+atexit.register(lambda: print("RAN", *(n for n in ("pyarrow", "chiso.load.loader", "chiso.official.importer")
+                                      if n in sys.modules and type(sys.modules[n]).__name__ != "_LazyModule"),
+                              file=sys.stderr))
+sys.argv = ["chiso", "-w", {ws!r}, "score", "--period", "2025-09", "--as-of", "2025-10-05", "--format", "json"]
+main()
+"""
+
+
+def test_a_scoring_runs_neither_the_loader_nor_pyarrow(tmp_path: Path) -> None:
+    """A day's re-score of a province is mostly start-up: the loader, pyarrow and the official importer took 0.2 s
+    of imports that `chiso score` never uses (measured while making it; benchmarks/README.md)."""
+    from chiso import api
+    from chiso.store.db import Store
+    from conftest import UNIT, write_csv
+
+    with Store.open(tmp_path / "ws") as store:
+        api.init_units(store, "Sơn La")
+        api.load(store, [write_csv(tmp_path / "procedures.csv", [{"code": "P5", "name": "Thủ tục 5 ngày",
+                                                                   "time_limit": 5, "time_unit": "working_days"}])])
+        api.load(store, [write_csv(tmp_path / "dossiers.csv", [{
+            "dossier_id": "D1", "unit_code": UNIT, "procedure_code": "P5", "channel": "online",
+            "received_at": "2025-09-02 09:00", "finished_at": "2025-09-03 10:00"}])])
+    ran = subprocess.run([sys.executable, "-c", SCORE_PROBE.format(ws=str(tmp_path / "ws"))], capture_output=True,
+                         text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert f'"{UNIT}"' in ran.stdout  # it scored
+    assert ran.stderr.splitlines()[-1].split() == ["RAN"]  # and ran none of them
+
+
 def test_an_import_interrupted_half_way_leaves_nothing_half_run(tmp_path: Path, monkeypatch: Any) -> None:
     """Found by a Ctrl-C sent at random moments of `chiso load`: with importlib's LazyLoader a Ctrl-C while DuckDB or
     the readers were being imported left the module half-run; the next read of it failed with a NameError or an

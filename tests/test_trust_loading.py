@@ -16,7 +16,7 @@ import pytest
 from chiso import api
 from chiso.config import Limits
 from chiso.load.contract import TABLES
-from chiso.load.loader import LoadError
+from chiso.load.loader import LoadError, LoadReport
 from chiso.load.validate import rules_table
 from conftest import UNIT, Workspace, write_csv
 
@@ -43,7 +43,7 @@ def refused(ws: Workspace, table: str, rows: list[dict[str, Any]]) -> list[str]:
     return [str(i).split(":", 1)[1] for i in info.value.report.issues]
 
 
-def rejected_rows(report: api.LoadReport) -> list[dict[str, str]]:
+def rejected_rows(report: LoadReport) -> list[dict[str, str]]:
     path = report.files[0].rejected_file
     assert path is not None
     with path.open(encoding="utf-8", newline="") as fh:

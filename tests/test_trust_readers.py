@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chiso import api
-from chiso.load.loader import LoadError
+from chiso.load.loader import LoadError, LoadReport
 from chiso.load.readers import open_source
 from chiso.load.validate import datetime_expr
 from chiso.store.db import Store
@@ -47,7 +47,7 @@ def load_error(ws: Workspace, path: Path, **kw: Any) -> list[str]:
     return [str(i) for i in info.value.report.issues]
 
 
-def rejected(report: api.LoadReport) -> list[tuple[str, str]]:
+def rejected(report: LoadReport) -> list[tuple[str, str]]:
     path = report.files[0].rejected_file
     assert path is not None
     with path.open(encoding="utf-8", newline="") as fh:

@@ -6,16 +6,13 @@ import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from chiso.calendar.deadlines import sync_deadline_rules
 from chiso.calendar.workcal import ensure_calendar
 from chiso.clock import today_local
 from chiso.config import Config, load_config
 from chiso.failures import check_free_space
-from chiso.load.loader import Loader, LoadReport, Progress, after_commit
 from chiso.rules.arithmetic import round_half_up
 from chiso.rules.model import RuleSet, RuleSetError, for_period
 from chiso.scoring import kept_groups
@@ -29,10 +26,17 @@ from chiso.store.db import DB_FILE, Store
 from chiso.textnorm import fold
 from chiso.units import catalog
 
+if TYPE_CHECKING:  # the loader and pyarrow cost a scoring 0.2 s of imports: read when a command loads
+    import pyarrow as pa
+
+    from chiso.load.loader import LoadReport, Progress
+
 
 def load(store: Store, paths: Sequence[Path], *, table: str | None = None, partial: bool = False,
          mapping: dict[str, dict[str, str]] | None = None, encoding: str = "utf-8",
          progress: Progress | None = None) -> LoadReport:
+    from chiso.load.loader import Loader, after_commit
+
     if store.dialect == "duckdb":  # PostgreSQL's disk is the server's; the scratch of a load is in memory
         check_free_space(store.workspace, list(paths), store.workspace / DB_FILE)
     config = load_config(store.workspace)
@@ -235,7 +239,7 @@ def score_with_previous(store: Store, period_text: str, *, as_of: datetime, rule
                                                        keep_facts=False)}
         results = score_period(engine, rs, period, as_of, config, keep_facts=keep, pairs_ready=True)
     publications.annotate(results, store, period.label)
-    from chiso.official.importer import attach_official
+    from chiso.official.attach import attach_official
 
     attach_official(store, period.label, results, rs.rounding)
     for r in results:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from chiso.clock import now_local
-from chiso.load.loader import LoadError, file_sha256
 from chiso.official.parse import LEVELS, OfficialLine, Parsed, read_official
 from chiso.rules.model import RuleSet
 from chiso.scoring.period import Period
@@ -37,7 +36,6 @@ from chiso.store.db import Store
 from chiso.units.catalog import MERGER_DAY
 from chiso.units.names import Match, UnitMatcher
 
-TOTAL_MAX = 100.0
 LEVEL_NAMES = {"province": "tỉnh", "department": "sở, ngành", "district": "huyện", "commune": "xã, phường"}
 AUTO_METHODS = ("code", "exact", "alias", "fuzzy", "ocr")
 METHOD_LABELS = {"code": "theo mã", "exact": "khớp tên", "alias": "tên đã xác nhận", "fuzzy": "gần đúng",
@@ -195,6 +193,8 @@ def import_official(store: Store, path: Path, period: Period, rs: RuleSet, level
                     ) -> ImportReport:
     if level is not None and level not in LEVELS:
         raise ValueError(f"cấp '{level}' không có; chọn một trong: {', '.join(LEVELS)}")
+    from chiso.load.loader import file_sha256  # the loader and pyarrow: not imported by every command
+
     parsed = read_official(path, rs, level)
     matcher = matcher_for(store, period)
     stored, review = match_lines(matcher, parsed)
@@ -289,36 +289,6 @@ def official_results(store: Store, period: str, level: str | None = None) -> lis
                                                  u["rank"] if u["rank"] is not None else 10**6, u["code"]))
 
 
-def attach_official(store: Store, period: str, results: list[dict[str, Any]], places: int = 2) -> None:
-    """Put the imported official total, rank and group scores beside the computed ones (in place): per unit
-    ``official = {total, rank, rank_of, difference, groups: {G: {score, difference}}, source}``."""
-    from chiso.rules.arithmetic import round_half_up
-
-    rows = store.con.execute(
-        "SELECT r.unit_code, r.item, r.kind, r.score, r.max_score, r.rank, r.rank_of, i.file, r.locator "
-        "FROM official_results r "
-        "JOIN official_imports i ON i.import_id = r.import_id WHERE r.period = ? AND r.kind IN ('total', 'group')",
-        [period]).fetchall()
-    if not rows:
-        return
-    by_code = {r["code"]: r for r in results}
-    for code, item, kind, score, max_score, rank, rank_of, file, locator in rows:
-        r = by_code.get(str(code))
-        if r is None or score is None:
-            continue
-        off = r.setdefault("official", {"total": None, "rank": None, "rank_of": None, "difference": None,
-                                         "groups": {}, "source": None})
-        if kind == "total":
-            off.update(total=score, max=max_score, rank=rank, rank_of=rank_of,
-                       source=f"{Path(str(file)).name}, {locator}")
-            if max_score is None or float(max_score) == TOTAL_MAX:  # another scale is not compared
-                off["difference"] = round_half_up(float(score) - float(r.get("computed_total", r["total"])), places)
-        elif str(item) in r["groups"]:
-            ours = r["groups"][item].get("computed_score", r["groups"][item]["score"])
-            off["groups"][str(item)] = {"score": score, "max": max_score,
-                                        "difference": round_half_up(float(score) - float(ours), places)}
-
-
 # --- the review list --------------------------------------------------------------------------------------
 
 def review_items(store: Store, period: str | None = None, status: str = "open") -> list[dict[str, Any]]:
@@ -411,6 +381,7 @@ def create_department(store: Store, key: str, name: str) -> str:
     import tempfile
 
     from chiso import api
+    from chiso.load.loader import LoadError
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "don-vi-moi.csv"
