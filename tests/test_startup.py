@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-HEAVY = ("duckdb", "pyarrow", "chiso.api", "chiso.load.loader", "chiso.load.readers", "chiso.units.catalog")
+HEAVY = ("duckdb", "pyarrow", "chiso.api", "chiso.load.loader", "chiso.load.readers", "chiso.units.catalog",
+         "chiso.alerts")
 PROBE = """
 import sys, chiso.cli
 print(" ".join(n for n in {heavy!r} if n in sys.modules and type(sys.modules[n]).__name__ != "_LazyModule"))

@@ -3,10 +3,17 @@ delivery ends the command with status 1 after every other delivery was made."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from chiso import alerts as core
 from chiso.config import load_config
+from chiso.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chiso import alerts as core
+else:  # e-mail and HTTP modules: run when the command runs, not by every command's start (chiso.lazy)
+    core = lazy_module("chiso.alerts")
 
 
 def _print_plan(plan: core.Plan, config_has: dict[str, bool], webhook: str | None) -> None:
