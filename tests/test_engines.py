@@ -220,7 +220,8 @@ def spark_ready() -> Iterator[None]:
         SparkContext._gateway = SparkContext._jvm = None
 
 
-def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
+def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None, capfd: pytest.CaptureFixture[str]
+                                                ) -> None:
     """Unit by unit, indicator by indicator, at every level (province, departments, communes), the change against
     August included: the workspace's tables exported on the fly to a temporary lake (the lake given with --lake
     is read by the status test below: one Spark scoring is enough, each costs a minute of Spark's overhead)."""
@@ -228,6 +229,10 @@ def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None) -
     levels = {r["level"] for r in embedded.values()}
     assert levels == {"province", "department", "commune"}
     assert scores(demo, "--engine", "spark") == embedded
+    # Spark's own lines in English on the clerk's terminal (its JVM writes to the process's standard error): the
+    # shell's log-level banner is silenced by chiso's log4j2.properties (the JVM's warning about its incubator
+    # module cannot be)
+    assert "log level" not in capfd.readouterr().err
 
 
 def test_spark_status_equals_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
