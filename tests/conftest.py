@@ -76,6 +76,13 @@ def store_copy(workspace: Path, target: Path) -> Iterator[Store]:
         yield store
 
 
+@pytest.fixture
+def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
+    """A writable copy of the module's ``province`` workspace (a fixture of the module), open."""
+    with store_copy(province, tmp_path / "ws") as store:
+        yield store
+
+
 @pytest.fixture(scope="session")
 def units_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with the Sơn La units, made once and copied per test."""

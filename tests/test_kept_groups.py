@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from chiso.scoring.engine import Facts, dossier_measures, measure_counts
 from chiso.scoring.period import parse_period
 from chiso.status import stored_due
 from chiso.store.db import Store
-from conftest import UNIT, Workspace, generated_province, store_copy, write_csv
+from conftest import UNIT, Workspace, generated_province, write_csv
 
 MOMENTS = [  # (period, as of): month-end moments, a month still running, a quarter, a year, ranges
     ("2025-07", datetime(2025, 10, 15)),
@@ -75,12 +74,6 @@ def refresh(store: Store) -> None:
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three months of generated Sơn La dossiers (some open, some with pauses, some without a source due date)."""
     return generated_province(tmp_path_factory.mktemp("kept-groups"), "2025-07", "2025-09", scale=0.1, seed=5)
-
-
-@pytest.fixture
-def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
-    with store_copy(province, tmp_path / "ws") as store:
-        yield store
 
 
 def test_the_kept_counts_give_the_counts_of_every_dossier(copy: Store) -> None:

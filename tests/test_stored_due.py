@@ -9,7 +9,6 @@ with 10 working days, due Mon 16/6 09:00. No holidays in June 2025.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from chiso.status import stored_due
 from chiso.status.stored_due import Kept
 from chiso.status.timeliness import StatusQuery
 from chiso.store.db import Store
-from conftest import UNIT, Workspace, generated_province, store_copy
+from conftest import UNIT, Workspace, generated_province
 
 P5 = [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days"}]
 AS_OF = datetime(2025, 6, 30, 17)
@@ -63,12 +62,6 @@ def due_of(store: Store, did: str, kept_dues: Kept | None = None) -> datetime:
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two months of generated Sơn La dossiers (a third without a source due date, some with pauses), loaded."""
     return generated_province(tmp_path_factory.mktemp("stored-due"), "2025-08", "2025-09", scale=0.05, seed=3)
-
-
-@pytest.fixture
-def copy(province: Path, tmp_path: Path) -> Iterator[Store]:
-    with store_copy(province, tmp_path / "ws") as store:
-        yield store
 
 
 def test_the_status_from_kept_dates_is_the_full_computations(province: Path) -> None:
