@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -104,12 +104,16 @@ class Facts:
         return (f"CASE WHEN s.timeliness = 'pending' AND s.waiting_since IS NULL AND s.due_at < "
                 f"{ts_literal(self.late_if_due_before)} THEN 'pending_late' ELSE s.timeliness END")
 
-    def dossiers_sql(self, where: str = "") -> str:
-        """One row per dossier of the period at its moment; ``where``: only the dossiers it keeps (over ``d``)."""
+    def dossiers_sql(self, kept: kept_groups.Use | None = None) -> str:
+        """One row per dossier of the period at its moment; with ``kept``, only the dossiers its counts do not hold
+        (the live part), read from the rows it says."""
         start = ts_literal(datetime.combine(self.period.start, datetime.min.time()))
-        status = StatusQuery(as_of=self.moment, config=self.config,
-                             ended_since=datetime.combine(self.period.start, datetime.min.time()),
-                             carry=CARRY, dialect=self.dialect, stored_due=self.stored_due, where=where).sql()
+        query = StatusQuery(as_of=self.moment, config=self.config,
+                            ended_since=datetime.combine(self.period.start, datetime.min.time()),
+                            carry=CARRY, dialect=self.dialect, stored_due=self.stored_due)
+        if kept:
+            query = replace(query, where=kept.live_where(), source=kept.source(), pauses=kept.pauses(), own_rows=True)
+        status = query.sql()
         return facts_select(status, self.timeliness_sql(), f"s.received_at >= {start} AS received_in_period, "
                             f"(s.end_at IS NULL OR s.end_at >= {start}) AS handled")
 
@@ -139,7 +143,7 @@ SELECT f.feedback_id, f.unit_code, f.about, f.satisfied,
          AND f.handled_at <= COALESCE(f.due_at, dd.due) AS handled_on_time
 FROM feedback f
 JOIN units u ON u.code = f.unit_code
-LEFT JOIN ({feedback_due_sql()}) dd ON dd.feedback_id = f.feedback_id
+LEFT JOIN feedback_due dd ON dd.feedback_id = f.feedback_id
 WHERE f.received_at <= {moment}
 """
 
@@ -178,9 +182,10 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
     additive, so a unit's count is the sum over its and its descendants' groups. At 10 million dossiers writing
     the per-dossier table was a third of the scoring.
 
-    ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier) and
-    ``applicable_procedures`` (:data:`APPLICABLE_SQL`) are built unless ``pairs_ready`` says the caller's scoring of
-    another period of the same data just built them.
+    ``unit_procedures`` (every unit's procedures with dossiers, whatever the period: a read of every dossier),
+    ``applicable_procedures`` (:data:`APPLICABLE_SQL`) and ``feedback_due`` (every feedback's default deadline) are
+    built unless ``pairs_ready`` says the caller's scoring of another period of the same data just built them.
+    Without ``keep_facts`` the procedures' and the feedback's fact rows are subqueries of their counts, not tables.
 
     With ``kept`` (only without ``keep_facts``) the groups add the counts kept in the store for the dossiers whose
     facts are final (:mod:`chiso.scoring.kept_groups`) to those of the others, counted live (:func:`_kept_tables`);
@@ -200,11 +205,20 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
             groups = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql()}) f "
                       "GROUP BY unit_code, procedure_code")
             tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
-    setup = ["DROP TABLE IF EXISTS dossier_facts", "DROP TABLE IF EXISTS dossier_groups"]
+    setup = [f"DROP TABLE IF EXISTS {t}" for t in ("dossier_facts", "dossier_groups", "procedure_facts",
+                                                   "feedback_facts")]  # none of another scoring left behind
     pairs = [] if pairs_ready else [("unit_procedures", kept_groups.PAIRS_SQL if kept else PAIRS_SQL),
-                                    ("applicable_procedures", APPLICABLE_SQL)]
-    for name, select in (("unit_closure", CLOSURE_SQL), *pairs, *tables, ("feedback_facts", facts.feedback_sql())):
+                                    ("applicable_procedures", APPLICABLE_SQL), ("feedback_due", feedback_due_sql())]
+    tables.append(("feedback_facts", facts.feedback_sql()))
+    # Without keep_facts the procedures' and the feedback's fact rows are read once, by their count: not written as
+    # tables (explain and the letters' actions read all three tables of a kept scoring).
+    inline = {} if keep_facts else dict(tables[1:])
+    for name, select in (("unit_closure", CLOSURE_SQL), *pairs, *(t for t in tables if t[0] not in inline)):
         setup += [f"DROP TABLE IF EXISTS {name}", f"CREATE TEMP TABLE {name} AS {select}"]
+
+    def facts_of(name: str) -> str:
+        return f"({inline[name]})" if name in inline else name
+
     queries: dict[str, str] = {}
     for table in ("dossiers", "procedures", "feedback"):
         measures = [rs.measures[m] for m in sorted(used) if rs.measures[m].over == table]
@@ -222,11 +236,12 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
             flags = ", ".join(f'bool_or(COALESCE({m.where}, FALSE)) AS "{m.name}"' for m in measures)
             cols = ", ".join(f'count(*) FILTER (WHERE g."{m.name}") AS "{m.name}"' for m in measures)
             queries[table] = (f"SELECT g.ancestor, {cols} FROM (SELECT c.ancestor, f.procedure_code, {flags} "
-                              "FROM procedure_facts f JOIN unit_closure c ON c.descendant = f.unit_code "
+                              f"FROM {facts_of('procedure_facts')} f "
+                              "JOIN unit_closure c ON c.descendant = f.unit_code "
                               "GROUP BY c.ancestor, f.procedure_code) g GROUP BY g.ancestor")
             continue
         cols = ", ".join(f'count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
-        queries[table] = (f"SELECT c.ancestor, {cols} FROM {FACT_TABLES[table]} f "
+        queries[table] = (f"SELECT c.ancestor, {cols} FROM {facts_of(FACT_TABLES[table])} f "
                           f"JOIN unit_closure c ON c.descendant = f.unit_code GROUP BY c.ancestor")
     return setup, queries
 
@@ -237,12 +252,16 @@ def _kept_tables(facts: Facts, kept: kept_groups.Use, measures: list[Measure]) -
     others) one row per unit and procedure with every measure's count and the flags; the procedures' flags from
     both."""
     counts = "".join(f', count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
-    live = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql(kept.live_where())}) f "
+    live = (f"SELECT unit_code, procedure_code{counts}, {HANDLED} FROM ({facts.dossiers_sql(kept)}) f "
             "GROUP BY unit_code, procedure_code")
     names = "".join(f', "{m.name}"' for m in measures)
     units = (f"SELECT unit_code, CAST(NULL AS TEXT) AS procedure_code{names}, "
              "CAST(NULL AS BOOLEAN) AS has_dossiers, CAST(NULL AS BOOLEAN) AS paid_online, "
              f"CAST(NULL AS BOOLEAN) AS used_population_data FROM ({kept.units_sql(measures)}) k")
+    if kept.nothing_received:  # no dossier by the moment: the groups empty, no procedure handled (the status
+        # query's planning alone was most of such a scoring)
+        return [("dossier_groups", f"{units} WHERE FALSE"), ("procedure_facts", facts.procedures_sql(
+            "SELECT unit_code, procedure_code, has_dossiers, paid_online, used_population_data FROM dossier_groups"))]
     handled = ("SELECT unit_code, procedure_code, bool_or(has_dossiers) AS has_dossiers, "
                "bool_or(paid_online) AS paid_online, bool_or(used_population_data) AS used_population_data "
                "FROM (SELECT i.unit_code, i.procedure_code, x.has_dossiers, x.paid_online, x.used_population_data "

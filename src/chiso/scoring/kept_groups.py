@@ -60,13 +60,18 @@ PAIRS = "kept_group_pairs"  # every unit and procedure (by number) with dossiers
 PAIR_IDS = "kept_pair_ids"  # a number for every unit and procedure with dossiers, never reused until a full count:
 # the flags are grouped by an integer, not by two texts (three times faster)
 UNIT_PROCEDURES = "kept_unit_procedures"  # every unit and procedure with dossiers now: the engine's unit_procedures
+OPEN_DOSSIERS = "kept_open_dossiers"  # a copy of the rows of the dossiers not settled before the month after the
+# latest received (open, never settled, or with events after the data's last month), every column: the live part of
+# a scoring reads them here, not from the row groups of the whole table they lie in (:meth:`Use.source`)
+OPEN_PAUSES = "kept_open_pauses"  # the pause rows of those dossiers
+OPEN_FROM = "kept_open_from"  # the setting: the copy holds the rows settled on or after this moment (ISO text)
 FINGERPRINT = "kept_groups_fingerprint"
 GENERATION = "kept_groups_generation"
 MEASURES = "kept_groups_measures"  # name -> condition of every measure counted, as JSON
 KEYS = ("unit_code", "procedure_code", "received_month", "end_month", "settled_month", "in_period", "settled",
         "paid_settled", "population_settled", "pair_id")
 MONTHLY = (GROUPS, FLAGS, MONTHS, PAIRS)  # counted again month by received month
-TABLES = (*MONTHLY, PAIR_IDS, UNIT_PROCEDURES)
+TABLES = (*MONTHLY, PAIR_IDS, UNIT_PROCEDURES, OPEN_DOSSIERS, OPEN_PAUSES)
 OWN = ("dossiers__",)
 OPEN = ts_literal(FAR)  # settled_at of a dossier not ended
 
@@ -88,10 +93,35 @@ class Use:
 
     boundary: datetime
     start: date  # the period's first day, the first of a month
+    open_from: datetime = FAR  # the copy of the open dossiers holds those settled on or after this moment
+    # No dossier was received by the moment (the kept months begin after it): nothing is live, nothing kept counts;
+    # the previous period of a first year of data. The engine then builds no status query at all.
+    nothing_received: bool = False
 
     def live_where(self) -> str:
         """The dossiers the kept counts do not hold for this scoring (over ``d``)."""
         return f"(d.settled_at IS NULL OR d.settled_at >= {ts_literal(self.boundary)})"
+
+    def source(self) -> str:
+        """The dossier rows the live part reads (the status query's ``source``, every column of ``dossiers``): the
+        copy of the dossiers settled on or after ``open_from`` (open ones among them), and, when the boundary is
+        before it, those settled between the two from the table. The open dossiers lie in many row groups of the
+        table; reading them from the copy instead of decompressing every column of those row groups was most of a
+        year's live part (issue 13)."""
+        if self.boundary >= self.open_from:
+            return OPEN_DOSSIERS
+        return f"(SELECT * FROM {OPEN_DOSSIERS} UNION ALL SELECT * FROM dossiers WHERE {self._between()})"
+
+    def pauses(self) -> str:
+        """The pause rows of the dossiers the live part reads (the status query's ``pauses``): the status reads them
+        per dossier, so those of the others are left out."""
+        if self.boundary >= self.open_from:
+            return OPEN_PAUSES
+        return (f"(SELECT * FROM {OPEN_PAUSES} UNION ALL SELECT * FROM pauses WHERE dossier_id IN "
+                f"(SELECT dossier_id FROM dossiers WHERE {self._between()}))")
+
+    def _between(self) -> str:
+        return f"settled_at >= {ts_literal(self.boundary)} AND settled_at < {ts_literal(self.open_from)}"
 
     def _bounds(self) -> tuple[str, str]:
         return ts_literal(datetime.combine(self.start, datetime.min.time())), ts_literal(self.boundary)
@@ -252,6 +282,39 @@ def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
             + ")" for m, *rest in rows))
 
 
+def open_from(con: Any) -> datetime:
+    """The moment the copy of the open dossiers starts from: the first of the month after the latest received
+    dossier. A scoring of a period that ended before it reads the rest of its live dossiers from the table."""
+    latest = con.execute("SELECT max(received_at) FROM dossiers").fetchall()[0][0]
+    if latest is None:
+        return FAR
+    return datetime(latest.year + (latest.month == 12), latest.month % 12 + 1, 1)
+
+
+def _copy_open(store: Store, months: list[datetime] | None) -> None:
+    """Bring the copy of the open dossiers (:data:`OPEN_DOSSIERS`) and of their pauses up to date with the months
+    just settled: made anew (``months`` None, or the cut-off moved back), or those months' rows replaced and the rows
+    before a later cut-off left out. A dossier's settled moment changes only when its received month is counted again
+    (its row, or its pauses, changed); the columns of the copy are those of ``dossiers`` (part of the fingerprint: a
+    new column counts every month again)."""
+    con = store.con
+    held = store.get_setting(OPEN_FROM)
+    before, after = datetime.fromisoformat(held) if held else None, open_from(con)
+    rows = f"(d.settled_at IS NULL OR d.settled_at >= {ts_literal(after)})"
+    if months is None or before is None or after < before:
+        con.execute(f"CREATE OR REPLACE TABLE {OPEN_DOSSIERS} AS SELECT * FROM dossiers d WHERE {rows}")
+    else:
+        if after > before:
+            con.execute(f"DELETE FROM {OPEN_DOSSIERS} d WHERE NOT {rows}")
+        if months:
+            con.execute(f"DELETE FROM {OPEN_DOSSIERS} WHERE {_months_in(months, 'received_at')}")
+            con.execute(f"INSERT INTO {OPEN_DOSSIERS} SELECT * FROM dossiers d "
+                        f"WHERE {rows} AND {_months_in(months, 'd.received_at')}")
+    con.execute(f"CREATE OR REPLACE TABLE {OPEN_PAUSES} AS SELECT * FROM pauses "
+                f"WHERE dossier_id IN (SELECT dossier_id FROM {OPEN_DOSSIERS})")
+    store.set_setting(OPEN_FROM, after.isoformat())
+
+
 def _pairs_sql(months: list[datetime] | None) -> str:
     return (f"SELECT DISTINCT date_trunc('month', d.received_at) AS received_month, i.pair_id FROM dossiers d "
             f"JOIN {PAIR_IDS} i ON i.unit_code = d.unit_code AND i.procedure_code = d.procedure_code "
@@ -285,7 +348,11 @@ def _fingerprint(store: Store, rs: RuleSet, config: Config) -> str:
     row = store.con.execute(
         "SELECT md5(COALESCE(string_agg(code || ':' || concat_ws(',', full_online_eligible, online_level, "
         "fee_bearing, paper_result, data_replaceable), '|' ORDER BY code), '')) FROM procedures").fetchall()
-    text = "\n".join((_code(rs, config), store.get_setting(SETTING) or "", str(row[0][0])))
+    columns = store.con.execute("SELECT string_agg(table_name || '.' || column_name || ' ' || data_type, ',' "
+                                "ORDER BY table_name, ordinal_position) "
+                                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                                "AND table_name IN ('dossiers', 'pauses')").fetchall()
+    text = "\n".join((_code(rs, config), store.get_setting(SETTING) or "", str(row[0][0]), str(columns[0][0])))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -329,7 +396,10 @@ def use(store: Store, rs: RuleSet, config: Config, measures: list[Measure], star
     held = json.loads(store.get_setting(MEASURES) or "{}")
     if any(held.get(m.name) != m.where for m in measures):
         return None
-    return Use(boundary(moment), start)
+    held, first = store.checked(("kept_groups_since",), lambda: (store.get_setting(OPEN_FROM), store.con.execute(
+        f"SELECT min(received_month) FROM {MONTHS} WHERE n > 0").fetchall()[0][0]))
+    return Use(boundary(moment), start, datetime.fromisoformat(held) if held else FAR,
+               nothing_received=first is None or first > moment)
 
 
 def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
@@ -361,6 +431,7 @@ def refresh(store: Store, rs: RuleSet, config: Config) -> bool:
                 con.execute(f"DELETE FROM {table} WHERE {_months_in(months, 'received_month')}")
         if months is None or months:
             _count(con, rs, config, months, now)
+        _copy_open(store, months)
         store.set_setting(FINGERPRINT, fingerprint)
         store.set_setting(GENERATION, generation)
         store.set_setting(MEASURES, json.dumps({m.name: m.where for m in _library(rs)}, ensure_ascii=False))

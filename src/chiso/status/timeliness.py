@@ -101,6 +101,9 @@ class StatusQuery:
     # One more condition on the dossier row ``d`` (SQL, built by chiso, never from input): the index engine's live
     # part, the dossiers its kept counts do not hold (:mod:`chiso.scoring.kept_groups`).
     where: str = ""
+    # ``source`` is a selection of the store's own ``dossiers`` rows with every column (the kept due dates included):
+    # the index engine's live part reads the copy of the open dossiers and the settled rows (kept_groups.Use.source).
+    own_rows: bool = False
 
     def carried(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*(("officer",) if self.with_officer else ()), *self.carry)))
@@ -210,7 +213,7 @@ SELECT dossier_id, computed_due FROM s3
 """
 
     def _stored(self) -> bool:
-        return self.stored_due is not None and self.source == "dossiers"
+        return self.stored_due is not None and (self.source == "dossiers" or self.own_rows)
 
     def sql(self) -> str:
         t = ts_literal(self.as_of)
