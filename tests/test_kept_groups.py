@@ -115,15 +115,15 @@ def test_the_scoring_reads_the_kept_counts(copy: Store) -> None:
 
 
 def test_the_scoring_reads_the_kept_flags_and_pairs(copy: Store) -> None:
-    # The procedures' flags and every unit's procedures are read from the store too: a flag set there shows in the
-    # procedure measures, a pair removed there in the procedures a department applies.
+    # The procedures' flags and every unit's applicable procedures are read from the store too: a flag set there
+    # shows in the procedure measures, a pair removed there in the procedures a department applies.
     refresh(copy)
     reference = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)[UNIT]
-    copy.con.execute(f"UPDATE {kept_groups.FLAGS} SET paid_settled = settled")
+    copy.con.execute(f"UPDATE {kept_groups.FLAG_BITS} SET paid_bits = has_bits")
     assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["fee_procedures_paid_online"] > (
         reference["fee_procedures_paid_online"])
-    copy.con.execute(f"DELETE FROM {kept_groups.UNIT_PROCEDURES} WHERE pair_id = (SELECT min(pair_id) FROM "
-                     f"{kept_groups.UNIT_PROCEDURES} WHERE unit_code = ?)", [UNIT])
+    copy.con.execute(f"DELETE FROM {kept_groups.APPLICABLE} WHERE pair_id = (SELECT min(pair_id) FROM "
+                     f"{kept_groups.APPLICABLE} WHERE unit_code = ?)", [UNIT])
     assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[UNIT]["procedures"] == (
         reference["procedures"] - 1)
 
@@ -165,6 +165,35 @@ def test_a_new_month_moves_the_copy_of_the_open_dossiers_and_its_unload_moves_it
     api_admin.unload(copy, file.load_id)
     assert copy.get_setting(kept_groups.OPEN_FROM) == "2025-10-01T00:00:00"
     agree(copy, MOMENTS + later)
+
+
+def test_a_new_commune_applies_its_level_s_procedures_at_once(copy: Store, tmp_path: Path) -> None:
+    # A units file is a load: the kept applicable procedures are made again at the refresh after it, though no
+    # month of dossiers changed (read from the store by every scoring that reads the kept counts).
+    api.load(copy, [write_csv(tmp_path / "xa-moi.csv", [{
+        "code": "99999", "name": "UBND xã Mới", "level": "commune", "parent_code": "14",
+        "valid_from": "2025-07-01"}])], table="units")
+    with_kept = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)
+    reference = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=False)
+    commune_level = copy.con.execute("SELECT count(*) FROM procedures WHERE level = 'commune'").fetchall()[0][0]
+    assert with_kept["99999"]["procedures"] == reference["99999"]["procedures"] == commune_level > 10
+    agree(copy, MOMENTS[:3])
+
+
+def test_a_procedure_moved_to_another_level_leaves_the_communes(copy: Store, tmp_path: Path) -> None:
+    # Nothing the kept counts or due dates were computed from changes (no dossier, no time limit, no fact of the
+    # procedure), yet the communes no longer apply it: the applicable procedures kept are made at every refresh.
+    code, name = copy.con.execute(
+        "SELECT code, name FROM procedures WHERE level = 'commune' AND code NOT IN "
+        "(SELECT procedure_code FROM dossiers) ORDER BY code LIMIT 1").fetchall()[0]
+    commune = copy.con.execute("SELECT code FROM units WHERE level = 'commune' ORDER BY code LIMIT 1").fetchall()[0][0]
+    before = counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[commune]["procedures"]
+    fingerprint = copy.get_setting(kept_groups.FINGERPRINT)
+    api.load(copy, [write_csv(tmp_path / "level.csv", [{"code": code, "name": name, "level": "province"}])],
+             table="procedures")
+    assert copy.get_setting(kept_groups.FINGERPRINT) == fingerprint  # no month counted again
+    assert counts(copy, "2025-Q3", datetime(2025, 10, 15), kept=True)[commune]["procedures"] == before - 1
+    agree(copy, MOMENTS[:3])
 
 
 def test_a_procedure_new_to_a_unit_and_its_unload(copy: Store, tmp_path: Path) -> None:
@@ -339,6 +368,37 @@ def test_a_corrected_pause_of_a_settled_dossier_counts_its_month_again(ws: Works
     june = counts(ws.store, "2025-06", datetime(2025, 7, 10), kept=True)[UNIT]
     assert (june["handled"], june["handled_not_late"]) == (1, 0) and held(ws.store) == 1
     agree(ws.store, [("2025-06", datetime(2025, 7, 10)), ("2025-Q2", datetime(2025, 6, 30, 23, 59, 59))])
+
+
+def test_a_procedure_whose_only_dossier_settled_after_the_month_it_ended(ws: Workspace) -> None:
+    # Finished in the last half second of July, the dossier settles on 1 August (its settled moment is rounded up to
+    # the second): its procedure's flags are kept as a row of their own, not as July's bit. August's scoring does not
+    # handle it; the quarter's, at a moment after August, finds the procedure with a dossier paid online.
+    ws.load("procedures", [{"code": "P5", "name": "Thủ tục 5 ngày", "time_limit": 5, "time_unit": "working_days",
+                            "fee_bearing": "true"}])
+    ws.load("dossiers", [{"dossier_id": "EDGE", "unit_code": UNIT, "procedure_code": "P5", "channel": "online",
+                          "fee_amount": 50000, "paid_online": "true", "received_at": "2025-07-28 09:00",
+                          "finished_at": "2025-07-31 23:59:59.5"}])
+    refresh(ws.store)
+    assert ws.store.con.execute(f"SELECT count(*) FROM {kept_groups.FLAG_LATE}").fetchall() == [(1,)]
+    assert ws.store.con.execute(f"SELECT has_bits, paid_bits FROM {kept_groups.FLAG_BITS}").fetchall() == [(0, 0)]
+    quarter = counts(ws.store, "2025-Q3", datetime(2025, 10, 10), kept=True)[UNIT]
+    assert (quarter["fee_procedures_with_dossiers"], quarter["fee_procedures_paid_online"]) == (1, 1)
+    august = counts(ws.store, "2025-08", datetime(2025, 9, 10), kept=True)[UNIT]
+    assert (august["fee_procedures_with_dossiers"], august["fee_procedures_paid_online"]) == (0, 0)
+    agree(ws.store, [("2025-Q3", datetime(2025, 10, 10)), ("2025-07", datetime(2025, 8, 10)),
+                     ("2025-08", datetime(2025, 9, 10)), ("2025", datetime(2026, 1, 5))])
+
+
+def test_the_months_of_a_period_as_bits() -> None:
+    def masks(start: date, boundary: datetime) -> dict[int, int]:
+        return kept_groups.Use(boundary, start)._month_masks()
+
+    assert masks(date(2025, 7, 1), datetime(2025, 8, 1)) == {2025: 0b1000000}  # July alone
+    assert masks(date(2025, 7, 1), datetime(2025, 10, 1)) == {2025: 0b111000000}  # the third quarter
+    assert masks(date(2025, 1, 1), datetime(2026, 1, 1)) == {2025: 0xFFF}  # a year at its moment
+    assert masks(date(2025, 11, 1), datetime(2026, 3, 1)) == {2025: 0b110000000000, 2026: 0b11}
+    assert masks(date(2025, 7, 1), datetime(2025, 7, 1)) == {}  # the first of the month itself: nothing settled
 
 
 def test_a_procedure_paid_online_only_after_the_moment_is_not_paid_online(ws: Workspace) -> None:

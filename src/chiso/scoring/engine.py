@@ -117,16 +117,21 @@ class Facts:
         return facts_select(status, self.timeliness_sql(), f"s.received_at >= {start} AS received_in_period, "
                             f"(s.end_at IS NULL OR s.end_at >= {start}) AS handled")
 
-    def procedures_sql(self, handled: str = HANDLED_FROM_FACTS) -> str:
+    def procedures_sql(self, handled: str = HANDLED_FROM_FACTS, by_number: bool = False) -> str:
         """Procedures applicable to each unit (``applicable_procedures``, :data:`APPLICABLE_SQL`) with, from
         ``handled`` (per unit and procedure), whether the unit handled any dossier of it in the period, one paid
-        online, one that used population data."""
+        online, one that used population data. ``procedure_key`` is what the counts group a procedure by.
+        ``by_number``: ``handled`` and ``applicable_procedures`` carry the kept numbers of the pair and the procedure
+        (``pair_id``, ``procedure_no``: :mod:`chiso.scoring.kept_groups`), joined and grouped by instead of texts."""
+        key, on, applicable = ("a.procedure_no", "f.pair_id = a.pair_id", kept_groups.APPLICABLE) if by_number else (
+            "a.procedure_code", "f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code",
+            "applicable_procedures")
         return f"""
-SELECT a.unit_code, a.procedure_code, a.fee_bearing,
+SELECT a.unit_code, a.procedure_code, {key} AS procedure_key, a.fee_bearing,
        COALESCE(f.has_dossiers, FALSE) AS has_dossiers, COALESCE(f.paid_online, FALSE) AS paid_online,
        COALESCE(f.used_population_data, FALSE) AS used_population_data
-FROM applicable_procedures a
-LEFT JOIN ({handled}) f ON f.unit_code = a.unit_code AND f.procedure_code = a.procedure_code
+FROM {applicable} a
+LEFT JOIN ({handled}) f ON {on}
 """
 
     def feedback_sql(self) -> str:
@@ -152,7 +157,8 @@ PAIRS_SQL = "SELECT DISTINCT unit_code, procedure_code FROM dossiers"  # every u
 # Procedures applicable to each unit, whatever the period: communes and districts the procedures of their level that
 # apply in their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
 # every unit also the procedures it has handled dossiers for (``unit_procedures``; departments have no level list).
-APPLICABLE_SQL = """
+def applicable_sql(unit_procedures: str = "unit_procedures") -> str:
+    return f"""
 SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing
 FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level
       WHERE u.level IN ('commune', 'district')
@@ -161,9 +167,12 @@ FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN pro
       JOIN procedure_scope here ON here.province_code = u.province_code
       JOIN procedures p ON p.code = here.procedure_code AND p.level = u.level
       WHERE u.level IN ('commune', 'district')
-      UNION SELECT unit_code, procedure_code FROM unit_procedures) a
+      UNION SELECT unit_code, procedure_code FROM {unit_procedures}) a
 JOIN procedures p ON p.code = a.procedure_code
 """
+
+
+APPLICABLE_SQL = applicable_sql()
 
 
 def dossier_measures(rs: RuleSet) -> list[Measure]:
@@ -207,8 +216,13 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
             tables = [("dossier_groups", groups), ("procedure_facts", facts.procedures_sql(HANDLED_FROM_GROUPS))]
     setup = [f"DROP TABLE IF EXISTS {t}" for t in ("dossier_facts", "dossier_groups", "procedure_facts",
                                                    "feedback_facts")]  # none of another scoring left behind
-    pairs = [] if pairs_ready else [("unit_procedures", kept_groups.PAIRS_SQL if kept else PAIRS_SQL),
-                                    ("applicable_procedures", APPLICABLE_SQL), ("feedback_due", feedback_due_sql())]
+    pairs = [] if pairs_ready else [("feedback_due", feedback_due_sql())]
+    if kept and not pairs_ready:  # read from the store's (kept_groups.APPLICABLE) by this scoring; copied for a next
+        # period's that cannot read the kept counts (a range of another first day)
+        pairs.append(("applicable_procedures", f"SELECT unit_code, procedure_code, fee_bearing "
+                                               f"FROM {kept_groups.APPLICABLE}"))
+    elif not pairs_ready:
+        pairs += [("unit_procedures", PAIRS_SQL), ("applicable_procedures", APPLICABLE_SQL)]
     tables.append(("feedback_facts", facts.feedback_sql()))
     # Without keep_facts the procedures' and the feedback's fact rows are read once, by their count: not written as
     # tables (explain and the letters' actions read all three tables of a kept scoring).
@@ -233,12 +247,19 @@ def build_sql(rs: RuleSet, facts: Facts, keep_facts: bool = True, pairs_ready: b
             # Each procedure counted once per unit: one row per (unit, procedure) with each measure's condition
             # held by any of its rows, then counted. The same as count(DISTINCT procedure_code) FILTER (…), which
             # took 5 s for the 34 provinces' units and their procedures (a distinct set per unit and measure).
+            # A unit with units below it flags each procedure over its own rows and theirs; a unit without any reads
+            # its own rows, one per procedure already (the applicable procedures are a set per unit): half the rows
+            # grouped by two keys.
             flags = ", ".join(f'bool_or(COALESCE({m.where}, FALSE)) AS "{m.name}"' for m in measures)
+            own = ", ".join(f'COALESCE({m.where}, FALSE) AS "{m.name}"' for m in measures)
             cols = ", ".join(f'count(*) FILTER (WHERE g."{m.name}") AS "{m.name}"' for m in measures)
-            queries[table] = (f"SELECT g.ancestor, {cols} FROM (SELECT c.ancestor, f.procedure_code, {flags} "
-                              f"FROM {facts_of('procedure_facts')} f "
-                              "JOIN unit_closure c ON c.descendant = f.unit_code "
-                              "GROUP BY c.ancestor, f.procedure_code) g GROUP BY g.ancestor")
+            parents = "(SELECT ancestor FROM unit_closure WHERE ancestor <> descendant)"
+            queries[table] = (
+                f"WITH pf AS MATERIALIZED (SELECT * FROM {facts_of('procedure_facts')} f), "
+                f"g AS (SELECT c.ancestor, f.procedure_key, {flags} FROM pf f "
+                f"JOIN unit_closure c ON c.descendant = f.unit_code WHERE c.ancestor IN {parents} "
+                f"GROUP BY c.ancestor, f.procedure_key UNION ALL SELECT f.unit_code, f.procedure_key, {own} FROM pf f "
+                f"WHERE f.unit_code NOT IN {parents}) SELECT g.ancestor, {cols} FROM g GROUP BY g.ancestor")
             continue
         cols = ", ".join(f'count(*) FILTER (WHERE {m.where}) AS "{m.name}"' for m in measures)
         queries[table] = (f"SELECT c.ancestor, {cols} FROM {facts_of(FACT_TABLES[table])} f "
@@ -261,14 +282,17 @@ def _kept_tables(facts: Facts, kept: kept_groups.Use, measures: list[Measure]) -
     if kept.nothing_received:  # no dossier by the moment: the groups empty, no procedure handled (the status
         # query's planning alone was most of such a scoring)
         return [("dossier_groups", f"{units} WHERE FALSE"), ("procedure_facts", facts.procedures_sql(
-            "SELECT unit_code, procedure_code, has_dossiers, paid_online, used_population_data FROM dossier_groups"))]
-    handled = ("SELECT unit_code, procedure_code, bool_or(has_dossiers) AS has_dossiers, "
-               "bool_or(paid_online) AS paid_online, bool_or(used_population_data) AS used_population_data "
-               "FROM (SELECT i.unit_code, i.procedure_code, x.has_dossiers, x.paid_online, x.used_population_data "
-               f"FROM ({kept.flags_sql()}) x JOIN {kept_groups.UNIT_PROCEDURES} i ON i.pair_id = x.pair_id "
-               "UNION ALL SELECT unit_code, procedure_code, has_dossiers, paid_online, used_population_data "
-               "FROM dossier_groups WHERE procedure_code IS NOT NULL) h GROUP BY unit_code, procedure_code")
-    return [("dossier_groups", f"{units} UNION ALL {live}"), ("procedure_facts", facts.procedures_sql(handled))]
+            "SELECT CAST(NULL AS INTEGER) AS pair_id, FALSE AS has_dossiers, FALSE AS paid_online, "
+            "FALSE AS used_population_data WHERE FALSE", by_number=True))]
+    handled = ("SELECT pair_id, bool_or(has_dossiers) AS has_dossiers, bool_or(paid_online) AS paid_online, "
+               "bool_or(used_population_data) AS used_population_data "
+               f"FROM (SELECT pair_id, has_dossiers, paid_online, used_population_data FROM ({kept.flags_sql()}) x "
+               "UNION ALL SELECT i.pair_id, g.has_dossiers, g.paid_online, g.used_population_data "
+               f"FROM dossier_groups g JOIN {kept_groups.PAIR_IDS} i "
+               "ON i.unit_code = g.unit_code AND i.procedure_code = g.procedure_code "
+               "WHERE g.procedure_code IS NOT NULL) h GROUP BY pair_id")
+    return [("dossier_groups", f"{units} UNION ALL {live}"),
+            ("procedure_facts", facts.procedures_sql(handled, by_number=True))]
 
 
 def measure_counts(store: Store, rs: RuleSet, facts: Facts, *, keep_facts: bool = True, pairs_ready: bool = False
