@@ -326,6 +326,41 @@ def test_a_read_only_store_with_stale_counts_counts_every_dossier(province: Path
         assert store.con.execute(f"SELECT * FROM {kept_groups.GROUPS} ORDER BY ALL").fetchall() == rows
 
 
+class Recording:
+    """A connection that records the statements it runs (the store's own, passed through)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con, self.statements = con, []  # type: list[str]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.statements.append(sql)
+        return self.con.execute(sql, *args)
+
+
+def test_a_read_only_store_checks_what_is_kept_once(province: Path, tmp_path: Path) -> None:
+    # A DuckDB file opened read-only cannot change while it is open: the first scoring checks the kept data (the
+    # command's preparation and the scoring's snapshot share the checks), the next ones read it straight away. A
+    # writable store checks at every scoring: another connection may load between two.
+    target = tmp_path / "ws"
+    shutil.copytree(province, target)
+    with Store.open(target) as store:
+        refresh(store)
+        reference = api.score(store, "2025-Q3", as_of=datetime(2025, 10, 15))[1]
+    fingerprints: list[int] = []
+    for read_only in (True, False):
+        with Store.open(target, read_only=read_only) as store:
+            store.con = recording = Recording(store.con)
+            assert api.prepared(store)
+            for _ in range(2):
+                start = len(recording.statements)
+                assert api.score(store, "2025-Q3", as_of=datetime(2025, 10, 15))[1] == reference
+                fingerprints.append(sum("md5(" in sql for sql in recording.statements[start:]))
+    assert fingerprints[:2] == [0, 0] and min(fingerprints[2:]) >= 2  # read-only: checked by prepared() alone
+
+
 def test_the_boundary_is_the_first_second_nothing_has_happened_by() -> None:
     assert kept_groups.boundary(datetime(2025, 7, 31, 23, 59, 59)) == datetime(2025, 8, 1)
     assert kept_groups.boundary(datetime(2025, 12, 31, 23, 59, 59)) == datetime(2026, 1, 1)

@@ -59,10 +59,14 @@ def prepared(store: Store, config: Config | None = None) -> bool:
     config = config or load_config(store.workspace)
     if store.derived_ready:
         return True
-    rs = _rules_now(store)
-    return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
-            and deadline_rules_current(store, config) and not stored_due.needs_refresh(store)
-            and (rs is None or kept_groups.current(store, rs, config)))
+
+    def check() -> bool:
+        rs = _rules_now(store)
+        return (store.get_setting("calendar_fingerprint") == calendar_fingerprint(store, config)
+                and deadline_rules_current(store, config) and not stored_due.needs_refresh(store)
+                and (rs is None or kept_groups.current(store, rs, config)))
+
+    return store.checked(("prepared", repr(config)), check)
 
 
 def _rules_now(store: Store) -> RuleSet | None:
@@ -80,7 +84,7 @@ def prepare(store: Store, config: Config | None = None) -> Config:
     from chiso.status import stored_due
 
     config = config or load_config(store.workspace)
-    if store.derived_ready:
+    if store.derived_ready or (store.lasting_checks is not None and prepared(store, config)):  # nothing to write
         return config
     ensure_calendar(store, config)
     sync_deadline_rules(store, config)

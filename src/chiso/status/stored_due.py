@@ -91,9 +91,14 @@ def kept(store: Store) -> Kept | None:
     if store.dialect != "duckdb":
         return Kept(verified=False)
 
-    def check() -> Kept | None:
+    return Kept(verified=True) if _current(store) else None
+
+
+def _current(store: Store) -> bool:
+    """:func:`current_sql` on the store, once per snapshot or read-only connection (``Store.checked``)."""
+    def check() -> bool:
         ok = store.con.execute(current_sql(store.dialect)).fetchall()
-        return Kept(verified=True) if ok and ok[0][0] else None
+        return bool(ok and ok[0][0])
 
     return store.checked("stored_due", check)
 
@@ -110,7 +115,7 @@ def _pauses_digest(store: Store) -> str:
 
 def needs_refresh(store: Store) -> bool:
     """True when :func:`refresh` would write: the tables changed since the dates were computed, or rows are new."""
-    if store.get_setting(SETTING) != _fingerprint(store) or store.get_setting(PAUSES_SETTING) != _pauses_digest(store):
+    if not _current(store):
         return True
     return bool(store.con.execute("SELECT 1 FROM dossiers WHERE due_ready IS NULL OR paused IS NULL LIMIT 1"
                                   ).fetchall())

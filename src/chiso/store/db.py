@@ -137,6 +137,9 @@ class Store:
     # cannot change until it ends
     snapshot_checks: dict[Any, Any] | None = None
     in_transaction: bool = False  # within transaction() or a read snapshot: a second BEGIN would abort it
+    # A DuckDB file opened read-only cannot change while it is open (no process may write it meanwhile, this one
+    # cannot): the checks are made once for the connection's life (a command checks once, not three times)
+    lasting_checks: dict[Any, Any] | None = None
 
     @classmethod
     def open(cls, workspace: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -161,7 +164,7 @@ class Store:
             return pg
         ws.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(ws / DB_FILE), read_only=read_only, config=duckdb_settings(ws))
-        store = cls(ws, con, read_only=read_only)
+        store = cls(ws, con, read_only=read_only, lasting_checks={} if read_only else None)
         if not read_only:
             try:
                 store.upgraded = store.migrate()
@@ -177,7 +180,8 @@ class Store:
     def duplicate(self) -> Store:
         """Another handle on the same database with a connection of its own, for another thread (the web
         server gives each request one). Closing it leaves this store open."""
-        return type(self)(self.workspace, self.con.cursor(), self.dialect, self.database, read_only=self.read_only)
+        return type(self)(self.workspace, self.con.cursor(), self.dialect, self.database, read_only=self.read_only,
+                          lasting_checks=None if self.lasting_checks is None else {})
 
     def applied_migrations(self) -> set[int]:
         """The versions recorded in ``schema_migrations`` (none when the table does not exist yet)."""
@@ -270,8 +274,9 @@ class Store:
 
     def checked(self, key: Any, check: Callable[[], T]) -> T:
         """``check()`` made once per read snapshot (:func:`chiso.scoring.kept_groups.snapshot`, which sets
-        ``snapshot_checks``) under ``key``: within one nothing it reads can change. Every time outside one."""
-        memo = self.snapshot_checks
+        ``snapshot_checks``) under ``key``: within one nothing it reads can change. Every time outside one, except on
+        a DuckDB file opened read-only: once while it is open (``lasting_checks``)."""
+        memo = self.lasting_checks if self.lasting_checks is not None else self.snapshot_checks
         if memo is None:
             return check()
         if key not in memo:
