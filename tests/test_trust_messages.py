@@ -93,6 +93,20 @@ def test_an_unknown_unit_is_refused_not_silently_empty(ws: Workspace) -> None:
     assert run(workspace, "status", "--unit", UNIT).exit_code == 0
 
 
+def test_no_single_row_read_leaves_a_result_open() -> None:
+    """Found when a read-only command stopped checking the store twice: `status --unit CODE` looked the unit up with
+    ``fetchone()``, which leaves DuckDB's result open, and the status stream that followed was refused ("connection
+    has an unfinished result"; the test above). Single rows are read with ``chiso.store.rows.first_row``."""
+    from pathlib import Path
+
+    import chiso
+
+    root = Path(chiso.__file__).parent
+    offenders = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.py") if path.name not in ("pg.py", "rows.py")
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ".fetchone()" in line]
+    assert offenders == []
+
+
 def test_a_very_long_file_name_under_partial(ws: Workspace, tmp_path: Path) -> None:
     path = tmp_path / ("=HYPERLINK(1)" + "x" * 230 + ".csv")
     path.write_text("code,name,time_limit\nP1,Một,nan\nP2,Hai,5\n", encoding="utf-8")

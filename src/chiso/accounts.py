@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from chiso.clock import now_local
 from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 ROLES = {"admin": "quản trị", "unit": "đơn vị", "viewer": "xem"}
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -70,7 +71,7 @@ def _user(row: tuple[object, ...]) -> User:
 
 
 def get_user(store: Store, name: str) -> User | None:
-    row = store.con.execute("SELECT name, role, unit_code, disabled FROM users WHERE name = ?", [name]).fetchone()
+    row = first_row(store.con.execute("SELECT name, role, unit_code, disabled FROM users WHERE name = ?", [name]))
     return _user(row) if row else None
 
 
@@ -98,7 +99,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, unit_code: st
         raise AccountError("tài khoản vai trò 'unit' cần --unit MÃ_ĐƠN_VỊ")
     if role != "unit" and unit_code:
         raise AccountError(f"chỉ tài khoản vai trò 'unit' mới gắn với đơn vị (vai trò '{role}' xem mọi đơn vị)")
-    if unit_code and store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
+    if unit_code and first_row(store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit_code])) is None:
         raise AccountError(f"không có đơn vị '{unit_code}' trong danh mục (xem chiso units list)")
     check_password(password)
     if get_user(store, name) is not None:
@@ -152,9 +153,9 @@ def user_for_token(store: Store, token: str) -> User | None:
     """The active user a token belongs to (None: unknown, revoked or disabled)."""
     if not token or len(token) > 200:
         return None
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT u.name, u.role, u.unit_code, u.disabled FROM api_tokens t JOIN users u ON u.name = t.user_name "
-        "WHERE t.token_hash = ? AND NOT t.revoked", [_token_hash(token)]).fetchone()
+        "WHERE t.token_hash = ? AND NOT t.revoked", [_token_hash(token)]))
     if row is None or bool(row[3]):
         return None
     return _user(row)
@@ -163,16 +164,16 @@ def user_for_token(store: Store, token: str) -> User | None:
 def throttled(store: Store, name: str, address: str, now: datetime | None = None) -> bool:
     """Whether login attempts for ``name`` or from ``address`` are refused for now."""
     since = (now or _now()) - WINDOW
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT count(*) FILTER (WHERE user_name = ?), count(*) FILTER (WHERE address = ?) FROM login_failures "
-        "WHERE failed_at > ?", [name, address, since]).fetchone()
+        "WHERE failed_at > ?", [name, address, since]))
     return bool(row and (row[0] >= MAX_FAILURES or row[1] >= MAX_FAILURES * 4))
 
 
 def authenticate(store: Store, name: str, password: str, address: str) -> User | None:
     """The user when the name and password match an active account; a failure is recorded for throttling.
     Call :func:`throttled` first."""
-    row = store.con.execute("SELECT password_hash, disabled FROM users WHERE name = ?", [name[:100]]).fetchone()
+    row = first_row(store.con.execute("SELECT password_hash, disabled FROM users WHERE name = ?", [name[:100]]))
     ok = False
     try:
         ok = _hasher.verify(str(row[0]) if row and row[0] else _dummy_hash(), password[:MAX_PASSWORD])

@@ -60,6 +60,7 @@ from chiso import api
 from chiso.config import DEFAULT_RECIPIENTS, Config, SmtpSettings, WebhookSettings, load_config
 from chiso.store.audit import now_local, record
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 log = logging.getLogger("chiso.alerts")
 
@@ -165,24 +166,25 @@ def _subtree_sql(unit: str | None) -> tuple[str, list[Any]]:
 
 def province_calendar_key(store: Store) -> str:
     """The calendar of the workspace's province (its code), '' (national) when no province is loaded."""
-    row = store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
+    row = first_row(store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1"))
     return str(row[0]) if row else ""
 
 
 def limit_day(store: Store, day: date, days: int, key: str) -> date | None:
     """The ``days``-th working day after ``day`` in the calendar ``key`` (``day`` itself when 0 and working)."""
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT min(w.day) FROM calendar_days w JOIN calendar_days c ON c.calendar_key = w.calendar_key "
         "WHERE w.calendar_key = ? AND c.day = CAST(? AS DATE) AND w.is_working "
-        "AND w.working_ordinal = c.working_ordinal + ?", [key, day.isoformat(), days]).fetchone()
+        "AND w.working_ordinal = c.working_ordinal + ?", [key, day.isoformat(), days]))
     return row[0] if row and row[0] is not None else None
 
 
 def is_working_day(store: Store, day: date, key: str | None = None) -> bool:
     """Whether ``day`` is a working day of the province's calendar (holidays, swaps and make-up Saturdays)."""
     key = province_calendar_key(store) if key is None else key
-    row = store.con.execute("SELECT is_working FROM calendar_days WHERE calendar_key = ? AND day = CAST(? AS DATE)",
-                            [key, day.isoformat()]).fetchone()
+    row = first_row(store.con.execute(
+        "SELECT is_working FROM calendar_days WHERE calendar_key = ? AND day = CAST(? AS DATE)",
+        [key, day.isoformat()]))
     return bool(row and row[0])
 
 
@@ -195,7 +197,7 @@ def build_plan(store: Store, as_of: datetime, *, days: int | None = None, unit: 
     n = settings.days if days is None else days
     if n < 0:
         raise AlertError(f"số ngày làm việc phải từ 0 trở lên, không phải {n}")
-    if unit and store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit]).fetchone() is None:
+    if unit and first_row(store.con.execute("SELECT 1 FROM units WHERE code = ?", [unit])) is None:
         raise AlertError(f"không có đơn vị '{unit}' trong danh mục (xem chiso units list)")
     query = api.status_query(store, as_of, unit)  # brings the calendar up to date too
     rows = store.con.execute(f"""

@@ -23,6 +23,7 @@ from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
 from chiso.store.db import DB_FILE, Store
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 from chiso.units import catalog
 
@@ -302,7 +303,7 @@ def dossier_versions(store: Store, dossier_id: str) -> list[dict[str, Any]]:
     con = store.con
     cur = con.execute("SELECT * FROM dossiers WHERE dossier_id = ?", [dossier_id])
     names = [d[0] for d in cur.description]
-    current = cur.fetchone()
+    current = first_row(cur)
     if current is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
     fields = [n for n in names if n not in ("row_hash", "load_id", "original_due_at", *DERIVED_COLUMNS)]
@@ -359,7 +360,7 @@ def compare(store: Store, period_text: str, with_text: str, *, as_of: datetime, 
     then = {r["code"]: r for r in score_period(store, rs_then, then_p, as_of, config)}
     now = {r["code"]: r for r in score_period(store, rs_now, now_p, as_of, config, pairs_ready=True)}
     if unit is None:
-        row = store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
+        row = first_row(store.con.execute("SELECT code FROM units WHERE level = 'province' ORDER BY code LIMIT 1"))
         if row is None:
             raise KeyError("chưa có danh mục đơn vị (chiso units init)")
         unit = str(row[0])

@@ -36,6 +36,7 @@ from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 
 T = TypeVar("T")
@@ -131,7 +132,7 @@ def data_version(store: Store) -> str:
 
 
 def _read_version(store: Store) -> str:
-    row = store.con.execute("SELECT max(id) FROM audit_log").fetchone()
+    row = first_row(store.con.execute("SELECT max(id) FROM audit_log"))
     stamps = []
     ws = store.workspace
     for path in [ws / "chiso.toml", ws / "departments.csv", *sorted((ws / "rules").glob("*")),
@@ -161,7 +162,7 @@ def prepare_store(store: Store) -> None:
 
 def periods(store: Store) -> list[str]:
     """The months that have dossiers, newest first."""
-    row = store.con.execute("SELECT min(received_at), max(received_at) FROM dossiers").fetchone()
+    row = first_row(store.con.execute("SELECT min(received_at), max(received_at) FROM dossiers"))
     if not row or row[0] is None:
         return []
     first, last = row[0].date().replace(day=1), row[1].date().replace(day=1)
@@ -542,11 +543,11 @@ def official_comparison(store: Store, code: str, period: str, result: dict[str, 
 
     from chiso.scoring.results import CAUSES
 
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT r.score, r.rank, r.rank_of, i.file, r.locator, r.max_score FROM official_results r "
         "JOIN official_imports i "
         "ON i.import_id = r.import_id WHERE r.period = ? AND r.unit_code = ? AND r.kind = 'total'",
-        [period, code]).fetchone()
+        [period, code]))
     rows = []
     for g in rs.groups:
         for ind in rs.group_indicators(g.code):
@@ -671,16 +672,16 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
     """Every stored field of one dossier, its due date and status at ``as_of``, its timeline and why it is late."""
     cur = store.con.execute("SELECT * FROM dossiers WHERE dossier_id = ?", [dossier_id])
     names = [d[0] for d in cur.description]
-    row = cur.fetchone()
+    row = first_row(cur)
     if row is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
     fields = {k: v for k, v in zip(names, row, strict=True) if k not in DERIVED_COLUMNS}
     unit = units(store).get(str(fields["unit_code"]))
     config = api.prepare(store)
     q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=kept_dues(store))
-    st = store.con.execute(
+    st = first_row(store.con.execute(
         f"SELECT due_at, end_at, timeliness, original_due_at, due_source, paused_seconds, supplements, "
-        f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]).fetchone()
+        f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]))
     assert st is not None
     due, end, cls = st[0], st[1], str(st[2])
     pauses = store.con.execute("SELECT kind, started_at, ended_at FROM pauses WHERE dossier_id = ? ORDER BY started_at",
@@ -800,7 +801,7 @@ def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, r
 
     if action not in ACTIONS:
         raise ValueError(f"việc '{action}' không có (chọn: {', '.join(ACTIONS)})")
-    row = store.con.execute("SELECT received_at FROM dossiers WHERE dossier_id = ?", [dossier_id]).fetchone()
+    row = first_row(store.con.execute("SELECT received_at FROM dossiers WHERE dossier_id = ?", [dossier_id]))
     if row is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
     from chiso.clock import today_local
@@ -836,15 +837,15 @@ def mark_overdue(store: Store, dossier_id: str, action: str, *, done_on: date, r
 
 def dossier_unit(store: Store, dossier_id: str) -> str:
     """The unit of a dossier (KeyError when there is none)."""
-    row = store.con.execute("SELECT unit_code FROM dossiers WHERE dossier_id = ?", [dossier_id]).fetchone()
+    row = first_row(store.con.execute("SELECT unit_code FROM dossiers WHERE dossier_id = ?", [dossier_id]))
     if row is None:
         raise KeyError(f"không có hồ sơ '{dossier_id}'")
     return str(row[0])
 
 
 def overdue_attachment(store: Store, dossier_id: str, action: str) -> tuple[str, bytes] | None:
-    row = store.con.execute("SELECT file_name, content FROM overdue_actions WHERE dossier_id = ? AND action = ?",
-                            [dossier_id, action]).fetchone()
+    row = first_row(store.con.execute(
+        "SELECT file_name, content FROM overdue_actions WHERE dossier_id = ? AND action = ?", [dossier_id, action]))
     if row is None or row[1] is None:
         return None
     return str(row[0]), bytes(row[1])
@@ -865,7 +866,7 @@ def public_results(store: Store, period_text: str) -> dict[str, Any] | None:
     if pub is None:
         return None
     pid, published_at, _, results = pub
-    row = store.con.execute("SELECT rule_set, scored_at FROM publications WHERE publication_id = ?", [pid]).fetchone()
+    row = first_row(store.con.execute("SELECT rule_set, scored_at FROM publications WHERE publication_id = ?", [pid]))
     assert row is not None
     rows = [{"code": r["code"], "name": r["name"], "level": r["level"], "level_name": LEVELS.get(r["level"], ""),
              "total": r["total"], "rank": r["rank"], "classification": r["classification"],

@@ -46,6 +46,7 @@ from chiso.outputs import (
 )
 from chiso.status.timeliness import CLASS_LABELS, CLASSES
 from chiso.store.db import Store, workspace_path
+from chiso.store.rows import first_row
 from chiso.tabular import FORMATS, Col, TableError, emit
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def resolve_unit(store: Store, unit: str, option: str = "--unit") -> str:
     "Sở Tư pháp", "P. Tô Hiệu"), matched by :mod:`chiso.units.names` — never a guess. Anything else is wrong use
     (status 2) naming the closest units: an unknown unit would otherwise print nothing and succeed."""
     text = unit.strip()
-    if store.con.execute("SELECT 1 FROM units WHERE code = ?", [text]).fetchone() is not None:
+    if first_row(store.con.execute("SELECT 1 FROM units WHERE code = ?", [text])) is not None:
         return text
     from chiso.official.importer import aliases
     from chiso.units.names import UnitMatcher

@@ -31,6 +31,7 @@ import duckdb
 
 from chiso.clock import now_local
 from chiso.store.db import scratch_duckdb
+from chiso.store.rows import first_row
 
 MANIFEST = "_chiso_lake.json"
 FORMAT = "chiso-lake-1"
@@ -112,7 +113,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: str, target: Path) -> dict[st
             folder.mkdir(parents=True)
             con.execute(f"COPY (SELECT * FROM {source}{table}) TO '{_sql_path(folder / 'data_0.parquet')}' "
                         "(FORMAT parquet, COMPRESSION zstd)")
-        counted = con.execute(f"SELECT count(*) FROM {source}{table}").fetchone()
+        counted = first_row(con.execute(f"SELECT count(*) FROM {source}{table}"))
         rows[table] = int(counted[0]) if counted else 0
     return rows
 
@@ -151,7 +152,7 @@ def export(store: Any, out: Path) -> Exported:
                 con.execute(f"CREATE VIEW src.{table} AS SELECT * FROM src_{table}")
             rows = _write(con, "src.", target)
             con.close()
-        version = store.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        version = first_row(store.con.execute("SELECT max(version) FROM schema_migrations"))
         return rows, {"schema_version": version[0] if version else None}
 
     return _staged(out, write)

@@ -42,6 +42,7 @@ from chiso.store import audit
 from chiso.store.db import Store, database_errors, duckdb_settings
 from chiso.store.dialect import lock_writers, refresh_statistics
 from chiso.store.history import keep_replaced
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 
 MAX_ISSUES_KEPT = 100_000
@@ -304,7 +305,7 @@ class Loader:
         self._fill_absent(table, present)
         self._match_unit_names(rep, table, present)
         store_tables = {"units", "procedures", "dossiers"}
-        flagged = con.execute("SELECT count(*) FROM typed WHERE _bad IS NOT NULL").fetchone()
+        flagged = first_row(con.execute("SELECT count(*) FROM typed WHERE _bad IS NOT NULL"))
         checks = error_checks(table, present, store_tables, self.config.calendar_years,
                               reader_rows=bool(flagged and flagged[0]))
         con.execute("DROP TABLE IF EXISTS errs")
@@ -315,7 +316,7 @@ class Loader:
         rows = con.execute(
             f"SELECT _row, col, reason FROM errs ORDER BY _row, col LIMIT {MAX_ISSUES_KEPT}").fetchall()
         rep.issues = [LoadIssue(src.path.name, int(r), header_of.get(c, c), reason) for r, c, reason in rows]
-        bad = con.execute("SELECT count(DISTINCT _row) FROM errs").fetchone()
+        bad = first_row(con.execute("SELECT count(DISTINCT _row) FROM errs"))
         rep.rejected = int(bad[0]) if bad else 0
         if rep.issues and not self.partial:
             return
@@ -350,7 +351,7 @@ class Loader:
         return done
 
     def _register_load(self, rep: FileReport, src: Source, table: Table) -> int:
-        row = self.con.execute("SELECT nextval('load_seq')").fetchone()
+        row = first_row(self.con.execute("SELECT nextval('load_seq')"))
         assert row is not None
         load_id = int(row[0])
         who = audit.actor()
@@ -405,7 +406,7 @@ class Loader:
             source = "stored_rows"
         else:
             source = table.name
-            if work.execute(f"SELECT 1 FROM typed t JOIN {source} s ON {on} LIMIT 1").fetchone() is None:
+            if first_row(work.execute(f"SELECT 1 FROM typed t JOIN {source} s ON {on} LIMIT 1")) is None:
                 return  # only new rows: nothing to keep
         typed_cols = [d[0] for d in work.execute("SELECT * FROM typed LIMIT 0").description]
         fill = {q("v_" + c) for c in absent}
@@ -487,12 +488,12 @@ class Loader:
             self._merge_dossiers(rep, names, on, load_id, clearable)
         else:
             rep.cleared = self._count_cleared(table, on, clearable, "")
-            row = con.execute(
+            row = first_row(con.execute(
                 f"""SELECT count(*) FILTER (WHERE cur.row_hash IS NULL),
                            count(*) FILTER (WHERE cur.row_hash <> i.row_hash),
                            count(*) FILTER (WHERE cur.row_hash = i.row_hash)
                     FROM incoming i LEFT JOIN {table.name} cur ON {on}"""
-            ).fetchone()
+            ))
             assert row is not None
             rep.inserted, rep.updated, rep.unchanged = (int(x) for x in row)
             keep_replaced(con, table.name, load_id)  # the rows about to be replaced, to <table>_history
@@ -520,8 +521,8 @@ class Loader:
         workspace, or of a year into a fresh one). On the embedded store only; PostgreSQL merges as usual."""
         if self.on_postgres:
             return False
-        return (self.con.execute("SELECT 1 FROM dossiers LIMIT 1").fetchone() is None
-                and self.con.execute("SELECT 1 FROM dossier_history LIMIT 1").fetchone() is None)
+        return (first_row(self.con.execute("SELECT 1 FROM dossiers LIMIT 1")) is None
+                and first_row(self.con.execute("SELECT 1 FROM dossier_history LIMIT 1")) is None)
 
     def _insert_first(self, rep: FileReport, names: list[str], valid: str, load_id: int) -> None:
         """A plain insert into the empty table, straight from the typed rows: no copy of the file as ``incoming``,
@@ -529,7 +530,7 @@ class Loader:
         col_list = ", ".join(q(c) for c in names)
         self.con.execute(f"""INSERT INTO dossiers ({col_list}, original_due_at, row_hash, load_id)
                              SELECT {col_list}, due_at, row_hash, load_id FROM ({valid}) i""")
-        counted = self.con.execute("SELECT count(*) FROM dossiers").fetchone()
+        counted = first_row(self.con.execute("SELECT count(*) FROM dossiers"))
         rep.inserted = int(counted[0]) if counted else 0
         self._record(rep, TABLES["dossiers"], load_id)
 
@@ -538,7 +539,7 @@ class Loader:
         if not clearable:
             return 0
         expr = " + ".join(f"count(*) FILTER (WHERE cur.{q(c)} IS NOT NULL AND i.{q(c)} IS NULL)" for c in clearable)
-        row = self.con.execute(f"SELECT {expr} FROM incoming i JOIN {table.name} cur ON {on} {only}").fetchone()
+        row = first_row(self.con.execute(f"SELECT {expr} FROM incoming i JOIN {table.name} cur ON {on} {only}"))
         return int(row[0] or 0) if row else 0
 
     def _merge_dossiers(self, rep: FileReport, names: list[str], on: str, load_id: int,

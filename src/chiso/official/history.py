@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 
 def predecessors(store: Store, code: str) -> list[dict[str, Any]]:
@@ -38,7 +39,7 @@ def predecessors(store: Store, code: str) -> list[dict[str, Any]]:
 def unit_history(store: Store, code: str) -> dict[str, Any]:
     """``{unit, predecessors, points}``: one point per period and unit (the unit or a predecessor) with the
     official total and rank when imported and chiso's published total when published."""
-    unit = store.con.execute("SELECT code, name, level FROM units WHERE code = ?", [code]).fetchone()
+    unit = first_row(store.con.execute("SELECT code, name, level FROM units WHERE code = ?", [code]))
     if unit is None:
         raise KeyError(f"không có đơn vị mã {code}")
     before = predecessors(store, code)

@@ -33,6 +33,7 @@ from chiso.rules.model import RuleSet
 from chiso.scoring.period import Period
 from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 from chiso.units.catalog import MERGER_DAY
 from chiso.units.names import Match, UnitMatcher
 
@@ -169,8 +170,8 @@ def _store_line(con: Any, period: str, code: str, line: OfficialLine, import_id:
             [period, code, item, kind, score, mx, num, den, rank, rank_of, import_id, line.locator, line.name, method,
              confidence])
     for ind, f in line.indicators.items():
-        old = con.execute("SELECT 1 FROM indicator_inputs WHERE period = ? AND unit_code = ? AND indicator = ?",
-                          [period, code, ind]).fetchone()
+        old = first_row(con.execute(
+            "SELECT 1 FROM indicator_inputs WHERE period = ? AND unit_code = ? AND indicator = ?", [period, code, ind]))
         if old:
             replaced += 1
             con.execute("DELETE FROM indicator_inputs WHERE period = ? AND unit_code = ? AND indicator = ?",
@@ -184,7 +185,7 @@ def _store_line(con: Any, period: str, code: str, line: OfficialLine, import_id:
 
 
 def _next(con: Any, seq: str) -> int:
-    row = con.execute(f"SELECT nextval('{seq}')").fetchone()
+    row = first_row(con.execute(f"SELECT nextval('{seq}')"))
     assert row is not None
     return int(row[0])
 
@@ -316,14 +317,14 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
     line's period and level): its values are stored as official results and
     its name is remembered as an alias of the unit."""
     con = store.con
-    row = con.execute("SELECT period, level, name, locator, payload, status, import_id FROM official_review "
-                      "WHERE review_id = ?", [review_id]).fetchone()
+    row = first_row(con.execute("SELECT period, level, name, locator, payload, status, import_id FROM official_review "
+                      "WHERE review_id = ?", [review_id]))
     if row is None:
         raise ReviewError(f"không có dòng cần xác nhận số {review_id} (xem chiso official review)")
     period, level, name, locator, payload, status, import_id = row
     if status != "open":
         raise ReviewError(f"dòng {review_id} đã được xử lý ({status})")
-    unit = con.execute("SELECT name FROM units WHERE code = ?", [code.strip()]).fetchone()
+    unit = first_row(con.execute("SELECT name FROM units WHERE code = ?", [code.strip()]))
     if unit is None:  # a name: matched among the units of the line's period
         from chiso.scoring.period import parse_period
 
@@ -343,7 +344,7 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
     line.indicators = {k: Figure(*v) for k, v in p.get("indicators", {}).items()}
     who = audit.actor()
     with store.transaction():
-        load_row = con.execute("SELECT load_id FROM official_imports WHERE import_id = ?", [import_id]).fetchone()
+        load_row = first_row(con.execute("SELECT load_id FROM official_imports WHERE import_id = ?", [import_id]))
         _store_line(con, str(period), code, line, int(import_id), "confirmed", 100.0,
                     load_row[0] if load_row else None)
         con.execute("DELETE FROM unit_aliases WHERE alias = ?", [str(name)])
@@ -375,7 +376,7 @@ def create_department(store: Store, key: str, name: str) -> str:
     if len(provinces) != 1:
         raise ReviewError("kho có " + str(len(provinces)) + " tỉnh: không biết thêm đơn vị mới vào tỉnh nào")
     code = f"{provinces[0]}.{key}"
-    if store.con.execute("SELECT 1 FROM units WHERE code = ?", [code]).fetchone():
+    if first_row(store.con.execute("SELECT 1 FROM units WHERE code = ?", [code])):
         raise ReviewError(f"đã có đơn vị mã {code}: dùng --unit {code}")
     import csv
     import tempfile
@@ -403,7 +404,7 @@ def create_department(store: Store, key: str, name: str) -> str:
 def drop(store: Store, review_id: int) -> None:
     con = store.con
     with store.transaction():
-        n = con.execute("SELECT status FROM official_review WHERE review_id = ?", [review_id]).fetchone()
+        n = first_row(con.execute("SELECT status FROM official_review WHERE review_id = ?", [review_id]))
         if n is None or n[0] != "open":
             raise ReviewError(f"không có dòng cần xác nhận số {review_id} đang mở")
         who = audit.actor()

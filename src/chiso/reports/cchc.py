@@ -40,6 +40,7 @@ from chiso.reports.templating import TemplateError, packaged_dir, set_cell, temp
 from chiso.rules.arithmetic import round_half_up
 from chiso.scoring.period import Period, parse_period
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 
 TEMPLATE_NAME = "bieu-mau-cchc.xlsx"
@@ -257,7 +258,7 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _one(store: Store, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...]:
-    row = store.con.execute(sql, list(params)).fetchone()
+    row = first_row(store.con.execute(sql, list(params)))
     assert row is not None
     return tuple(row)
 
@@ -1072,7 +1073,7 @@ def header_values(store: Store, period: Period | str, config: Config) -> dict[st
     p = parse_period(period) if isinstance(period, str) else period
     first, last = window(p, config)
     name = province_name(store)
-    kind = store.con.execute("SELECT name FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
+    kind = first_row(store.con.execute("SELECT name FROM units WHERE level = 'province' ORDER BY code LIMIT 1"))
     title = "THÀNH PHỐ" if kind and fold(str(kind[0])).startswith("thanh pho") else "TỈNH"
     return {"ky_bao_cao": period_title(p), "tinh": f"{title} {name.upper()}" if name else "",
             "tu_ngay": f"{first:%d/%m/%Y}", "den_ngay": f"{last:%d/%m/%Y}"}

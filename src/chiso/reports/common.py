@@ -12,6 +12,7 @@ from chiso.config import Config, ConfigError
 from chiso.reports.numbers import NumberFormat
 from chiso.scoring.period import Period
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 LEVEL_TEXT = {"province": "Tỉnh", "department": "Sở, ngành", "district": "Huyện", "commune": "Xã"}
@@ -87,7 +88,7 @@ class ReportSettings:
 
 def province_name(store: Store) -> str:
     """'Sơn La' (from the units table: the one province unit, or the setting made by ``units init``)."""
-    row = store.con.execute("SELECT name FROM units WHERE level = 'province' ORDER BY code LIMIT 1").fetchone()
+    row = first_row(store.con.execute("SELECT name FROM units WHERE level = 'province' ORDER BY code LIMIT 1"))
     name = str(row[0]) if row else (store.get_setting("province") or "")
     for prefix in ("Tỉnh ", "Thành phố ", "tỉnh ", "thành phố "):
         if name.startswith(prefix):
@@ -118,10 +119,10 @@ def period_words(period: Period) -> dict[str, Any]:
 
 def add_working_days(store: Store, start: date, days: int) -> date:
     """``days`` working days after ``start`` on the national calendar (holidays and swapped Saturdays)."""
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT day FROM calendar_days WHERE calendar_key = '' AND is_working AND working_ordinal = "
         "(SELECT max(working_ordinal) FROM calendar_days WHERE calendar_key = '' AND day <= ?) + ?",
-        [start, days]).fetchone()
+        [start, days]))
     if row is None:
         raise ConfigError(f"lịch làm việc không có ngày {start} (xem [calendar] years trong chiso.toml)")
     value = row[0]

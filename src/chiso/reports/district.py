@@ -21,6 +21,7 @@ from chiso.reports.common import ReportSettings, base_context, moment_text
 from chiso.reports.monthly import MonthScores, _headline, ranked_among
 from chiso.scoring.period import Period
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 from chiso.units.catalog import MERGER_DAY
 
@@ -42,7 +43,7 @@ def check_issuer(store: Store, code: str, period: Period) -> None:
         raise DistrictLetterError(
             f"kỳ {period.label}: từ ngày 01/7/2025 không còn cấp huyện (chính quyền địa phương hai cấp); công văn "
             "của UBND huyện chỉ lập cho các kỳ trước ngày 01/7/2025")
-    row = store.con.execute("SELECT name, level FROM units WHERE code = ?", [code]).fetchone()
+    row = first_row(store.con.execute("SELECT name, level FROM units WHERE code = ?", [code]))
     if row is None:
         raise DistrictLetterError(f"không có đơn vị '{code}' (xem chiso units list)")
     if row[1] != "district":

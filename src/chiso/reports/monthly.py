@@ -32,6 +32,7 @@ from chiso.scoring.period import Period, parse_period
 from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import CLASS_LABELS, StatusQuery, ts_literal
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 from chiso.textnorm import fold
 from chiso.units.catalog import MERGER_DAY
 
@@ -150,7 +151,7 @@ def _peers(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
 def _trend(store: Store, data: MonthScores, province_code: str, current: float) -> list[tuple[str, float]]:
     """The province's total for up to TREND_MONTHS months ending with the period (months before the first
     dossier are left out); the month before comes from ``data``, older ones are scored here."""
-    first = store.con.execute("SELECT min(received_at) FROM dossiers").fetchone()
+    first = first_row(store.con.execute("SELECT min(received_at) FROM dossiers"))
     earliest = first[0].date() if first and first[0] else data.period.start
     points = [(f"{data.period.start.month:02d}/{data.period.start.year}", current)]
     p = data.period
@@ -303,8 +304,9 @@ def _headline(store: Store, province: dict[str, Any], data: MonthScores, rs: Rul
     total = off["total"] if portal else province["total"]
     month_before = data.period.previous()
     if portal:  # the portal's figure against the portal's figure of the month before, when imported
-        row = store.con.execute("SELECT score FROM official_results WHERE period = ? AND unit_code = ? AND kind = "
-                                "'total'", [month_before.label, province["code"]]).fetchone()
+        row = first_row(store.con.execute(
+            "SELECT score FROM official_results WHERE period = ? AND unit_code = ? AND kind = 'total'",
+            [month_before.label, province["code"]]))
         then = float(row[0]) if row and row[0] is not None else None
     else:
         before = data.previous.get(province["code"])

@@ -15,6 +15,7 @@ from chiso.config import Config
 from chiso.rules.model import RuleSet
 from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 RELEVANT = "handled OR received_in_period"
 MAX_IDS = 200
@@ -36,9 +37,9 @@ INPUT_TABLES = {"units": ("code",), "procedures": ("code",), "calendar": ("date"
 
 def _table_digest(store: Store, name: str, key: tuple[str, ...]) -> str:
     keys = " || '|' || ".join(f"COALESCE(CAST({k} AS VARCHAR), '')" for k in key)
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         f"SELECT md5(COALESCE(string_agg({keys} || ':' || row_hash, ',' ORDER BY {keys} || ':' || row_hash), '')) "
-        f"FROM {name}").fetchone()
+        f"FROM {name}"))
     return str(row[0]) if row else ""
 
 
@@ -46,9 +47,9 @@ def fingerprint(store: Store, rule_set: RuleSet | None = None, config: Config | 
     """One digest of everything that feeds a period's results: the dossiers that count for it (from the current
     ``dossier_facts``), every other input table, the configuration that changes deadlines and statuses, and the
     rule set. A change in any of them changes it."""
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         f"SELECT md5(COALESCE(string_agg(dossier_id || ':' || row_hash, ',' ORDER BY dossier_id), '')) "
-        f"FROM ({snapshot_sql()}) s").fetchone()
+        f"FROM ({snapshot_sql()}) s"))
     parts = {"dossiers": str(row[0]) if row else ""}
     for name, key in INPUT_TABLES.items():
         parts[name] = _table_digest(store, name, key)
@@ -67,7 +68,7 @@ def publish(store: Store, period: str, rule_set: RuleSet, scored_at: datetime, r
     con = store.con
     fp = fingerprint(store, rule_set, config)
     with store.transaction():
-        row = con.execute("SELECT nextval('publication_seq')").fetchone()
+        row = first_row(con.execute("SELECT nextval('publication_seq')"))
         assert row is not None
         pid = int(row[0])
         con.execute("INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -83,9 +84,9 @@ def publish(store: Store, period: str, rule_set: RuleSet, scored_at: datetime, r
 
 
 def latest(store: Store, period: str) -> tuple[int, datetime, str, dict[str, Any]] | None:
-    row = store.con.execute(
+    row = first_row(store.con.execute(
         "SELECT publication_id, published_at, data_fingerprint, results FROM publications WHERE period = ? "
-        "ORDER BY publication_id DESC LIMIT 1", [period]).fetchone()
+        "ORDER BY publication_id DESC LIMIT 1", [period]))
     if row is None:
         return None
     return int(row[0]), row[1], str(row[2]), {r["code"]: r for r in json.loads(row[3])}

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from chiso import clock
 from chiso.lazy import lazy_module
+from chiso.store.rows import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -83,15 +84,15 @@ def actor() -> Actor:
 
 def has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     """False in a store older than migration 0004 (an automatic backup before migrating it)."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log' "
-                      "AND table_schema = current_schema()").fetchone()
+    row = first_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log' "
+                      "AND table_schema = current_schema()"))
     return bool(row and row[0])
 
 
 def record_load(con: duckdb.DuckDBPyConnection, load_id: int, details: dict[str, Any]) -> int:
     """The entry of one loaded file (in the load's transaction): ``details`` has the file, table and counts; the
     file's fingerprint is taken from ``loads``."""
-    row = con.execute("SELECT sha256 FROM loads WHERE load_id = ?", [load_id]).fetchone()
+    row = first_row(con.execute("SELECT sha256 FROM loads WHERE load_id = ?", [load_id]))
     return record(con, "load", str(load_id), {"load_id": load_id, "sha256": row[0] if row else None, **details})
 
 
@@ -101,7 +102,7 @@ def record(con: duckdb.DuckDBPyConnection, action: str, obj: str | None, details
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     who = who or actor()
-    row = con.execute("SELECT nextval('audit_seq')").fetchone()
+    row = first_row(con.execute("SELECT nextval('audit_seq')"))
     assert row is not None
     entry_id = int(row[0])
     con.execute(

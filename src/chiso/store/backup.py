@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from chiso import __version__
 from chiso.lazy import lazy_module
 from chiso.store import audit
+from chiso.store.rows import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -167,7 +168,7 @@ def _copy(src: Path, dest: Path) -> tuple[str, int]:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     try:
-        row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        row = first_row(con.execute("SELECT max(version) FROM schema_migrations"))
     except duckdb.CatalogException:
         return None
     return None if row is None or row[0] is None else int(row[0])
@@ -306,7 +307,7 @@ def _check_database(path: Path, source: Path) -> None:
         con = duckdb.connect(str(path), read_only=True)
         try:
             schema_version(con)
-            con.execute("SELECT count(*) FROM schema_migrations").fetchone()
+            first_row(con.execute("SELECT count(*) FROM schema_migrations"))
         finally:
             con.close()
     except duckdb.Error:

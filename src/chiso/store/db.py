@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chiso.clock import now_local
 from chiso.lazy import lazy_module
+from chiso.store.rows import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -185,8 +186,8 @@ class Store:
 
     def applied_migrations(self) -> set[int]:
         """The versions recorded in ``schema_migrations`` (none when the table does not exist yet)."""
-        exists = self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                                  "'schema_migrations' AND table_schema = current_schema()").fetchone()
+        exists = first_row(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                  "'schema_migrations' AND table_schema = current_schema()"))
         if not (exists and exists[0]):
             return set()
         return {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
@@ -284,7 +285,7 @@ class Store:
         return cast(T, memo[key])
 
     def count(self, table: str) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        row = first_row(self.con.execute(f"SELECT count(*) FROM {table}"))
         return int(row[0]) if row else 0
 
     def get_setting(self, key: str) -> str | None:

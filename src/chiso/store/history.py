@@ -24,6 +24,7 @@ from chiso.lazy import lazy_module
 from chiso.load.contract import TABLES
 from chiso.store import audit
 from chiso.store.db import Store
+from chiso.store.rows import first_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,11 +75,11 @@ def keep_replaced(con: duckdb.DuckDBPyConnection, table: str, load_id: int, inco
     key = TABLES[table].key
     cols = store_columns(con, table)
     on = " AND ".join(f"cur.{q(k)} = i.{q(k)}" for k in key)
-    row = con.execute(
+    row = first_row(con.execute(
         f"""INSERT INTO {q(HISTORY_TABLES[table])} ({", ".join(q(c) for c in cols)}, superseded_by_load)
             SELECT {", ".join("cur." + q(c) for c in cols)}, {int(load_id)}
             FROM {q(table)} cur JOIN {incoming} i ON {on} WHERE cur.row_hash <> i.row_hash"""
-    ).fetchone()
+    ))
     return int(row[0]) if row else 0
 
 
@@ -123,10 +124,10 @@ def _dangling(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str
 def unload(store: Store, load_id: int) -> UnloadResult:
     """Revert one load exactly (see the module docstring). Raises :class:`UnloadError` with a Vietnamese message."""
     con = store.con
-    row = con.execute("SELECT table_name, file, unloaded_at, rows_updated, history_kept FROM loads "
-                      "WHERE load_id = ?", [load_id]).fetchone()
+    row = first_row(con.execute("SELECT table_name, file, unloaded_at, rows_updated, history_kept FROM loads "
+                      "WHERE load_id = ?", [load_id]))
     if row is None:
-        known = con.execute("SELECT min(load_id), max(load_id) FROM loads").fetchone()
+        known = first_row(con.execute("SELECT min(load_id), max(load_id) FROM loads"))
         hint = (f" (các lần nạp có số từ {known[0]} đến {known[1]}; xem `chiso audit --action load`)"
                 if known and known[0] is not None else " (kho chưa có lần nạp nào)")
         raise UnloadError(f"không có lần nạp số {load_id}{hint}")
@@ -179,5 +180,5 @@ def unload(store: Store, load_id: int) -> UnloadResult:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
+    row = first_row(con.execute(sql))
     return int(row[0]) if row else 0
