@@ -48,10 +48,23 @@ def counts(store: Store, label: str, as_of: datetime, *, kept: bool) -> dict[str
 
 def agree(store: Store, moments: list[tuple[str, datetime]] = MOMENTS) -> None:
     the_open_copy_holds(store)
+    the_derived_flags_hold(store)
     for label, as_of in moments:
         with_kept = counts(store, label, as_of, kept=True)
         reference = counts(store, label, as_of, kept=False)
         assert with_kept == reference, (label, as_of, _differences(with_kept, reference))
+
+
+def the_derived_flags_hold(store: Store) -> None:
+    """When the kept counts are current, the flags' bits and late rows, kept up to date year by year, are what a full
+    derivation from the flags gives."""
+    rs = for_period(parse_period("2025-Q3").start, store.workspace)
+    if not kept_groups.current(store, rs, api.load_config(store.workspace)):
+        return
+    for table, full in ((kept_groups.FLAG_BITS, kept_groups._flag_bits_sql()),
+                        (kept_groups.FLAG_LATE, kept_groups._flag_late_sql())):
+        assert store.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == (
+            store.con.execute(f"SELECT * FROM ({full}) ORDER BY ALL").fetchall()), table
 
 
 def the_open_copy_holds(store: Store) -> None:
@@ -141,7 +154,7 @@ def test_the_live_part_reads_the_copy_of_the_open_dossiers(copy: Store) -> None:
     assert counts(copy, "2025", datetime(2026, 1, 10), kept=True)[UNIT]["received"] < year["received"]
 
 
-def test_a_new_month_moves_the_copy_of_the_open_dossiers_and_its_unload_moves_it_back(copy: Store,
+def test_a_new_month_its_unload_and_a_new_year_keep_the_copy_and_the_flag_bits(copy: Store,
                                                                                       tmp_path: Path) -> None:
     # a dossier of September finished in October: in the copy until October has dossiers of its own
     procedure = copy.con.execute("SELECT procedure_code FROM dossiers WHERE unit_code = ? LIMIT 1",
@@ -165,6 +178,16 @@ def test_a_new_month_moves_the_copy_of_the_open_dossiers_and_its_unload_moves_it
     api_admin.unload(copy, file.load_id)
     assert copy.get_setting(kept_groups.OPEN_FROM) == "2025-10-01T00:00:00"
     agree(copy, MOMENTS + later)
+    # a dossier of a new year: the flags of that year derived again, 2025's kept (checked against a full derivation)
+    bits_2025 = copy.con.execute(f"SELECT * FROM {kept_groups.FLAG_BITS} WHERE year = 2025 ORDER BY ALL").fetchall()
+    api.load(copy, [write_csv(tmp_path / "january.csv", [{
+        "dossier_id": "JAN-1", "unit_code": UNIT, "procedure_code": procedure, "channel": "online",
+        "received_at": "2026-01-05 09:00", "finished_at": "2026-01-06 10:00", "paid_online": "true"}])],
+        table="dossiers")
+    assert copy.con.execute(f"SELECT * FROM {kept_groups.FLAG_BITS} WHERE year = 2025 ORDER BY ALL").fetchall() == (
+        bits_2025)
+    assert copy.con.execute(f"SELECT has_bits FROM {kept_groups.FLAG_BITS} WHERE year = 2026").fetchall() == [(1,)]
+    agree(copy, [*later, ("2026-01", datetime(2026, 1, 20)), ("2025-12-01..2026-01-31", datetime(2026, 2, 2))])
 
 
 def test_a_new_commune_applies_its_level_s_procedures_at_once(copy: Store, tmp_path: Path) -> None:
