@@ -158,6 +158,8 @@ PAIRS_SQL = "SELECT DISTINCT unit_code, procedure_code FROM dossiers"  # every u
 # apply in their province (``procedure_scope``: every one, unless a national lake says which provinces publish it);
 # every unit also the procedures it has handled dossiers for (``unit_procedures``; departments have no level list).
 def applicable_sql(unit_procedures: str = "unit_procedures") -> str:
+    """The procedures applicable to each unit, with ``unit_procedures`` naming every unit's procedures with dossiers
+    (the command's temporary table, or the store's kept one: :data:`chiso.scoring.kept_groups.APPLICABLE`)."""
     return f"""
 SELECT a.unit_code, a.procedure_code, COALESCE(p.fee_bearing, FALSE) AS fee_bearing
 FROM (SELECT u.code AS unit_code, p.code AS procedure_code FROM units u JOIN procedures p ON p.level = u.level

@@ -308,7 +308,9 @@ def _count(con: Any, rs: RuleSet, config: Config, months: list[datetime] | None,
             + ")" for m, *rest in rows))
 
 
-_BIT = "CAST(1 << (month(end_month) - 1) AS INTEGER)"
+_BIT = "CAST(1 << (month(end_month) - 1) AS INTEGER)"  # the end month's bit
+
+
 def _flag_bits_sql(since: datetime | None = None) -> str:
     """The rows of :data:`FLAG_BITS` from the flags (those ending from ``since`` on)."""
     where = f"WHERE end_month >= {ts_literal(since)} " if since else ""
