@@ -318,7 +318,7 @@ def confirm(store: Store, review_id: int, code: str) -> dict[str, Any]:
     its name is remembered as an alias of the unit."""
     con = store.con
     row = first_row(con.execute("SELECT period, level, name, locator, payload, status, import_id FROM official_review "
-                      "WHERE review_id = ?", [review_id]))
+                                "WHERE review_id = ?", [review_id]))
     if row is None:
         raise ReviewError(f"không có dòng cần xác nhận số {review_id} (xem chiso official review)")
     period, level, name, locator, payload, status, import_id = row

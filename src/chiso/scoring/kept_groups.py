@@ -207,13 +207,18 @@ def _library(rs: RuleSet) -> list[Measure]:
     return [rs.measures[m] for m in sorted(rs.measures) if rs.measures[m].over == "dossiers"]
 
 
+def _month_after(moment: datetime) -> datetime:
+    """The first of the month after ``moment``'s."""
+    return datetime(moment.year + (moment.month == 12), moment.month % 12 + 1, 1)
+
+
 def _months_in(months: list[datetime] | None, column: str) -> str:
     """``column`` within one of the months (all when None), as ranges: a scan skips the blocks outside them."""
     if months is None:
         return "TRUE"
     ranges: list[tuple[datetime, datetime]] = []
     for m in sorted(months):
-        after = datetime(m.year + (m.month == 12), m.month % 12 + 1, 1)
+        after = _month_after(m)
         if ranges and ranges[-1][1] == m:
             ranges[-1] = (ranges[-1][0], after)
         else:
@@ -361,7 +366,7 @@ def open_from(con: Any) -> datetime:
     latest = con.execute("SELECT max(received_at) FROM dossiers").fetchall()[0][0]
     if latest is None:
         return FAR
-    return datetime(latest.year + (latest.month == 12), latest.month % 12 + 1, 1)
+    return _month_after(latest)
 
 
 def _open_rows(since: datetime) -> str:

@@ -85,7 +85,7 @@ def actor() -> Actor:
 def has_audit_log(con: duckdb.DuckDBPyConnection) -> bool:
     """False in a store older than migration 0004 (an automatic backup before migrating it)."""
     row = first_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log' "
-                      "AND table_schema = current_schema()"))
+                                "AND table_schema = current_schema()"))
     return bool(row and row[0])
 
 

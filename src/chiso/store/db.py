@@ -187,7 +187,7 @@ class Store:
     def applied_migrations(self) -> set[int]:
         """The versions recorded in ``schema_migrations`` (none when the table does not exist yet)."""
         exists = first_row(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                                  "'schema_migrations' AND table_schema = current_schema()"))
+                                            "'schema_migrations' AND table_schema = current_schema()"))
         if not (exists and exists[0]):
             return set()
         return {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}

@@ -125,7 +125,7 @@ def unload(store: Store, load_id: int) -> UnloadResult:
     """Revert one load exactly (see the module docstring). Raises :class:`UnloadError` with a Vietnamese message."""
     con = store.con
     row = first_row(con.execute("SELECT table_name, file, unloaded_at, rows_updated, history_kept FROM loads "
-                      "WHERE load_id = ?", [load_id]))
+                                "WHERE load_id = ?", [load_id]))
     if row is None:
         known = first_row(con.execute("SELECT min(load_id), max(load_id) FROM loads"))
         hint = (f" (các lần nạp có số từ {known[0]} đến {known[1]}; xem `chiso audit --action load`)"
