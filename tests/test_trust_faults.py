@@ -115,17 +115,18 @@ def test_loads_killed_at_random_moments_leave_the_store_before_or_after(faults: 
 
 
 def test_ctrl_c_during_a_load_rolls_back_with_a_message(faults: Faults) -> None:
-    # The signal is sent half-way through the load as measured once; on a busy machine the load may finish
-    # first (it then says so on standard output): try again earlier, up to three times.
+    # The signal is sent half-way through the load as measured once; on a busy machine the load may have
+    # committed first (it then says so: its report on standard output, or "đã được lưu" when the Ctrl-C came during
+    # the preparation after the commit, the next test's case): try again earlier, up to four times.
     share = 0.5
-    for _ in range(3):
+    for _ in range(4):
         ws = faults.copy("sigint")
         proc = subprocess.Popen(chiso("-w", str(ws), "load", str(faults.dossiers)), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(faults.startup_s + share * max(faults.load_s - faults.startup_s, 0.1))
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-        if "dòng; thêm" not in out:  # interrupted while loading: what this test is about
+        if "dòng; thêm" not in out and "đã được lưu" not in err:  # interrupted while loading: this test's case
             break
         share /= 2
     assert proc.returncode == EXIT_INTERRUPTED, (out, err)

@@ -142,3 +142,46 @@ def test_out_of_memory_says_what_to_do() -> None:
     assert failure.exit_code == EXIT_OSERR == 71
     assert "Không đủ bộ nhớ" in failure.message and "memory_mb" in failure.message
     assert "nạp từng tệp một" in failure.message and "không mong đợi" not in failure.message
+
+
+def test_a_ctrl_c_that_duckdb_turns_into_another_error_is_still_a_ctrl_c() -> None:
+    """Found by the fault test of a load stopped half-way: the Ctrl-C came while DuckDB read the batch (a Python
+    object, by name) and reached the user as "Lỗi không mong đợi (InvalidInputException …)" with exit 70. DuckDB
+    wraps the KeyboardInterrupt its Python call raised ("reading the schema of the Python object … failed"), or
+    loses it in the name's lookup ("Table with name … does not exist"): chiso counts the Ctrl-C itself."""
+    import os
+    import signal
+    import time
+
+    import click
+    import duckdb
+    import pyarrow as pa
+
+    from chiso.cli import ChisoGroup
+    from chiso.failures import EXIT_INTERRUPTED, is_interrupt
+
+    class Batch:  # a batch whose reading is where the user's Ctrl-C lands
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs at the next bytecode, inside DuckDB's call
+            return pa.table({"a": [1]}).__arrow_c_stream__(requested_schema)
+
+    raised: list[BaseException] = []
+
+    @click.group(cls=ChisoGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def stage() -> None:
+        batch_in = Batch()  # noqa: F841  (read by DuckDB by its name)
+        try:
+            duckdb.connect().execute("SELECT * FROM batch_in").fetchall()
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+
+    result = CliRunner().invoke(group, ["stage"])
+    assert raised and not is_interrupt(raised[0])  # what DuckDB raised does not say Ctrl-C by itself
+    assert result.exit_code == EXIT_INTERRUPTED, result.output
+    assert "Ctrl-C" in result.output and "hoàn tác" in result.output and "không mong đợi" not in result.output

@@ -195,6 +195,7 @@ class ChisoGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         commits = failures.commits()
+        interrupts = failures.count_interrupts()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, SystemExit, CommandFailure):
@@ -207,11 +208,12 @@ class ChisoGroup(click.Group):
             if type(exc) is not click.ClickException:  # usage errors keep click's form (command, option)
                 raise
             raise CommandFailure(exc.format_message(), exc.exit_code) from None
-        except (KeyboardInterrupt, Exception) as exc:
-            if is_interrupt(exc) and failures.commits() > commits:
+        except (KeyboardInterrupt, Exception) as raised:
+            error = failures.as_interrupt(raised, interrupts)
+            if is_interrupt(error) and failures.commits() > commits:
                 # after a load's commit, wherever the Ctrl-C came: never "rolled back"
                 raise CommandFailure(AFTER_LOAD, EXIT_INTERRUPTED) from None
-            failure = describe(exc, workspace_path((ctx.obj or {}).get("workspace")))
+            failure = describe(error, workspace_path((ctx.obj or {}).get("workspace")))
             if failure.exit_code == EXIT_SOFTWARE and debugging():
                 raise
             raise CommandFailure(failure.message, failure.exit_code) from None

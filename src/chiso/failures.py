@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from chiso.lazy import lazy_module, loaded
@@ -112,6 +113,36 @@ def interrupts_held() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+_SIGINTS = [0]  # Ctrl-C received by this process since :func:`count_interrupts` was first called
+
+
+def _count_sigint(signum: int, frame: FrameType | None) -> None:
+    _SIGINTS[0] += 1
+    signal.default_int_handler(signum, frame)  # then as Python does: a KeyboardInterrupt
+
+
+def count_interrupts() -> int:
+    """Count every Ctrl-C from now on (in the main thread, where Python's own handler is in place) and return the
+    count so far, a mark for :func:`as_interrupt`.
+
+    DuckDB turns a Ctrl-C that arrives while it runs Python code for a query (reading a Python object by name, as
+    the loader does batch by batch) into another error: "reading the schema of the Python object … failed:
+    KeyboardInterrupt", or even "Table with name … does not exist" when it lands in the name's lookup. Counted,
+    the Ctrl-C is still known for what it is."""
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, _count_sigint)
+    return _SIGINTS[0]
+
+
+def as_interrupt(exc: BaseException, mark: int) -> BaseException:
+    """``exc``, or a KeyboardInterrupt in its place when a Ctrl-C came after ``mark`` (every error after it is the
+    work being stopped, whatever form DuckDB gave it)."""
+    if _SIGINTS[0] > mark and not is_interrupt(exc):
+        return KeyboardInterrupt()
+    return exc
 
 
 def is_interrupt(exc: BaseException) -> bool:
