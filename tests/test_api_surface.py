@@ -16,6 +16,7 @@ from conftest import UNIT, Workspace
 # command -> its function in chiso.api (a new command without a line here fails the first test)
 SURFACE = {
     "alerts": "alerts", "audit": "audit", "backup": "backup", "compare": "compare", "db upgrade": "upgrade",
+    "db check": "check_keys",
     "dossier history": "dossier_versions", "dossier show": "dossier", "explain": "explain", "export": "export_lake",
     "generate": "generate", "import-official": "import_official", "load": "load",
     "official review": "official_review", "official show": "official",

@@ -511,6 +511,14 @@ def upgrade(workspace: Path | None = None, *, database: str | None = None) -> li
         return list(store.upgraded)
 
 
+def check_keys(store: Store) -> list[Any]:
+    """``chiso db check``: the loaded tables where a key has more than one row (:class:`chiso.store.keys.Duplicate`;
+    none on a store only chiso wrote)."""
+    from chiso.store.keys import duplicate_keys
+
+    return duplicate_keys(store.con)
+
+
 def report_monthly(store: Store, period_text: str, out_dir: Path, **options: Any) -> Any:
     """``chiso report monthly`` (options as :func:`chiso.reports.documents.write_monthly`)."""
     from chiso.reports.documents import write_monthly

@@ -1044,6 +1044,24 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"Lược đồ {where} đã mới nhất: {len(done)} bước, bước cuối {max(done):04d}.")
 
 
+@db.command("check")
+@click.pass_context
+def db_check(ctx: click.Context) -> None:
+    """Kiểm tra khóa của các bảng nạp: mỗi hồ sơ, thời gian tạm dừng, phản ánh, phiếu đánh giá và mỗi phiên bản
+    trong lịch sử chỉ có một dòng (kho DuckDB không giữ chỉ mục khóa cho các bảng lớn; chỉ chiso ghi vào đó)."""
+    with open_store(ctx, read_only=True) as store:
+        found = api.check_keys(store)
+    if not found:
+        click.echo("Khóa của các bảng nạp: không có dòng trùng.")
+        return
+    for dup in found:
+        key = ", ".join(f"{c} = {v}" for c, v in zip(dup.key, dup.values, strict=True))
+        click.echo(f"Bảng {dup.table}: {vn_int(dup.keys)} khóa có nhiều dòng ({vn_int(dup.extra_rows)} dòng thừa), "
+                   f"ví dụ {key}.", err=True)
+    raise CommandFailure("kho có dòng trùng khóa: các bảng này đã bị ghi ngoài chiso. Khôi phục bản sao lưu gần "
+                         "nhất còn đúng (chiso restore --check rồi chiso restore), rồi nạp lại các tệp sau đó.", 1)
+
+
 def _register() -> None:
     from chiso.cli_admin import register as register_admin
     from chiso.cli_report import report

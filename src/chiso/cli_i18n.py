@@ -70,8 +70,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "backup": ("chiso backup --out /mnt/sao-luu",),
     "compare": ("chiso compare --period 2025-09 --with 2025-08", "chiso compare --period 09/2025 --with 08/2025 "
                 "--unit 14.STP --format xlsx --out so-sanh.xlsx"),
-    "db": ("chiso --database postgresql://chiso@may-chu/chiso db upgrade",),
+    "db": ("chiso --database postgresql://chiso@may-chu/chiso db upgrade", "chiso db check"),
     "db upgrade": ("chiso --database postgresql://chiso@may-chu/chiso db upgrade",),
+    "db check": ("chiso db check", "chiso -w /du-lieu/son-la db check"),
     "dossier": ("chiso dossier show H53-250901-0001",),
     "explain": ("chiso explain --unit 14.STP --period 2025-09 --as-of 30/09/2025",),
     "import-official": ("chiso import-official ket-qua-thang-7.json --period 07/2025",

@@ -498,13 +498,15 @@ class Loader:
             rep.inserted, rep.updated, rep.unchanged = (int(x) for x in row)
             keep_replaced(con, table.name, load_id)  # the rows about to be replaced, to <table>_history
             all_cols = [*names, "row_hash", "load_id"]
-            sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c not in key)
+            sets = ", ".join(f"{q(c)} = i.{q(c)}" for c in all_cols if c not in key)
+            # By key, without the store's key index (the embedded store keeps none on the large tables: migration
+            # 0013): the changed rows updated, then the new keys inserted.
+            con.execute(f"UPDATE {table.name} AS cur SET {sets} FROM incoming i "
+                        f"WHERE {on} AND cur.row_hash <> i.row_hash")
             con.execute(
                 f"""INSERT INTO {table.name} ({", ".join(q(c) for c in all_cols)})
                     SELECT {", ".join("i." + q(c) for c in all_cols)} FROM incoming i
-                    LEFT JOIN {table.name} cur ON {on}
-                    WHERE cur.row_hash IS NULL OR cur.row_hash <> i.row_hash
-                    ON CONFLICT ({", ".join(q(k) for k in key)}) DO UPDATE SET {sets}"""
+                    WHERE NOT EXISTS (SELECT 1 FROM {table.name} cur WHERE {on})"""
             )
         self._record(rep, table, load_id)
 
@@ -567,12 +569,16 @@ class Loader:
             "JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'replace'")
         col_list = ", ".join(q(c) for c in names)
         icols = ", ".join(f"i.{q(c)}" for c in names)
+        # A version is kept in history once (dossier, row hash): the embedded store has no key index to refuse a
+        # second copy (migration 0013), so each insert leaves out what is there already.
+        kept = ("NOT EXISTS (SELECT 1 FROM dossier_history h "
+                "WHERE h.dossier_id = {0}.dossier_id AND h.row_hash = {0}.row_hash)")
         # Older versions arriving late: history only.
         con.execute(
             f"""INSERT INTO dossier_history ({col_list}, original_due_at, row_hash, load_id, superseded_by_load)
                 SELECT {icols}, i.due_at, i.row_hash, i.load_id, {load_id}
                 FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'older'
-                ON CONFLICT DO NOTHING"""
+                WHERE {kept.format("i")}"""
         )
         # Current versions being replaced: to history.
         con.execute(
@@ -580,19 +586,24 @@ class Loader:
                 SELECT {", ".join("cur." + q(c) for c in names)}, cur.original_due_at, cur.row_hash,
                        cur.load_id, {load_id}
                 FROM dossiers cur JOIN decide d ON d.dossier_id = cur.dossier_id AND d.action = 'replace'
-                ON CONFLICT DO NOTHING"""
+                WHERE {kept.format("cur")}"""
         )
-        all_cols = [*names, "original_due_at", "row_hash", "load_id"]
-        # a replaced row's derived values go with it (chiso.status.stored_due, chiso.scoring.kept_groups compute
-        # them again)
-        sets = ", ".join([*(f"{q(c)} = excluded.{q(c)}" for c in all_cols if c != "dossier_id"),
+        # The replaced rows updated in place (keeping the first due date known; a replaced row's derived values go
+        # with it: chiso.status.stored_due and chiso.scoring.kept_groups compute them again), then the new ones
+        # inserted: decided by key above, so no key index is needed to keep dossier_id unique.
+        sets = ", ".join([*(f"{q(c)} = i.{q(c)}" for c in [*names, "row_hash", "load_id"] if c != "dossier_id"),
+                          "original_due_at = COALESCE(cur.original_due_at, i.due_at)",
                           *(f"{c} = NULL" for c in DERIVED_COLUMNS)])
         con.execute(
+            f"""UPDATE dossiers AS cur SET {sets}
+                FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'replace'
+                WHERE cur.dossier_id = i.dossier_id"""
+        )
+        all_cols = [*names, "original_due_at", "row_hash", "load_id"]
+        con.execute(
             f"""INSERT INTO dossiers ({", ".join(q(c) for c in all_cols)})
-                SELECT {icols}, COALESCE(cur.original_due_at, i.due_at), i.row_hash, i.load_id
-                FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action IN ('insert', 'replace')
-                LEFT JOIN dossiers cur ON cur.dossier_id = i.dossier_id
-                ON CONFLICT (dossier_id) DO UPDATE SET {sets}"""
+                SELECT {icols}, i.due_at, i.row_hash, i.load_id
+                FROM incoming i JOIN decide d ON d.dossier_id = i.dossier_id AND d.action = 'insert'"""
         )
 
     def _after_load(self, tables: set[str]) -> None:

@@ -90,14 +90,29 @@ def workspace_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit or os.environ.get("CHISO_WORKSPACE") or DEFAULT_WORKSPACE)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every shipped migration, in order."""
+DIALECTS = ("duckdb", "postgres")
+
+
+def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every shipped migration for ``dialect``, in order. ``NNNN_name.sql`` is for both
+    stores; ``NNNN_name.duckdb.sql`` (or ``.postgres.sql``) for one of them only: the other records the step with
+    nothing to do (sql ``""``), so both know the same versions."""
     folder = resources.files("chiso.store") / "migrations"
-    found = []
+    found: dict[int, tuple[str, str]] = {}
     for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+        if not entry.name.endswith(".sql"):
+            continue
+        stem = entry.name.removesuffix(".sql")
+        own = stem.rsplit(".", 1)[1] if "." in stem else None
+        if own is not None and own not in DIALECTS:
+            raise ValueError(f"migration {entry.name}: unknown dialect {own}")
+        version = int(stem.split("_", 1)[0])
+        name = (stem.rsplit(".", 1)[0] if own else stem) + ".sql"
+        if own is None or own == dialect:
+            found[version] = (name, entry.read_text(encoding="utf-8"))
+        else:
+            found.setdefault(version, (name, ""))
+    return sorted((version, name, sql) for version, (name, sql) in found.items())
 
 
 def database_errors() -> tuple[type[Exception], ...]:
@@ -194,13 +209,13 @@ class Store:
 
     def schema_current(self) -> bool:
         """True when every migration this chiso ships is applied (nothing to upgrade)."""
-        return self.applied_migrations() == {version for version, _, _ in migrations()}
+        return self.applied_migrations() == {version for version, _, _ in migrations(self.dialect)}
 
     def check_schema(self) -> None:
         """Refuse a schema that is not exactly the one this chiso ships (:class:`SchemaOutOfDate`)."""
         done = self.applied_migrations()
-        known = {version for version, _, _ in migrations()}
-        pending = [name for version, name, _ in migrations() if version not in done]
+        known = {version for version, _, _ in migrations(self.dialect)}
+        pending = [name for version, name, _ in migrations(self.dialect) if version not in done]
         if pending or done - known:
             raise SchemaOutOfDate(pending, fresh=not done, unknown=sorted(done - known))
 
@@ -229,7 +244,7 @@ class Store:
 
     def _apply_pending(self) -> list[str]:
         done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
-        pending = [m for m in migrations() if m[0] not in done]
+        pending = [m for m in migrations(self.dialect) if m[0] not in done]
         if pending and done and self.dialect == "duckdb":
             from chiso.store.backup import backup_store
 
@@ -238,7 +253,8 @@ class Store:
         applied = []
         for version, name, sql in pending:
             with self.transaction():
-                self.con.execute(sql)
+                if sql:  # nothing to do on this store (a migration for the other one)
+                    self.con.execute(sql)
                 self.con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now_local()]
                 )
