@@ -16,6 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from chiso import api
 from chiso.cli import main
 from conftest import UNIT, Workspace, write_csv
 
@@ -574,3 +575,27 @@ def test_a_saved_profile_reads_back_whatever_its_headers_hold(tmp_path: Path) ->
     for bad in ("../ra-ngoai", "a/b", ""):
         with pytest.raises(Exception, match="không hợp lệ"):
             save_profile(tmp_path, Profile(bad))
+
+
+def test_one_dossier_s_status_is_its_row_of_the_whole_status(ws: Workspace) -> None:
+    """`dossier show` (and the web's dossier page) computes its dossier alone: at 3·10⁷ dossiers the whole table
+    took 1.2 s and 1.3 GB per page. What it says must be what `chiso status` says of that dossier, pauses included,
+    for an id with a quote in it as well (the id is written into the query as a literal)."""
+    ws.load("procedures", [PROC])
+    base = {"unit_code": UNIT, "procedure_code": "P5", "channel": "online", "received_at": "2025-09-08 09:00"}
+    ws.load("dossiers", [
+        {**base, "dossier_id": "H1", "finished_at": "2025-09-10 10:00"},  # two days into five: early
+        {**base, "dossier_id": "H'2"},  # open three weeks on: late in progress
+        {**base, "dossier_id": "H3", "finished_at": "2025-09-25 10:00"},
+        {**base, "dossier_id": "H4", "received_at": "2025-09-29 09:00"},  # open one day: in progress in time
+    ])
+    ws.load("pauses", [{"dossier_id": "H3", "kind": "supplement", "started_at": "2025-09-09 09:00",
+                        "ended_at": "2025-09-22 09:00"}])
+    whole = ws.status("2025-09-30 17:00")
+    one = {did: api.dossier(ws.store, did, as_of=datetime(2025, 9, 30, 17)) for did in whole}
+    assert sorted(one) == ["H'2", "H1", "H3", "H4"]
+    assert [one[d]["timeliness"] for d in ("H1", "H'2", "H4")] == ["early", "pending_late", "pending"]
+    for did, row in whole.items():
+        assert one[did]["timeliness"] == row["timeliness"], did
+        assert one[did]["due_at"] == str(row["due_at"]), did
+        assert one[did]["supplements"] == row["supplements"], did

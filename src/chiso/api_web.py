@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from chiso import api
 from chiso.calendar.workcal import NATIONAL
 from chiso.clock import now_local
+from chiso.load.validate import lit as sql_literal
 from chiso.reports.monthly import MonthScores
 from chiso.scoring import publish as publications
 from chiso.scoring.period import Period, PeriodError, parse_period
@@ -678,7 +679,10 @@ def dossier_detail(store: Store, dossier_id: str, as_of: datetime) -> dict[str, 
     fields = {k: v for k, v in zip(names, row, strict=True) if k not in DERIVED_COLUMNS}
     unit = units(store).get(str(fields["unit_code"]))
     config = api.prepare(store)
-    q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=kept_dues(store))
+    # Only this dossier goes through the status steps (at 3·10⁷ dossiers the whole table took 0.7 s and 1.3 GB for
+    # one page). Its id is a stored one (found above, so checked by the loader), written as an SQL literal.
+    q = StatusQuery(as_of=as_of, config=config, dialect=store.dialect, stored_due=kept_dues(store),
+                    where=f"d.dossier_id = {sql_literal(str(fields['dossier_id']))}")
     st = first_row(store.con.execute(
         f"SELECT due_at, end_at, timeliness, original_due_at, due_source, paused_seconds, supplements, "
         f"waiting_since FROM ({q.sql()}) s WHERE dossier_id = ?", [dossier_id]))

@@ -192,13 +192,13 @@ def describe(exc: BaseException, workspace: Path | None = None) -> Failure:
         return Failure(f"Tệp kho dữ liệu{where} bị hỏng hoặc không phải kho của chiso. Khôi phục từ bản sao lưu "
                        "(chiso restore THƯ_MỤC_SAO_LƯU).", EXIT_IOERR)
     if isinstance(exc, duckdb.OutOfMemoryException):
-        # What does not spill: the key index of the rows a load's one transaction adds (about 2·10⁷ new dossiers
-        # fit the default 3 GB; measured in benchmarks/README.md).
+        # DuckDB spills what it can to disk; a load's memory no longer grows with its files since the large tables
+        # keep no key index (migration 0013; 3·10⁷ dossiers in one load: 4.1 GB, benchmarks/README.md). What is
+        # left to say: the budget, and that nothing was lost.
         return Failure("Không đủ bộ nhớ: việc này cần nhiều hơn giới hạn bộ nhớ của máy tính toán ([engine] "
                        "memory_mb trong chiso.toml; mặc định một nửa bộ nhớ máy, tối đa 3072 MB). Thao tác đã "
-                       "được hoàn tác, dữ liệu đã lưu trước đó không mất. Khi nạp nhiều tệp rất lớn (hàng chục "
-                       "triệu dòng): mỗi lệnh chiso load là một giao dịch, hãy nạp từng tệp một; hoặc tăng "
-                       "memory_mb nếu máy còn bộ nhớ.", EXIT_OSERR)
+                       "được hoàn tác, dữ liệu đã lưu trước đó không mất. Tăng memory_mb nếu máy còn bộ nhớ, đóng "
+                       "các chương trình khác đang chạy trên máy, rồi chạy lại lệnh.", EXIT_OSERR)
     if isinstance(exc, duckdb.FatalException):
         return Failure(f"Kho dữ liệu{where} gặp lỗi nghiêm trọng và đã dừng để bảo vệ dữ liệu; các thay đổi chưa "
                        "hoàn tất đã được hoàn tác. Chạy lại lệnh; nếu lỗi lặp lại, khôi phục từ bản sao lưu "

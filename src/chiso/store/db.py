@@ -126,9 +126,15 @@ class SchemaOutOfDate(Exception):
     """The PostgreSQL database lacks migrations this version of chiso needs (run ``chiso db upgrade``), or has
     migrations it does not know (a newer chiso upgraded it: update this one)."""
 
-    def __init__(self, pending: list[str], fresh: bool, unknown: list[int] | None = None):
+    def __init__(self, pending: list[str], fresh: bool, unknown: list[int] | None = None,
+                 workspace: Path | None = None):
         self.pending, self.fresh, self.unknown = pending, fresh, unknown or []
-        if self.unknown:
+        if self.unknown and workspace is not None:  # the embedded store, which a newer chiso migrated
+            steps = ", ".join(f"{v:04d}" for v in self.unknown)
+            message = (f"kho dữ liệu {workspace} có lược đồ mới hơn phiên bản chiso này (bước {steps}, do một phiên "
+                       "bản chiso mới hơn nâng cấp): cập nhật chiso trước khi dùng kho này, hoặc khôi phục bản sao "
+                       "lưu tự động làm trước bước đó (chiso restore)")
+        elif self.unknown:
             steps = ", ".join(f"{v:04d}" for v in self.unknown)
             message = (f"cơ sở dữ liệu PostgreSQL có lược đồ mới hơn phiên bản chiso này (bước {steps}): "
                        "cập nhật chiso trước khi dùng cơ sở dữ liệu này")
@@ -181,14 +187,28 @@ class Store:
         ws.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(ws / DB_FILE), read_only=read_only, config=duckdb_settings(ws))
         store = cls(ws, con, read_only=read_only, lasting_checks={} if read_only else None)
-        if not read_only:
-            try:
+        try:
+            if not read_only:
                 store.upgraded = store.migrate()
+            store.refuse_newer_schema()
+            if not read_only:
                 store.track_files()
-            except BaseException:
-                con.close()
-                raise
+        except BaseException:
+            con.close()
+            raise
         return store
+
+    def refuse_newer_schema(self) -> None:
+        """Refuse an embedded store that a newer chiso migrated (steps this one does not know): its tables may not
+        be what this version reads and writes (found when chiso of before migration 0013 loaded into a store
+        without key indexes: exit 70)."""
+        try:  # one statement: every reading command opens a store
+            done = {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+        except duckdb.CatalogException:  # a store never opened for writing: no table yet, nothing newer
+            return
+        known = {version for version, _, _ in migrations(self.dialect)}
+        if done - known:
+            raise SchemaOutOfDate([], fresh=False, unknown=sorted(done - known), workspace=self.workspace)
 
     def close(self) -> None:
         self.con.close()
