@@ -130,8 +130,9 @@ def _world(province: str, first_month: date, seed: int) -> World:
     units = _units_for(p, first_month)
     procedures = _procedures(_rng(seed, "procedures"), catalog.province_code(p), PROCEDURES)
     con = duckdb.connect()
-    for _, _, sql in migrations():
-        con.execute(sql)
+    for _, _, sql in migrations("duckdb"):
+        if sql:
+            con.execute(sql)
     store = Store(Path("."), con)
     con.executemany("INSERT INTO units (code, name, level, parent_code, valid_from, valid_to, successor_code, "
                     "ranked, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",

@@ -11,6 +11,7 @@ some, :mod:`chiso.store.backup`) and records changes of the files the office edi
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -93,7 +94,8 @@ def workspace_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 DIALECTS = ("duckdb", "postgres")
 
 
-def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
+@functools.cache  # read once per process: every command that opens a store compares its versions
+def migrations(dialect: str = "duckdb") -> tuple[tuple[int, str, str], ...]:
     """(version, name, sql) of every shipped migration for ``dialect``, in order. ``NNNN_name.sql`` is for both
     stores; ``NNNN_name.duckdb.sql`` (or ``.postgres.sql``) for one of them only: the other records the step with
     nothing to do (sql ``""``), so both know the same versions."""
@@ -112,7 +114,7 @@ def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
             found[version] = (name, entry.read_text(encoding="utf-8"))
         else:
             found.setdefault(version, (name, ""))
-    return sorted((version, name, sql) for version, (name, sql) in found.items())
+    return tuple(sorted((version, name, sql) for version, (name, sql) in found.items()))
 
 
 def database_errors() -> tuple[type[Exception], ...]:
