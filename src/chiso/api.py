@@ -22,7 +22,7 @@ from chiso.scoring.period import parse_period
 from chiso.status.stored_due import DERIVED_COLUMNS
 from chiso.status.stored_due import kept as kept_dues
 from chiso.status.timeliness import DETAIL_COLUMNS, OUTPUT_COLUMNS, StatusQuery
-from chiso.store.db import DB_FILE, Store
+from chiso.store.db import DB_FILE, Store, memory_budget_mb
 from chiso.store.rows import first_row
 from chiso.textnorm import fold
 from chiso.units import catalog
@@ -38,9 +38,10 @@ def load(store: Store, paths: Sequence[Path], *, table: str | None = None, parti
          progress: Progress | None = None) -> LoadReport:
     from chiso.load.loader import Loader, after_commit
 
-    if store.dialect == "duckdb":  # PostgreSQL's disk is the server's; the scratch of a load is in memory
-        check_free_space(store.workspace, list(paths), store.workspace / DB_FILE)
     config = load_config(store.workspace)
+    if store.dialect == "duckdb":  # PostgreSQL's disk is the server's; the scratch of a load is in memory
+        check_free_space(store.workspace, list(paths), store.workspace / DB_FILE,
+                         memory_budget_mb(config.memory_mb) << 20)
     merged = {t: {**config.aliases.get(t, {}), **(mapping or {}).get(t, {})}
               for t in {*config.aliases, *(mapping or {})}}
     report = Loader(store, partial=partial, mapping=merged, encoding=encoding, progress=progress).load(
