@@ -236,9 +236,40 @@ def test_spark_scores_equal_the_embedded_engine(demo: Demo, spark_ready: None, c
 
 
 def test_spark_status_equals_the_embedded_engine(demo: Demo, spark_ready: None) -> None:
+    lake = ("--engine", "spark", "--lake", str(demo.lake))
     args = ("status", "--as-of", AS_OF, "--format", "json")
     embedded = json.loads(ok(*demo.ws, *args))
-    assert json.loads(ok(*demo.ws, *args, "--engine", "spark", "--lake", str(demo.lake))) == embedded
+    assert json.loads(ok(*demo.ws, *args, *lake)) == embedded
+    by_unit = json.loads(ok(*demo.ws, *args, "--by-unit"))
+    assert len(by_unit) > 50 and sum(r["received"] for r in by_unit) == len(embedded)
+    assert json.loads(ok(*demo.ws, *args, "--by-unit", *lake)) == by_unit
+
+
+def test_a_temporary_table_on_spark_is_stored_once_and_freed_when_dropped(spark_ready: None, tmp_path: Path
+                                                                         ) -> None:
+    """A temporary table is its rows, computed when it is made: they are read after the source is gone, by plain
+    queries and by subquery predicates alike; dropping the table frees them (a scoring makes and drops its fact
+    tables once per period: ``report all`` scores several)."""
+    import pyarrow as pa
+
+    from chiso.engines.spark import SparkConnection, SparkSettings, session
+
+    src = tmp_path / "src"
+    src.mkdir()
+    pq.write_table(pa.table({"x": ["a", "b", "c", "d"]}), src / "part-0.parquet")
+    con = SparkConnection(session(SparkSettings()))
+    con.spark.read.parquet(str(src)).createOrReplaceTempView("src")
+    con.spark.createDataFrame([("b",)], "y STRING").createOrReplaceTempView("given")
+    stored = len(con._persistent())
+    con.execute("CREATE TEMP TABLE t AS SELECT x FROM src WHERE x <> 'd'")
+    con.execute("CREATE TEMP TABLE other AS SELECT y FROM given")
+    shutil.rmtree(src)
+    for where, rows in (("TRUE", 3), ("x IN (SELECT y FROM other)", 1), ("x NOT IN (SELECT y FROM other)", 2),
+                        ("EXISTS (SELECT 1 FROM other WHERE y = x)", 1)):
+        assert con.execute(f"SELECT count(*) FROM t WHERE {where}").fetchall() == [(rows,)], where
+    assert len(con._persistent()) == stored + 2
+    con.execute("DROP TABLE IF EXISTS t")
+    assert len(con._persistent()) == stored + 1 and not con.spark.catalog.tableExists("t")
 
 
 def test_a_store_without_dossiers_exports_a_lake_that_scores(ws: Any, tmp_path: Path) -> None:
@@ -259,3 +290,42 @@ def test_spark_explains_as_the_embedded_engine(demo: Demo, spark_ready: None) ->
     args = ("explain", "--unit", "03646", "--period", "2025-09", "--as-of", AS_OF, "--format", "json")
     assert json.loads(ok(*demo.ws, *args, "--engine", "spark", "--lake", str(demo.lake))) == json.loads(
         ok(*demo.ws, *args))
+
+
+def test_spark_counts_from_the_fact_tables_not_from_the_lake_again(demo: Demo, spark_ready: None, tmp_path: Path
+                                                                   ) -> None:
+    """The index's count queries read the fact tables the scoring's setup made, never the dossiers again: with the
+    lake's dossiers and pauses gone once the setup has run, every count is still the embedded engine's. (Spark's
+    cache is found by matching plans; the procedures' count, whose subquery reads the units' closure, found none and
+    ran the status of every dossier again: 16 s of a month of 10⁶ dossiers.)"""
+    from datetime import datetime
+
+    from chiso.config import load_config
+    from chiso.engines import compute_store
+    from chiso.rules.model import for_period
+    from chiso.scoring.engine import Facts, build_sql
+    from chiso.scoring.period import parse_period
+    from chiso.store.db import Store
+
+    lake = tmp_path / "lake"
+    shutil.copytree(demo.lake, lake)
+    period = parse_period("2025-09")
+    moment = datetime(2025, 9, 30, 17)
+
+    def counts(store: Store, before_counting: Any = None) -> dict[str, list[tuple[Any, ...]]]:
+        config = load_config(store.workspace)
+        facts = Facts(period, moment, config, dialect=store.dialect)
+        setup, queries = build_sql(for_period(period.start, store.workspace), facts, keep_facts=False)
+        for statement in setup:
+            store.con.execute(statement)
+        if before_counting:
+            before_counting()
+        return {name: sorted(tuple(row) for row in store.con.execute(sql).fetchall())
+                for name, sql in queries.items()}
+
+    with Store.open(demo.ws[1], read_only=True) as store:
+        embedded = counts(compute_store(store, "duckdb", lake=lake))
+        spark = counts(compute_store(store, "spark", lake=lake),
+                       lambda: [shutil.rmtree(lake / t) for t in ("dossiers", "pauses")])
+    assert set(embedded) == {"dossiers", "procedures", "feedback"} and len(embedded["procedures"]) > 50
+    assert spark == embedded

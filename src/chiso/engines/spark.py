@@ -4,9 +4,15 @@
 parameters, ``description``, ``fetchall``, ``sql(...).to_arrow_table()``), so the status and index code runs
 unchanged. Two statements are translated to Spark's own ways rather than to SQL:
 
-* ``CREATE TEMP TABLE name AS SELECT …`` (the fact tables of :mod:`chiso.scoring.engine`) becomes a cached
-  temporary view, materialised once (a fact table is read by several queries);
-* ``DROP TABLE IF EXISTS name`` drops that view and frees its cache.
+* ``CREATE TEMP TABLE name AS SELECT …`` (the fact tables of :mod:`chiso.scoring.engine`) becomes a temporary
+  view over a local checkpoint of its rows, computed once (a fact table is read by several queries);
+* ``DROP TABLE IF EXISTS name`` drops that view and frees its rows.
+
+A checkpoint, not ``cache()``: Spark finds a cached table in a later query by matching its plan, and in Spark 4.3 no
+match is found in a query with a subquery predicate (``IN (SELECT …)``, ``NOT IN``, ``EXISTS``). Such a query
+computed the cached table again from the lake, and every table it was built from: the procedures' count re-ran the
+status of every dossier (16 s of a month of 10⁶ dossiers). A checkpoint's view reads its stored rows whatever the
+query, as a temporary table does on DuckDB.
 
 The tables come from a lake (:mod:`chiso.engines.lake`): each is a temporary view over its Parquet folder; the
 small ones (units, procedures, calendar, deadline rules) carry a broadcast hint, so joins with the dossiers never
@@ -132,7 +138,7 @@ class SparkConnection:
 
     def __init__(self, spark: Any):
         self.spark = spark
-        self._cached: dict[str, Any] = {}
+        self._stored: dict[str, set[int]] = {}  # temporary table -> the ids of the Spark RDDs holding its rows
 
     def register_lake(self, lake: str | Path) -> None:
         """Every lake table as a temporary view; the small ones broadcast. ``lake``: a folder, or a URI the
@@ -152,7 +158,7 @@ class SparkConnection:
             frame.createOrReplaceTempView(table)
 
     def _materialized(self, sql: str) -> str:
-        """``sql`` with each ``WITH x AS MATERIALIZED (…)`` computed once into a cached view ``x`` (with the
+        """``sql`` with each ``WITH x AS MATERIALIZED (…)`` computed once into a temporary table ``x`` (with the
         common table expressions before it that it may read), and taken out of its ``WITH``: Spark has no such
         hint and would otherwise compute a step again for every step that reads it (the status query's
         pauses and due dates)."""
@@ -176,11 +182,16 @@ class SparkConnection:
         return tree.sql(dialect="duckdb")
 
     def _create(self, name: str, select: str) -> None:
+        """A temporary table: its rows computed once and stored (memory, then disk), read by the queries after."""
         self._drop(name)
-        frame = self.spark.sql(to_dialect(self._materialized(select), "spark")).cache()
-        frame.count()  # computed once, read by several queries
+        frame = self.spark.sql(to_dialect(self._materialized(select), "spark"))
+        before = self._persistent()
+        frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
-        self._cached[name] = frame
+        self._stored[name] = self._persistent() - before
+
+    def _persistent(self) -> set[int]:
+        return {int(i) for i in self.spark.sparkContext._jsc.getPersistentRDDs().keySet()}
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> SparkCursor:
         created = _CREATE.match(sql)
@@ -198,11 +209,15 @@ class SparkConnection:
         return SparkRelation(self.spark.sql(to_dialect(self._materialized(query), "spark")))
 
     def _drop(self, name: str) -> None:
-        frame = self._cached.pop(name, None)
-        if frame is not None:
-            frame.unpersist()
+        ids = self._stored.pop(name, set())
+        if ids:
+            rdds = self.spark.sparkContext._jsc.getPersistentRDDs()
+            for rdd_id in ids:
+                rdd = rdds.get(rdd_id)
+                if rdd is not None:
+                    rdd.unpersist(False)
         self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
-        for name in list(self._cached):
+        for name in list(self._stored):
             self._drop(name)
