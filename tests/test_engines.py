@@ -146,6 +146,14 @@ def test_two_provinces_merged_score_as_each_alone(demo: Demo, tmp_path: Path) ->
     mine = scores(demo)
     assert {c: r["total"] for c, r in both.items() if c in mine} == {c: r["total"] for c, r in mine.items()}
     assert {r["code"] for r in both.values() if r["level"] == "province"} == {"12", "14"}
+    # two provinces' departments of one name ("Sở Công Thương") are listed in one order, by code, on every engine
+    rows = json.loads(ok(*demo.ws, "status", "--by-unit", "--as-of", AS_OF, "--format", "json", "--engine", "duckdb",
+                         "--lake", str(merged)))
+    named: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        named.setdefault((r["level"], r["unit_name"]), []).append(r["unit_code"])
+    twins = [codes for codes in named.values() if len(codes) > 1]
+    assert len(twins) >= 4 and all(codes == sorted(codes) for codes in twins)
     # the same feedback (phản ánh, kiến nghị) in two lakes, under two province folders, is refused too
     twin = tmp_path / "twin"
     shutil.copytree(other, twin)

@@ -347,5 +347,5 @@ WITH s AS ({self.sql()})
 SELECT u.code AS unit_code, u.name AS unit_name, u.level, count(s.dossier_id) AS received, {counts}
 FROM units u JOIN s ON s.unit_code = u.code
 GROUP BY u.code, u.name, u.level
-ORDER BY CASE u.level WHEN 'province' THEN 0 WHEN 'department' THEN 1 WHEN 'district' THEN 2 ELSE 3 END, u.name
+ORDER BY CASE u.level WHEN 'province' THEN 0 WHEN 'department' THEN 1 WHEN 'district' THEN 2 ELSE 3 END, u.name, u.code
 """
