@@ -8,11 +8,10 @@ unchanged. Two statements are translated to Spark's own ways rather than to SQL:
   view over a local checkpoint of its rows, computed once (a fact table is read by several queries);
 * ``DROP TABLE IF EXISTS name`` drops that view and frees its rows.
 
-A checkpoint, not ``cache()``: Spark finds a cached table in a later query by matching its plan, and in Spark 4.3 no
-match is found in a query with a subquery predicate (``IN (SELECT …)``, ``NOT IN``, ``EXISTS``). Such a query
-computed the cached table again from the lake, and every table it was built from: the procedures' count re-ran the
-status of every dossier (16 s of a month of 10⁶ dossiers). A checkpoint's view reads its stored rows whatever the
-query, as a temporary table does on DuckDB.
+A checkpoint, not ``cache()``: Spark finds a cached table in a later query by matching its plan, and Spark 4.3 found
+no match in the procedures' count (a ``NOT IN`` subquery over the units' closure; simpler subqueries matched). That
+query computed the cached tables again from the lake, the status of every dossier included (16 s of a month of 10⁶
+dossiers). A checkpoint's view reads its stored rows whatever the query, as a temporary table does on DuckDB.
 
 The tables come from a lake (:mod:`chiso.engines.lake`): each is a temporary view over its Parquet folder; the
 small ones (units, procedures, calendar, deadline rules) carry a broadcast hint, so joins with the dossiers never
@@ -160,8 +159,8 @@ class SparkConnection:
     def _materialized(self, sql: str) -> str:
         """``sql`` with each ``WITH x AS MATERIALIZED (…)`` computed once into a temporary table ``x`` (with the
         common table expressions before it that it may read), and taken out of its ``WITH``: Spark has no such
-        hint and would otherwise compute a step again for every step that reads it (the status query's
-        pauses and due dates)."""
+        hint and would otherwise compute a step again for every step that reads it (the procedures' facts of the
+        index's count, read twice; the status query gives Spark no hint)."""
         if "MATERIALIZED" not in sql.upper():
             return sql
         import sqlglot
